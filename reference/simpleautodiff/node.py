@@ -1,0 +1,124 @@
+"""The computational graph's node (paper, section "The computational graph").
+
+A `Node` only records what it is given. Whoever builds the graph (a primitive, or a
+grader building a graph by hand) sets `grad_wrt_parents` and appends the new node to each
+parent's `child_nodes`.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+from . import tape as _tape
+
+Operand = Union["Node", float, int]
+
+
+class Node:
+    """One variable of the function: an input, a constant or an intermediate value."""
+
+    __slots__ = (
+        "value",
+        "parent_nodes",
+        "child_nodes",
+        "operator",
+        "grad_wrt_parents",
+        "partial_derivative",
+        "adjoint",
+        "name",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        value: float,
+        parent_nodes: list[Node] | None = None,
+        operator: str = "input",
+        name: str = "",
+    ) -> None:
+        self.value = float(value)
+        # A fresh list per node: a shared default list would join unrelated graphs.
+        self.parent_nodes: list[Node] = list(parent_nodes) if parent_nodes else []
+        self.child_nodes: list[Node] = []
+        self.operator = operator
+        self.grad_wrt_parents: list[float] = []
+        self.partial_derivative = 0.0
+        self.adjoint = 0.0
+        self.name = name
+        _tape.record(self)
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"Node({self.value!r}, operator={self.operator!r}{label})"
+
+    # Operators: `x * y + 2` builds the same graph as `add(mul(x, y), 2)`.
+    def __add__(self, other: Operand) -> Node:
+        ### BEGIN SOLUTION operators
+        return primitives.add(self, other)
+        ### END SOLUTION
+
+    def __radd__(self, other: Operand) -> Node:
+        ### BEGIN SOLUTION operators
+        return primitives.add(other, self)
+        ### END SOLUTION
+
+    def __sub__(self, other: Operand) -> Node:
+        ### BEGIN SOLUTION operators
+        return primitives.sub(self, other)
+        ### END SOLUTION
+
+    def __rsub__(self, other: Operand) -> Node:
+        ### BEGIN SOLUTION operators
+        return primitives.sub(other, self)
+        ### END SOLUTION
+
+    def __mul__(self, other: Operand) -> Node:
+        ### BEGIN SOLUTION operators
+        return primitives.mul(self, other)
+        ### END SOLUTION
+
+    def __rmul__(self, other: Operand) -> Node:
+        ### BEGIN SOLUTION operators
+        return primitives.mul(other, self)
+        ### END SOLUTION
+
+    def __truediv__(self, other: Operand) -> Node:
+        ### BEGIN SOLUTION operators
+        return primitives.div(self, other)
+        ### END SOLUTION
+
+    def __rtruediv__(self, other: Operand) -> Node:
+        ### BEGIN SOLUTION operators
+        return primitives.div(other, self)
+        ### END SOLUTION
+
+    def __neg__(self) -> Node:
+        ### BEGIN SOLUTION operators
+        return primitives.neg(self)
+        ### END SOLUTION
+
+    def __pow__(self, exponent: float) -> Node:
+        ### BEGIN SOLUTION operators
+        if isinstance(exponent, Node):
+            return NotImplemented
+        return primitives.power(self, exponent)
+        ### END SOLUTION
+
+    def __rpow__(self, base: float) -> Node:
+        """`base ** node` for a number `base > 0`, as exp(node * log(base))."""
+        ### BEGIN SOLUTION operators
+        return primitives.exp(primitives.mul(self, primitives.log(base)))
+        ### END SOLUTION
+
+
+def as_node(x: Operand) -> Node:
+    """Return `x` if it is a Node, else a constant node holding the number `x`."""
+    if isinstance(x, Node):
+        return x
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"expected a Node or a number, got {type(x).__name__}: {x!r}")
+    return Node(x, operator="const")
+
+
+# At the bottom: `primitives` needs `Node`, and the operators above look it up at call time.
+from . import primitives  # noqa: E402

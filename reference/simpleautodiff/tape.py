@@ -1,0 +1,80 @@
+"""The tape: the nodes of a computation in the order they were created.
+
+Creation order is a topological order (a node is created after its parents), so a tape
+can be read front to back for forward mode and back to front for reverse mode without
+searching the graph (the paper calls methods built on such an order "tape-based").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .node import Node
+
+# The tapes recording right now, innermost last. `Node.__init__` calls `record`.
+_recording: list[Tape] = []
+
+
+def record(node: Node) -> None:
+    """Append a newly created node to every tape that is recording."""
+    for tape in _recording:
+        tape.nodes.append(node)
+
+
+class Tape:
+    """`with Tape() as tape:` records every Node created inside, as `tape.nodes`."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+
+    def __enter__(self) -> Tape:
+        ### BEGIN SOLUTION tape
+        _recording.append(self)
+        return self
+        ### END SOLUTION
+
+    def __exit__(self, *exc_info: object) -> None:
+        ### BEGIN SOLUTION tape
+        _recording.remove(self)
+        ### END SOLUTION
+
+    def forward(self, root: Node) -> None:
+        """Forward mode from `root` over the nodes on the tape, front to back."""
+        ### BEGIN SOLUTION tape
+        start = self._position(root)
+        for node in self.nodes:
+            node.partial_derivative = 0.0
+            for parent in node.parent_nodes:
+                parent.partial_derivative = 0.0
+        root.partial_derivative = 1.0
+        for node in self.nodes[start + 1 :]:
+            tangent = 0.0
+            for parent, local in zip(node.parent_nodes, node.grad_wrt_parents):
+                tangent += local * parent.partial_derivative
+            node.partial_derivative = tangent
+        ### END SOLUTION
+
+    def backward(self, output: Node) -> None:
+        """Reverse mode from `output` over the nodes on the tape, back to front."""
+        ### BEGIN SOLUTION tape
+        end = self._position(output)
+        for node in self.nodes:
+            node.adjoint = 0.0
+            for parent in node.parent_nodes:
+                parent.adjoint = 0.0
+        output.adjoint = 1.0
+        for node in reversed(self.nodes[: end + 1]):
+            adjoint = node.adjoint
+            for parent, local in zip(node.parent_nodes, node.grad_wrt_parents):
+                parent.adjoint += adjoint * local
+        ### END SOLUTION
+
+    ### BEGIN SOLUTION tape
+    def _position(self, node: Node) -> int:
+        """Index of `node` on the tape; a root created before the tape counts as -1."""
+        for index, recorded in enumerate(self.nodes):
+            if recorded is node:
+                return index
+        return -1
+    ### END SOLUTION

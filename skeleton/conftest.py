@@ -1,0 +1,6 @@
+"""Lets `pytest` in this folder import the simpleautodiff package beside it."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))

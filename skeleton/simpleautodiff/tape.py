@@ -1,0 +1,54 @@
+# Generated from reference/ by `make skeleton`; do not edit (edit the reference).
+# ============================================================================
+# STUDENT FILE. Tasks in this file: tape.
+# Fill in each TODO; `pytest -m TASK` runs that task's public tests.
+# ============================================================================
+"""The tape: the nodes of a computation in the order they were created.
+
+Creation order is a topological order (a node is created after its parents), so a tape
+can be read front to back for forward mode and back to front for reverse mode without
+searching the graph (the paper calls methods built on such an order "tape-based").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .node import Node
+
+# The tapes recording right now, innermost last. `Node.__init__` calls `record`.
+_recording: list[Tape] = []
+
+
+def record(node: Node) -> None:
+    """Append a newly created node to every tape that is recording."""
+    for tape in _recording:
+        tape.nodes.append(node)
+
+
+class Tape:
+    """`with Tape() as tape:` records every Node created inside, as `tape.nodes`."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+
+    def __enter__(self) -> Tape:
+        # TODO [tape]: implement Tape.__enter__() as its docstring says.
+        raise NotImplementedError("Task tape: implement Tape.__enter__() in simpleautodiff/tape.py")
+
+    def __exit__(self, *exc_info: object) -> None:
+        # TODO [tape]: implement Tape.__exit__() as its docstring says.
+        raise NotImplementedError("Task tape: implement Tape.__exit__() in simpleautodiff/tape.py")
+
+    def forward(self, root: Node) -> None:
+        """Forward mode from `root` over the nodes on the tape, front to back."""
+        # TODO [tape]: implement Tape.forward() as its docstring says.
+        raise NotImplementedError("Task tape: implement Tape.forward() in simpleautodiff/tape.py")
+
+    def backward(self, output: Node) -> None:
+        """Reverse mode from `output` over the nodes on the tape, back to front."""
+        # TODO [tape]: implement Tape.backward() as its docstring says.
+        raise NotImplementedError("Task tape: implement Tape.backward() in simpleautodiff/tape.py")
+
+    # TODO [tape]: helpers and tables for task 'tape' went here; add any you need.
