@@ -4,7 +4,7 @@
 PYTHON      ?= python3
 VENV        := .venv
 PY          := $(VENV)/bin/python
-SUBMISSIONS ?= graders/demo_cohort
+SUBMISSIONS ?= demo_cohort
 OUT         ?= grades
 JOBS        ?=
 FORCE       ?=

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Union
 
-from . import tape as _tape
+from .tape import _recording
 
 Operand = Union["Node", float, int]
 
@@ -26,7 +26,6 @@ class Node:
         "partial_derivative",
         "adjoint",
         "name",
-        "__weakref__",
     )
 
     def __init__(
@@ -45,7 +44,9 @@ class Node:
         self.partial_derivative = 0.0
         self.adjoint = 0.0
         self.name = name
-        _tape.record(self)
+        if _recording:  # inside `with Tape():` (checked inline: this runs for every node)
+            for tape in _recording:
+                tape.nodes.append(self)
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""

@@ -35,18 +35,24 @@ def _reversed_postorder(start: Node, edges: str) -> list[Node]:
     """Depth-first post-order from `start` along the lists named `edges`, reversed."""
     seen = {start}
     postorder: list[Node] = []
-    # Each stack entry is a node and an iterator over the neighbours it has yet to visit.
-    stack = [(start, iter(getattr(start, edges)))]
-    while stack:
-        node, neighbours = stack[-1]
-        for neighbour in neighbours:
-            if neighbour not in seen:
-                seen.add(neighbour)
-                stack.append((neighbour, iter(getattr(neighbour, edges))))
-                break
+    # The path being explored, and for each node on it the index of the next neighbour to
+    # try. Plain ints, not iterator objects: on million-node graphs, allocating objects
+    # here would set off Python's cyclic garbage collector over the whole graph.
+    path = [start]
+    next_index = [0]
+    while path:
+        neighbours = getattr(path[-1], edges)
+        i = next_index[-1]
+        while i < len(neighbours) and neighbours[i] in seen:
+            i += 1
+        if i < len(neighbours):
+            next_index[-1] = i + 1
+            seen.add(neighbours[i])
+            path.append(neighbours[i])
+            next_index.append(0)
         else:
-            stack.pop()
-            postorder.append(node)
+            postorder.append(path.pop())
+            next_index.pop()
     postorder.reverse()
     return postorder
 ### END SOLUTION

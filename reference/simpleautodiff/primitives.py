@@ -33,10 +33,10 @@ def primitive(
             raise TypeError(
                 f"{operator} takes {len(partials)} argument(s), got {len(arguments)}"
             )
-        parents = [as_node(a) for a in arguments]
+        parents = [a if isinstance(a, Node) else as_node(a) for a in arguments]
         values = [p.value for p in parents]
         node = Node(function(*values), parents, operator)
-        node.grad_wrt_parents = [float(d(*values)) for d in partials]
+        node.grad_wrt_parents = [d(*values) for d in partials]
         for parent in parents:
             parent.child_nodes.append(node)
         return node

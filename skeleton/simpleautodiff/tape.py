@@ -17,14 +17,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .node import Node
 
-# The tapes recording right now, innermost last. `Node.__init__` calls `record`.
+# The tapes recording right now, innermost last. `Node.__init__` appends each new node to
+# every one of them; a tape leaves this list when its `with` block ends, even on error.
 _recording: list[Tape] = []
-
-
-def record(node: Node) -> None:
-    """Append a newly created node to every tape that is recording."""
-    for tape in _recording:
-        tape.nodes.append(node)
 
 
 class Tape:
