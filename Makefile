@@ -27,7 +27,7 @@ $(VENV)/.dev-ready: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	@touch $@ $(VENV)/.grade-ready
+	@touch $@ $(VENV)/.grade-ready $(VENV)/.course-ready
 
 # --- teaching assistants --------------------------------------------------------------
 grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (FORCE=1 regrades)
@@ -47,10 +47,71 @@ lint: $(VENV)/.dev-ready ## ruff
 test: $(VENV)/.dev-ready ## lint, then every test of the kit
 	$(PY) -m ruff check .
 	$(PY) -m adkit.skeleton --check
+	$(PY) -m adkit.course --check
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 bench: $(VENV)/.dev-ready ## benchmarks: reference vs micrograd
 	$(PY) bench/bench_reference.py
+	$(PY) bench/bench_cohort.py
 
 clean: ## remove the venv and generated outputs
 	rm -rf $(VENV) $(OUT) .pytest_cache
+
+# --- the nbgrader course (docs/course.md) ------------------------------------------------
+# Thin wrappers over nbgrader's commands, run in COURSE_DIR with its nbgrader_config.py.
+COURSE_DIR ?= assignments
+ASSIGNMENT ?= autodiff
+EXCHANGE   ?= $(abspath $(COURSE_DIR))/exchange
+COURSE_DB  ?= sqlite:///$(abspath $(COURSE_DIR))/gradebook.db
+REPORTS    ?= $(abspath $(COURSE_DIR))/reports
+STRICT     ?=
+# nbgrader runs `alembic` and `jupyter` from PATH: the venv's bin comes first.
+COURSE_ENV  = PATH="$(abspath $(dir $(PY))):$$PATH" ADKIT_EXCHANGE="$(EXCHANGE)" \
+	ADKIT_COURSE_DB="$(COURSE_DB)" PYTHONDONTWRITEBYTECODE=1
+NBGRADER    = cd "$(COURSE_DIR)" && $(COURSE_ENV) "$(abspath $(PY))" -m nbgrader
+CHORES      = $(COURSE_ENV) $(PY) -m adkit.course_chores --course-dir "$(COURSE_DIR)" --assignment $(ASSIGNMENT)
+.PHONY: course-generate course-release course-collect course-autograde course-feedback \
+	course-export course-crosscheck
+
+$(VENV)/.course-ready: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[course]'
+	@touch $@ $(VENV)/.grade-ready
+
+course-generate: $(VENV)/.course-ready ## regenerate the course's source notebooks from reference/
+	$(PY) -m adkit.course --course-dir "$(COURSE_DIR)"
+
+course-release: $(VENV)/.course-ready ## nbgrader generate_assignment + release_assignment
+	$(NBGRADER) generate_assignment $(ASSIGNMENT) --force
+	@mkdir -p "$(EXCHANGE)"
+	$(NBGRADER) release_assignment $(ASSIGNMENT) --force
+
+course-collect: $(VENV)/.course-ready ## nbgrader collect (the newest submission of each student)
+	$(NBGRADER) collect $(ASSIGNMENT) --update
+
+course-autograde: $(VENV)/.course-ready ## nbgrader autograde, then a table of every submission (FORCE=1, STRICT=1)
+	$(CHORES) autograde $(if $(FORCE),--force) $(if $(STRICT),--strict)
+
+course-feedback: $(VENV)/.course-ready ## nbgrader generate_feedback + release_feedback
+	$(NBGRADER) generate_feedback $(ASSIGNMENT) --force
+	$(NBGRADER) release_feedback $(ASSIGNMENT)
+
+course-export: $(VENV)/.course-ready ## nbgrader export to REPORTS/nbgrader_grades.csv
+	@mkdir -p "$(REPORTS)"
+	$(NBGRADER) export --to="$(REPORTS)/nbgrader_grades.csv"
+
+course-crosscheck: $(VENV)/.course-ready ## sandboxed `make grade` of the submitted notebooks vs nbgrader
+	$(CHORES) crosscheck --out "$(REPORTS)/crosscheck"
+
+# --- proofs of the graders (docs/proofs.md) ---------------------------------------------
+.PHONY: coverage mutation gradescope
+
+coverage: $(VENV)/.dev-ready ## line+branch coverage of the reference's solution regions by the graders
+	$(PY) -m adkit.proofs.coverage_check --fail-under 100
+
+mutation: $(VENV)/.dev-ready ## mutation testing of the reference (report: docs/mutation-report.md)
+	$(PY) -m adkit.proofs.mutation --jobs 2 --report docs/mutation-report.md
+
+gradescope: $(VENV)/.grade-ready ## build the Gradescope autograder, build/gradescope/autograder.zip
+	$(PY) -m adkit.gradescope build

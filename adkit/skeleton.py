@@ -23,6 +23,9 @@ PACKAGE = "simpleautodiff"
 # Files copied as they are, besides the package: the public tests and their config.
 COPIED = ("tests", "conftest.py", "pytest.ini", "README.md")
 
+# Caches that tools leave in skeleton/ (pytest, Python): neither generated nor stale.
+IGNORED = ("__pycache__", ".pytest_cache", ".benchmarks", ".hypothesis", ".ruff_cache")
+
 GENERATED_NOTE = (
     "# Generated from reference/ by `make skeleton`; do not edit (edit the reference).\n"
 )
@@ -69,6 +72,10 @@ def skeleton_source(path: Path, source: str | None = None) -> str:
     return GENERATED_NOTE + _banner(tasks) + "\n".join(out) + "\n"
 
 
+def _ignored(rel: Path) -> bool:
+    return any(part in IGNORED for part in rel.parts)
+
+
 def expected_files() -> dict[Path, str]:
     """Every file of skeleton/, relative to it, with the text it must hold."""
     files: dict[Path, str] = {}
@@ -78,7 +85,7 @@ def expected_files() -> dict[Path, str]:
         source = REFERENCE / name
         paths = sorted(source.rglob("*")) if source.is_dir() else [source]
         for path in paths:
-            if path.is_file() and "__pycache__" not in path.parts:
+            if path.is_file() and not _ignored(path.relative_to(REFERENCE)):
                 files[path.relative_to(REFERENCE)] = path.read_text(encoding="utf-8")
     return files
 
@@ -91,7 +98,7 @@ def stale_files(skeleton: Path = SKELETON) -> list[str]:
                 or (skeleton / rel).read_text(encoding="utf-8") != text]
     for path in sorted(skeleton.rglob("*")):
         rel = path.relative_to(skeleton)
-        if path.is_file() and "__pycache__" not in rel.parts and rel not in expected:
+        if path.is_file() and not _ignored(rel) and rel not in expected:
             problems.append(f"{rel} (not generated)")
     return problems
 
@@ -101,7 +108,7 @@ def write(skeleton: Path = SKELETON) -> list[Path]:
     expected = expected_files()
     for path in sorted(skeleton.rglob("*"), reverse=True):
         rel = path.relative_to(skeleton)
-        if path.is_file() and rel not in expected:
+        if path.is_file() and not _ignored(rel) and rel not in expected:
             path.unlink()
     written = []
     for rel, text in expected.items():

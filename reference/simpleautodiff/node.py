@@ -98,10 +98,11 @@ class Node:
         return primitives.neg(self)
         ### END SOLUTION
 
-    def __pow__(self, exponent: float) -> Node:
+    def __pow__(self, exponent: Operand) -> Node:
+        """`node ** p` for a number p; `a ** b` for two nodes is exp(b * log(a)), a > 0."""
         ### BEGIN SOLUTION operators
         if isinstance(exponent, Node):
-            return NotImplemented
+            return primitives.exp(primitives.mul(exponent, primitives.log(self)))
         return primitives.power(self, exponent)
         ### END SOLUTION
 

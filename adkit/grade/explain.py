@@ -1,0 +1,154 @@
+"""Programs as text a student can read, and shrinking a failing program to a small one."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from adkit import programs, worker
+
+Program = dict[str, Any]
+
+_INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "div": ("/", 2)}
+
+
+def node_names(program: Program) -> list[str]:
+    """x1, x2, ... for inputs, v1, v2, ... for ops, y for the output."""
+    n = len(program["inputs"])
+    names = [f"x{i + 1}" for i in range(n)] + [f"v{k + 1}" for k in range(len(program["ops"]))]
+    names[-1] = "y"
+    return names
+
+
+def wired_names(program: Program, wired: dict[str, Any]) -> list[str]:
+    """Names for the nodes of a hand-wired graph (constants named by their value)."""
+    names = node_names(program)
+    out = [f"the constant {v:g}" for v in wired["values"]]
+    for i, w in enumerate(wired["index"]):
+        out[w] = names[i]
+    return out
+
+
+def _number(x: float) -> str:
+    return f"{x:g}" if x >= 0 else f"({x:g})"
+
+
+def to_text(program: Program, limit: int = 12) -> str:
+    """`y = log(x1) + x1*x2 - sin(x2)`; nodes used more than once get their own line."""
+    if len(program["ops"]) > 200:
+        return (f"a function of {len(program['inputs'])} inputs with "
+                f"{len(program['ops'])} operations")
+    names = node_names(program)
+    n_in = len(program["inputs"])
+    uses = [0] * (n_in + len(program["ops"]))
+    for op in program["ops"]:
+        for a in op["args"]:
+            if not isinstance(a, dict):
+                uses[a] += 1
+    text: list[tuple[str, int]] = [(name, 9) for name in names[:n_in]]
+    lines = []
+    for k, op in enumerate(program["ops"]):
+        args = [(_number(a["const"]), 9) if isinstance(a, dict) else text[a] for a in op["args"]]
+        name = op["op"]
+        if name in _INFIX:
+            symbol, prec = _INFIX[name]
+            left = args[0][0] if args[0][1] >= prec else f"({args[0][0]})"
+            right_ok = args[1][1] > prec or (args[1][1] == prec and name in ("add", "mul"))
+            right = args[1][0] if right_ok else f"({args[1][0]})"
+            spaced = f" {symbol} " if prec == 1 else symbol
+            expr = (f"{left}{spaced}{right}", prec)
+        elif name == "neg":
+            expr = (f"-{args[0][0]}" if args[0][1] >= 3 else f"-({args[0][0]})", 3)
+        elif name == "power":
+            base = args[0][0] if args[0][1] >= 9 else f"({args[0][0]})"
+            expr = (f"{base}**{_number(op['p'])}", 4)
+        elif name == "rpow":
+            exponent = args[0][0] if args[0][1] >= 9 else f"({args[0][0]})"
+            expr = (f"{_number(op['base'])}**{exponent}", 4)
+        else:
+            expr = (f"{name}({args[0][0]})", 9)
+        index = n_in + k
+        if index == len(names) - 1 or uses[index] != 1:
+            lines.append(f"{names[index]} = {expr[0]}")
+            text.append((names[index], 9))
+        else:
+            text.append(expr)
+    if len(lines) > limit:
+        lines = lines[: limit - 1] + [f"... ({len(lines) - limit + 1} more lines)", lines[-1]]
+    used = [i for i in range(n_in) if uses[i]] or list(range(n_in))
+    inputs = ", ".join(f"{names[i]} = {program['inputs'][i]:g}" for i in used)
+    return "; ".join(lines) + f"   at {inputs}"
+
+
+def remove_ops(program: Program, removed: set[int]) -> Program | None:
+    """The program without the ops numbered in `removed`; uses of a removed op read its
+    first node argument instead. None if nothing is left or the values leave the domain."""
+    ops = program["ops"]
+    if len(removed) >= len(ops):
+        return None
+    n_in = len(program["inputs"])
+    new_index = list(range(n_in))  # old node index -> new node index
+    new_ops = []
+    for k, op in enumerate(ops):
+        args = [a if isinstance(a, dict) else new_index[a] for a in op["args"]]
+        if k in removed:
+            first = next((a for a in args if not isinstance(a, dict)), None)
+            if first is None:
+                return None
+            new_index.append(first)
+        else:
+            new_ops.append(dict(op, args=args))
+            new_index.append(n_in + len(new_ops) - 1)
+    candidate = {"inputs": list(program["inputs"]), "ops": new_ops}
+    try:
+        values = programs.evaluate(candidate)
+        derivatives = [g for gs in worker.wiring(candidate)["grads"] for g in gs]
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError, KeyError,
+            AttributeError):
+        return None  # outside a primitive's domain: not a fair question
+    if not all(isinstance(v, float) and math.isfinite(v) and abs(v) < 1e6
+               for v in values + derivatives):
+        return None
+    return candidate
+
+
+def shrink(
+    program: Program,
+    failing: Callable[[list[Program]], list[bool]],
+    seconds: float = 2.0,
+    rounds: int = 40,
+    per_round: int = 16,
+) -> Program:
+    """A smaller program that still fails: remove blocks of ops while it fails.
+
+    Blocks start at half the program and halve when no removal keeps the failure (as in
+    delta debugging), down to single ops. `failing` judges a batch of candidates at once
+    (one call into the sandbox per round); at most `per_round` candidates per round.
+    """
+    deadline = time.monotonic() + seconds
+    size = max(1, len(program["ops"]) // 2)
+    for _ in range(rounds):
+        if time.monotonic() > deadline:
+            break
+        n = len(program["ops"])
+        size = min(size, max(1, n // 2))
+        starts = list(range(0, n, size))
+        tries = max(2, min(per_round, 4000 // max(n, 1)))  # bound the work of one round
+        if len(starts) > tries:  # spread the tries over the whole program
+            step = len(starts) / tries
+            starts = [starts[int(i * step)] for i in range(tries)]
+        candidates = [c for k in starts
+                      if (c := remove_ops(program, set(range(k, min(n, k + size))))) is not None]
+        smaller = None
+        if candidates:
+            verdicts = failing(candidates)
+            smaller = next((c for c, bad in zip(candidates, verdicts) if bad), None)
+        if smaller is not None:
+            program = smaller
+        elif size == 1:
+            break
+        else:
+            size //= 2
+    return program

@@ -1,0 +1,124 @@
+"""Writing the grades: results.json (Gradescope schema), feedback.md and gradebook.csv.
+
+Every file is written to a temporary name in the same folder and renamed into place, so an
+interrupted run never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from adkit.grade.plugin import Outcome
+from adkit.grade.rubric import Rubric
+from adkit.regions import TASKS
+
+HEADER = ["student_id", *TASKS, "total", "max_total"]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _points(x: float) -> float | int:
+    x = round(x, 2)
+    return int(x) if x == int(x) else x
+
+
+def results(student_id: str, rubric: Rubric, outcomes: dict[tuple[str, str], Outcome],
+            extra: dict[str, Any]) -> dict[str, Any]:
+    """The Gradescope results.json for one student; per-task points under extra_data."""
+    tests = []
+    per_task = dict.fromkeys(TASKS, 0.0)
+    grader_error = False
+    for (task, name), rule in rubric.tests.items():
+        outcome = outcomes.get((task, name))
+        if outcome is None:
+            outcome = Outcome(0.0, "grader error: this test did not run", grader_error=True)
+        grader_error = grader_error or outcome.grader_error
+        score = rule.points * max(0.0, min(1.0, outcome.fraction))
+        per_task[task] += score
+        tests.append({
+            "name": f"{task}: {name.removeprefix('test_').replace('_', ' ')}",
+            "score": _points(score),
+            "max_score": _points(rule.points),
+            "status": "passed" if outcome.fraction >= 1.0 else "failed",
+            "output": outcome.message,
+            "visibility": rule.visibility,
+            "tags": [task],
+        })
+    total = sum(per_task.values())
+    summary = "; ".join(f"{t} {_points(per_task[t])}/{_points(rubric.tasks[t])}" for t in TASKS)
+    return {
+        "score": _points(total),
+        "output": f"{_points(total)}/{_points(rubric.total)} points ({summary})",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {
+            "student_id": student_id,
+            "tasks": {t: _points(v) for t, v in per_task.items()},
+            "max_total": _points(rubric.total),
+            "grader_error": grader_error,
+            **extra,
+        },
+    }
+
+
+def feedback(data: dict[str, Any], rubric: Rubric, note: str | None = None) -> str:
+    """feedback.md: per task its points, then every lost point explained."""
+    extra = data["extra_data"]
+    lines = [f"# Feedback for {extra['student_id']}", "",
+             f"**Total: {data['score']} / {extra['max_total']}**", ""]
+    if note:
+        lines += [note, ""]
+    for task in TASKS:
+        lines += [f"## {task}: {extra['tasks'][task]} / {_points(rubric.tasks[task])}", ""]
+        lost = [t for t in data["tests"] if task in t["tags"] and t["score"] < t["max_score"]]
+        if not lost:
+            lines += ["All checks passed.", ""]
+            continue
+        for test in lost:
+            lines.append(f"- **{test['name']}** ({test['score']} / {test['max_score']}):")
+            for text in (test["output"] or "failed").splitlines():
+                lines.append(f"  {text}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def gradebook(rows: list[dict[str, Any]]) -> str:
+    """gradebook.csv text: the contract's header, one row per student."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER)
+    for row in rows:
+        writer.writerow([row[c] for c in HEADER])
+    return buffer.getvalue()
+
+
+def row_of(data: dict[str, Any]) -> dict[str, Any]:
+    extra = data["extra_data"]
+    return {"student_id": extra["student_id"], **extra["tasks"], "total": data["score"],
+            "max_total": extra["max_total"]}
+
+
+def read_results(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "extra_data" in data else None

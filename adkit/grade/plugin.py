@@ -1,0 +1,57 @@
+"""The pytest plugin that runs the hidden tests for one student and keeps their outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adkit.grade.harness import Judge, Session
+from adkit.grade.rubric import Rubric
+
+
+@dataclass
+class Outcome:
+    """One hidden test's result: the share of its points earned, and why points were lost."""
+
+    fraction: float
+    message: str = ""
+    grader_error: bool = False
+
+
+def test_key(item: pytest.Item) -> tuple[str, str]:
+    """(task, test name) of a collected test: graders/test_<task>.py::<test name>."""
+    return Path(str(item.fspath)).stem.removeprefix("test_"), item.originalname or item.name
+
+
+class GradePlugin:
+    """Holds the student's session for the graders' fixtures, and collects outcomes."""
+
+    def __init__(self, session: Session, rubric: Rubric) -> None:
+        self.session = session
+        self.rubric = rubric
+        self.judges: dict[str, Judge] = {}
+        self.outcomes: dict[tuple[str, str], Outcome] = {}
+
+    def timeout_of(self, item: pytest.Item) -> float:
+        rule = self.rubric.tests.get(test_key(item))
+        return rule.timeout if rule else 10.0
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        key = test_key(item)
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            judge = self.judges.get(item.nodeid)
+            error = call.excinfo
+            if error is None:
+                self.outcomes[key] = Outcome(judge.fraction if judge else 1.0)
+            elif error.errisinstance(AssertionError) and report.when == "call":
+                fraction = judge.fraction if judge else 0.0
+                self.outcomes[key] = Outcome(min(fraction, 1.0), str(error.value))
+            else:
+                self.outcomes[key] = Outcome(
+                    0.0, f"grader error: {error.typename}: {error.value}", grader_error=True)

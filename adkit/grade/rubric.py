@@ -1,0 +1,147 @@
+"""The rubric: points, visibility and time limits per hidden test, read from graders/rubric.toml."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import math
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from adkit.regions import TASKS
+
+GRADERS = Path(__file__).resolve().parents[2] / "graders"
+DEFAULT_RUBRIC = GRADERS / "rubric.toml"
+SECRET_VARIABLE = "ADKIT_COURSE_SECRET"
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+class RubricError(ValueError):
+    """The rubric file is wrong; the message says where and what to change."""
+
+
+@dataclass(frozen=True)
+class TestRule:
+    task: str
+    name: str
+    points: float
+    visibility: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Rubric:
+    secret: str
+    tasks: dict[str, float]  # task -> points, in gradebook order
+    tests: dict[tuple[str, str], TestRule]  # (task, test function) -> rule, in rubric order
+    path: Path
+
+    @property
+    def total(self) -> float:
+        return sum(self.tasks.values())
+
+    def tests_of(self, task: str) -> list[TestRule]:
+        return [rule for (t, _), rule in self.tests.items() if t == task]
+
+
+def student_seed(secret: str, student_id: str) -> int:
+    """The student's seed: different per student, the same on every regrade."""
+    digest = hashlib.sha256(f"{secret}\0{student_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def grader_tests(graders: Path = GRADERS) -> dict[str, list[str]]:
+    """The test functions defined in graders/test_<task>.py, per task (read, not imported)."""
+    found: dict[str, list[str]] = {}
+    for task in TASKS:
+        module = graders / f"test_{task}.py"
+        if not module.exists():
+            found[task] = []
+            continue
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        found[task] = [node.name for node in tree.body
+                       if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+    return found
+
+
+def load_rubric(path: Path = DEFAULT_RUBRIC, graders: Path = GRADERS) -> Rubric:
+    """Read and validate the rubric; raise RubricError with one clear sentence if it is wrong."""
+    where = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RubricError(f"rubric {where} not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise RubricError(f"rubric {where} is not valid TOML: {error}") from None
+    unknown_keys = set(data) - {"secret", "total", "tasks"}
+    if unknown_keys:
+        raise RubricError(f"rubric {where}: unknown setting(s) {sorted(unknown_keys)}; "
+                          "allowed: secret, total, tasks")
+    secret = os.environ.get(SECRET_VARIABLE) or data.get("secret")
+    if not isinstance(secret, str) or not secret:
+        raise RubricError(f"rubric {where}: set `secret = \"...\"` (or {SECRET_VARIABLE})")
+    tasks_table = data.get("tasks")
+    if not isinstance(tasks_table, dict):
+        raise RubricError(f"rubric {where}: no [tasks.<name>] tables")
+    unknown = [t for t in tasks_table if t not in TASKS]
+    if unknown:
+        raise RubricError(f"rubric {where}: unknown task(s) {unknown}; the tasks are "
+                          f"{', '.join(TASKS)}")
+    missing = [t for t in TASKS if t not in tasks_table]
+    if missing:
+        raise RubricError(f"rubric {where}: task(s) {missing} have no [tasks.<name>] table")
+    defined = grader_tests(graders)
+    tasks: dict[str, float] = {}
+    tests: dict[tuple[str, str], TestRule] = {}
+    for task in TASKS:
+        table = tasks_table[task]
+        points = _number(table.get("points"), f"[tasks.{task}] points", where)
+        rules = table.get("tests")
+        if not isinstance(rules, dict) or not rules:
+            raise RubricError(f"rubric {where}: [tasks.{task}] lists no tests")
+        for name, rule in rules.items():
+            tests[(task, name)] = _rule(task, name, rule, defined[task], where)
+        spent = sum(r.points for (t, _), r in tests.items() if t == task)
+        if not math.isclose(spent, points, abs_tol=1e-9):
+            raise RubricError(f"rubric {where}: the tests of task {task} add up to {spent:g} "
+                              f"points, but the task has {points:g}")
+        unlisted = [n for n in defined[task] if (task, n) not in tests]
+        if unlisted:
+            raise RubricError(f"rubric {where}: graders/test_{task}.py defines {unlisted}, "
+                              f"which the rubric does not list under [tasks.{task}]")
+        tasks[task] = points
+    total = data.get("total")
+    if total is not None and not math.isclose(_number(total, "total", where), sum(tasks.values())):
+        raise RubricError(f"rubric {where}: the tasks add up to {sum(tasks.values()):g} points, "
+                          f"but total = {total}")
+    return Rubric(secret=secret, tasks=tasks, tests=tests, path=Path(path))
+
+
+def _number(value: object, what: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise RubricError(f"rubric {where}: {what} must be a number of points >= 0, got {value!r}")
+    return float(value)
+
+
+def _rule(task: str, name: str, rule: object, defined: list[str], where: str) -> TestRule:
+    what = f"[tasks.{task}] tests.{name}"
+    if name not in defined:
+        raise RubricError(f"rubric {where}: {what} names a test that graders/test_{task}.py "
+                          f"does not define (it defines {', '.join(defined) or 'none'})")
+    if not isinstance(rule, dict):
+        raise RubricError(f"rubric {where}: {what} must be a table "
+                          "{ points = ..., visibility = ..., timeout = ... }")
+    extra = set(rule) - {"points", "visibility", "timeout"}
+    if extra:
+        raise RubricError(f"rubric {where}: {what} has unknown key(s) {sorted(extra)}")
+    visibility = rule.get("visibility", "after_published")
+    if visibility not in VISIBILITIES:
+        raise RubricError(f"rubric {where}: {what} visibility must be one of "
+                          f"{', '.join(VISIBILITIES)}, got {visibility!r}")
+    timeout = _number(rule.get("timeout", 10), f"{what} timeout", where)
+    if timeout <= 0:
+        raise RubricError(f"rubric {where}: {what} timeout must be > 0 seconds")
+    return TestRule(task, name, _number(rule.get("points"), f"{what} points", where),
+                    visibility, timeout)

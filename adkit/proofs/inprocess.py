@@ -1,0 +1,159 @@
+"""Grading trusted code (the reference, or a mutant of it) in this process, without a sandbox.
+
+`InProcessSandbox` has the interface of `adkit.sandbox.Sandbox` (`call(request, timeout)`
+returning a `Reply`), but imports the submission here and hands each request to the worker's
+own `handle`. coverage.py cannot follow code into the bubblewrap child, so the coverage proof
+grades the reference this way, and mutation testing grades mutants of the reference this way
+(with the call's time limit enforced by a timer signal). It gives no protection at all: use
+it only on code you wrote. `grade_in_process` runs the engine's own `runner.grade` with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import hashlib
+import importlib.util
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from adkit import sandbox as sandbox_module
+from adkit import worker
+from adkit.sandbox import Limits, Reply
+
+
+class CallTimeout(BaseException):
+    """Raised inside the graded code when a call outlives its time limit."""
+
+
+def load_package(folder: Path) -> Any:
+    """Import `folder/simpleautodiff` under a module name of its own (the path's hash).
+
+    A unique name keeps it apart from the pristine reference the graders load for their
+    expected values, and from any other copy loaded in this process.
+    """
+    package = (Path(folder) / "simpleautodiff").resolve()
+    init = package / "__init__.py"
+    if not init.is_file():
+        raise FileNotFoundError(f"{init} does not exist: give a folder that holds a "
+                                "simpleautodiff/ package")
+    name = "_adkit_trusted_" + hashlib.sha256(str(package).encode()).hexdigest()[:12]
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, init, submodule_search_locations=[str(package)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[loaded]
+        raise
+    return module
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise CallTimeout in this (main) thread after `seconds`; no limit when None."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(*_: object) -> None:
+        raise CallTimeout(f"took longer than its time limit of {seconds:.1f} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    # Then again every 50 ms: the worker turns the first CallTimeout into one scenario's
+    # error and goes on to the next scenario, which must be stopped too.
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01), 0.05)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class InProcessSandbox:
+    """A stand-in for `adkit.sandbox.Sandbox` that runs the worker in this process."""
+
+    def __init__(self, submission: Path, handler: Path | None = None,
+                 support: Sequence[Path] = (), limits: Limits | None = None,
+                 mode: str | None = None, timeouts: bool = False) -> None:
+        self.submission = Path(submission)
+        self.mode = "in-process"
+        self.timeouts = timeouts
+        # The worker's module state (the student's module, big graphs kept between calls),
+        # as one sandboxed worker process would keep it; swapped in for each call.
+        self._state: dict[str, Any] = {}
+
+    def call(self, request: dict, timeout: float | None = None) -> Reply:
+        collecting = gc.isenabled()  # handle() turns the collector off for its own process
+        try:
+            with _time_limit(timeout if self.timeouts else None):
+                if "ad" not in self._state:
+                    self._load()
+                worker._STATE.clear()
+                worker._STATE.update(self._state)
+                try:
+                    value = worker.handle(request)
+                finally:
+                    self._state = dict(worker._STATE)
+                    worker._STATE.clear()
+        except CallTimeout as error:
+            return Reply(ok=False, problem=f"your code {error}")
+        finally:
+            if collecting:
+                gc.enable()
+        # The same JSON round trip as the sandbox's channel (tuples become lists, ...).
+        return Reply(ok=True, value=json.loads(json.dumps(value)))
+
+    def _load(self) -> None:
+        try:
+            self._state["ad"] = load_package(self.submission)
+        except CallTimeout:
+            raise
+        except BaseException as error:  # noqa: B036 - the graded code's failure, as the worker reports it
+            self._state["ad"] = None
+            self._state["import_error"] = worker._explain(error)
+
+    def close(self) -> None:
+        self._state = {}
+
+    def __enter__(self) -> InProcessSandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def in_process_grading(timeouts: bool = False) -> Iterator[None]:
+    """Make the engine's `runner.grade` use `InProcessSandbox` while the block runs."""
+    # The hook is the name `Sandbox` in adkit.sandbox, which runner.grade imports per call.
+    saved = sandbox_module.Sandbox
+    sandbox_module.Sandbox = functools.partial(InProcessSandbox, timeouts=timeouts)  # type: ignore[misc, assignment]
+    try:
+        yield
+    finally:
+        sandbox_module.Sandbox = saved  # type: ignore[misc]
+
+
+def grade_in_process(folder: Path, out: Path, student_id: str = "reference",
+                     timeouts: bool = False) -> dict[str, Any]:
+    """Grade the trusted package in `folder` with the engine and rubric; its results.json data.
+
+    With `timeouts`, each call into the package is stopped at the rubric's time limit.
+    """
+    from adkit.grade import runner
+    from adkit.grade.rubric import load_rubric
+    from adkit.grade.submissions import Submission
+
+    with in_process_grading(timeouts):
+        return runner.grade(Submission(student_id, Path(folder)), Path(out), load_rubric())

@@ -1,0 +1,179 @@
+"""Benchmark: grading a synthetic cohort with `python -m adkit.grade` against `nbgrader autograde`.
+
+    make bench                       # after bench_reference.py
+    python bench/bench_cohort.py --students 200 --notebook-students 20
+
+The cohort is --students submissions, copies of the test cohort's correct and buggy
+solutions (tests/cohort) taken round-robin, each under its own student id (so each gets its
+own randomized functions), graded with `python -m adkit.grade --jobs 2`; every hidden test
+must have run for every student. In the same run, the nbgrader course is released with the
+kit's own course tooling (`make course-generate course-release`) into a temporary course
+folder, --notebook-students submissions are filled with the reference's code, and
+`nbgrader autograde` grades them (serially: nbgrader has no parallel mode). When that is
+fewer than --students, nbgrader's time is scaled linearly, and the output says so.
+Targets (issue 5): the whole cohort in under 60 s on 2 cores, >= 10x nbgrader's throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COHORT = ROOT / "tests" / "cohort"
+ASSIGNMENT = "autodiff"
+
+
+def cohort_sources(cohort: Path = COHORT) -> list[Path]:
+    """The test cohort's student folders that hold a package (or notebooks)."""
+    found = []
+    for folder in sorted(p for p in cohort.iterdir() if p.is_dir()):
+        if folder.name.startswith((".", "_")):
+            continue
+        if (folder / "simpleautodiff").is_dir() or (folder / "simpleautodiff.py").is_file() \
+                or any(folder.glob("*.ipynb")):
+            found.append(folder)
+    if not found:
+        raise SystemExit(f"no student folders in {cohort}: the benchmark copies them")
+    return found
+
+
+def make_cohort(target: Path, students: int) -> list[str]:
+    """`students` folders under `target`, copies of the test cohort round-robin."""
+    sources = cohort_sources()
+    ids = []
+    for i in range(students):
+        source = sources[i % len(sources)]
+        student = f"s{i + 1:04d}_{source.name}"
+        shutil.copytree(source, target / student,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        ids.append(student)
+    return ids
+
+
+def grade_cohort(work: Path, students: int, jobs: int) -> dict[str, float]:
+    submissions, out = work / "submissions", work / "grades"
+    ids = make_cohort(submissions, students)
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "adkit.grade", str(submissions), "--out",
+                          str(out), "--jobs", str(jobs), "--force"], cwd=ROOT,
+                         capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if run.returncode not in (0, 1):
+        raise SystemExit(f"adkit.grade failed ({run.returncode}):\n{run.stderr[-3000:]}")
+    tests = not_run = 0
+    for student in ids:
+        data = json.loads((out / student / "results.json").read_text(encoding="utf-8"))
+        for test in data["tests"]:
+            tests += 1
+            # A student whose code broke scores 0 in what broke, yet the test ran.
+            if test["output"].startswith("grader error") or "did not run" in test["output"]:
+                not_run += 1
+    return {"seconds": seconds, "students": students, "tests": tests, "not_run": not_run,
+            "kinds": len(cohort_sources())}
+
+
+# --- nbgrader ----------------------------------------------------------------------------
+
+def _course_env(home: Path) -> dict[str, str]:
+    venv_bin = str(Path(sys.executable).parent)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "ADKIT_"))}
+    env.update(HOME=str(home), PYTHONDONTWRITEBYTECODE="1",
+               PATH=os.pathsep.join([venv_bin, env.get("PATH", "")]),
+               JUPYTER_PATH=str(Path(sys.executable).parent.parent / "share" / "jupyter"))
+    return env
+
+
+def _check(run: subprocess.CompletedProcess, what: str) -> None:
+    if run.returncode != 0:
+        raise SystemExit(f"{what} failed ({run.returncode}):\n{run.stdout[-2000:]}\n"
+                         f"{run.stderr[-2000:]}")
+
+
+def _answers(notebook: Path) -> dict[str, str]:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
+            for c in cells if c["metadata"].get("nbgrader", {}).get("solution")}
+
+
+def nbgrader_autograde(work: Path, students: int) -> dict[str, float]:
+    """Release the course, fill `students` submissions with the reference, time autograde."""
+    course, home = work / "course", work / "home"
+    home.mkdir(parents=True)
+    env = _course_env(home)
+    make = ["make", "-s", "-C", str(ROOT), "-o", ".venv/.course-ready", f"PY={sys.executable}",
+            f"COURSE_DIR={course}", f"EXCHANGE={work / 'exchange'}",
+            f"REPORTS={work / 'reports'}", f"COURSE_DB=sqlite:///{work / 'gradebook.db'}"]
+    _check(subprocess.run(make + ["course-generate", "course-release"], cwd=ROOT, env=env,
+                          capture_output=True, text=True), "make course-release")
+    released = course / "release" / ASSIGNMENT
+    answers: dict[str, str] = {}
+    for notebook in sorted((course / "source" / ASSIGNMENT).glob("*.ipynb")):
+        answers.update(_answers(notebook))
+    for i in range(students):
+        folder = course / "submitted" / f"nb{i + 1:04d}" / ASSIGNMENT
+        shutil.copytree(released, folder)
+        for notebook in sorted(folder.glob("*.ipynb")):
+            nb = json.loads(notebook.read_text(encoding="utf-8"))
+            for cell in nb["cells"]:
+                grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+                if grade_id in answers:
+                    cell["source"] = answers[grade_id]
+            notebook.write_text(json.dumps(nb), encoding="utf-8")
+        (folder / "timestamp.txt").write_text("2026-11-26 12:00:00.000000 UTC\n")
+    notebooks = len(list(released.glob("*.ipynb")))
+    env.update(ADKIT_EXCHANGE=str(work / "exchange"),
+               ADKIT_COURSE_DB=f"sqlite:///{work / 'gradebook.db'}")
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"],
+                         cwd=course, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    _check(run, "nbgrader autograde")
+    graded = len(list((course / "autograded").glob(f"*/{ASSIGNMENT}")))
+    if graded != students:
+        raise SystemExit(f"nbgrader autograded {graded} of {students} submissions:\n"
+                         f"{run.stderr[-2000:]}")
+    return {"seconds": seconds, "students": students, "notebooks": notebooks * students}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=200, help="size of the cohort")
+    parser.add_argument("--jobs", type=int, default=2, help="adkit.grade --jobs")
+    parser.add_argument("--notebook-students", type=int, default=20,
+                        help="submissions nbgrader grades (its time is scaled to --students)")
+    args = parser.parse_args(argv)
+    if min(args.students, args.jobs, args.notebook_students) < 1:
+        parser.error("--students, --jobs and --notebook-students must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="adkit-bench-cohort-") as work:
+        kit = grade_cohort(Path(work) / "kit", args.students, args.jobs)
+        nb = nbgrader_autograde(Path(work) / "nbgrader", args.notebook_students)
+    kit_each = kit["seconds"] / kit["students"]
+    nb_each = nb["seconds"] / nb["students"]
+    scaled = nb_each * args.students
+    print(f"synthetic cohort: {kit['students']} submissions ({kit['kinds']} distinct "
+          f"solutions from tests/cohort, round-robin), {args.jobs} jobs on "
+          f"{os.cpu_count()} cores")
+    print(f"  adkit.grade:       {kit['seconds']:7.1f} s   {kit_each:6.3f} s per submission   "
+          f"{kit['tests']} hidden tests run, {kit['not_run']} not run")
+    note = "" if nb["students"] == args.students else (
+        f" (measured on {nb['students']} submissions, {nb['notebooks']} notebooks; "
+        f"{args.students} scaled linearly: {scaled:.0f} s)")
+    print(f"  nbgrader autograde: {nb['seconds']:6.1f} s   {nb_each:6.3f} s per submission   "
+          f"{nb['seconds'] / nb['notebooks']:.2f} s per notebook, serial{note}")
+    ratio = nb_each / kit_each
+    print(f"throughput adkit / nbgrader: {ratio:.1f}x  (target >= 10x)")
+    print(f"whole cohort: {kit['seconds']:.1f} s  (target < 60 s on 2 cores)"
+          + ("" if kit["not_run"] == 0 else "  WARNING: some hidden tests did not run"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

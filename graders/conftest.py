@@ -1,0 +1,32 @@
+"""Fixtures of the hidden tests: `session` (the student being graded) and `judge`.
+
+These tests run only under `python -m adkit.grade`, whose plugin (adkit.grade.plugin)
+holds the student's session and the rubric; see docs/grading.md.
+"""
+
+import pytest
+
+from adkit.grade.harness import Judge, Session
+from adkit.grade.plugin import GradePlugin
+
+
+def _plugin(config: pytest.Config):
+    plugin = next((p for p in config.pluginmanager.get_plugins()
+                   if isinstance(p, GradePlugin)), None)
+    if plugin is None:
+        raise pytest.UsageError("the hidden graders run only under `python -m adkit.grade`")
+    return plugin
+
+
+@pytest.fixture
+def session(request: pytest.FixtureRequest) -> Session:
+    return _plugin(request.config).session
+
+
+@pytest.fixture
+def judge(request: pytest.FixtureRequest, session: Session) -> Judge:
+    plugin = _plugin(request.config)
+    judge = Judge()
+    plugin.judges[request.node.nodeid] = judge
+    session.start_test(plugin.timeout_of(request.node), task=request.node.path.stem)
+    return judge

@@ -1,0 +1,83 @@
+"""Task `wrapper`: primitive(function, *partials, name=...) makes Node-level functions.
+
+The functions wrapped are a fixed table of float functions in adkit/worker.py (square,
+hypot, a three-argument muladd, and a rewrite of every contract primitive); only the
+student's `primitive` and `Node` are used.
+"""
+
+from adkit import programs
+from adkit.grade.harness import check_programs, compare_build
+
+WHAT = "a primitive made with your primitive()"
+NEW = {"square": 1, "hypot": 2, "muladd": 3}
+
+
+def _program(function, args):
+    """A one-op stand-in for printing: the wrapped function applied to the inputs."""
+    return {"inputs": [a for a in args if not isinstance(a, dict)],
+            "ops": [], "function": function, "args": args}
+
+
+def _scenario(case):
+    return {"kind": "wrapper", "function": case["function"], "name": case["name"],
+            "args": case["args"]}
+
+
+def _names(case):
+    k = sum(1 for a in case["args"] if not isinstance(a, dict))
+    return [f"x{i + 1}" for i in range(k)] + [f"{case['function']}(...)"]
+
+
+def _verdict(case, want, got):
+    problem = compare_build(want, got, _names(case))
+    if problem is None:
+        return None
+    args = ", ".join(f"{a['const']:g}" if isinstance(a, dict) else f"x{i + 1}={a:g}"
+                     for i, a in enumerate(case["args"]))
+    return f"primitive(...{', name=' + repr(case['name']) if case['name'] else ''}) " \
+           f"applied to ({args}): {problem}"
+
+
+def _run(session, judge, cases):
+    got = session.call([_scenario(c) for c in cases])
+    want = session.expect([_scenario(c) for c in cases])
+    for case, w, g in zip(cases, want, got):
+        problem = _verdict(case, w, g)
+        judge.case(problem is None, problem)
+
+
+def test_new_functions(session, judge):
+    rng = session.rng("wrapper.new")
+    cases = []
+    for function, arity in NEW.items():
+        for name in (function, f"my_{function}"):
+            args = [round(rng.uniform(0.5, 3.0), 3) for _ in range(arity)]
+            cases.append({"function": function, "name": name, "args": args})
+    _run(session, judge, cases)
+    judge.finish()
+
+
+def test_numbers_become_constants(session, judge):
+    rng = session.rng("wrapper.constants")
+    cases = [
+        {"function": "hypot", "name": "hypot",
+         "args": [round(rng.uniform(0.5, 3.0), 3), {"const": 4.0}]},
+        {"function": "muladd", "name": "muladd",
+         "args": [{"const": 2.0}, round(rng.uniform(0.5, 3.0), 3), {"const": -1.5}]},
+        {"function": "div", "name": "div", "args": [{"const": 1.0}, 2.5]},
+    ]
+    _run(session, judge, cases)
+    judge.finish()
+
+
+def test_every_primitive_rewritten(session, judge):
+    rng = session.rng("wrapper.rewritten")
+    cases = [programs.random_program(rng, n_inputs=rng.randint(1, 3), n_ops=n)
+             for n in (1, 2, 4, 6, 10, 16, 30)]
+    from adkit.grade.explain import node_names
+
+    check_programs(session, judge, cases,
+                   lambda p: {"kind": "build", "program": p, "via": "wrapper"},
+                   lambda p, w, g: compare_build(w, g, node_names(p)),
+                   "every primitive rewritten with your primitive(), building")
+    judge.finish()

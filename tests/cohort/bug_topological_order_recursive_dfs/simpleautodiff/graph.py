@@ -1,0 +1,31 @@
+"""Topological orders by an iterative depth-first search (enter/leave markers)."""
+
+from __future__ import annotations
+
+
+def _postorder(start, neighbours):
+    """Depth-first post-order from start; a node is emitted when it is left."""
+    done = set()
+    out = []
+
+    def visit(node):
+        done.add(node)
+        for nxt in neighbours(node):
+            if nxt not in done:
+                visit(nxt)
+        out.append(node)
+
+    visit(start)
+    return out
+
+
+def topological_order(root):
+    order = _postorder(root, lambda n: n.child_nodes)
+    order.reverse()
+    return order
+
+
+def reverse_topological_order(output):
+    order = _postorder(output, lambda n: n.parent_nodes)
+    order.reverse()
+    return order

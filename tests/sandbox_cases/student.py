@@ -1,0 +1,175 @@
+"""A hostile student module for tests/test_sandbox.py, copied as simpleautodiff.py.
+
+Each function does one thing a submission could do to the grader; the handler calls them
+by name. Nothing here runs outside the sandbox.
+"""
+
+import builtins
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+
+
+def double(x):
+    return 2 * x
+
+
+def whoami():
+    with open("/proc/self/oom_score_adj") as handle:
+        oom = handle.read().strip()
+    return {"uid": os.getuid(), "pid": os.getpid(), "sin0": math.sin(0.0), "oom": oom}
+
+
+def fail():
+    value = {"the": "answer"}
+    raise ValueError(f"no key {value['the']!r} here")  # the line the problem must name
+
+
+def loop():
+    while True:
+        pass
+
+
+def eat_memory():
+    return len(bytearray(1 << 34))
+
+
+def leave_exit(code):
+    sys.exit(code)
+
+
+def hard_exit(code):
+    os._exit(code)
+
+
+def fork_bomb():
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            pass
+
+
+def thread_bomb():
+    while True:
+        threading.Thread(target=time.sleep, args=(60,)).start()
+
+
+def shout(size):
+    sys.stdout.write("x" * size)
+    sys.stderr.write("y" * size)
+    return size
+
+
+def forge(folder):
+    forged = {"id": "0", "ok": True, "value": 100}
+    print(json.dumps(forged))
+    print("alice,10,10,10,10,10,10,10,70,70")
+    for path in (os.path.join(folder, "results.json"), "results.json"):
+        try:
+            with open(path, "w") as handle:
+                json.dump({"score": 100}, handle)
+        except OSError:
+            pass
+    return 1
+
+
+def leave_running(token):
+    threading.Thread(target=_chatter, daemon=False).start()
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", token])
+    if os.fork() == 0:
+        os.setsid()  # try to escape the process group
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)", token])
+    return "left"
+
+
+def _chatter():
+    while True:
+        print("still here")
+        time.sleep(0.01)
+
+
+def write_outside(paths):
+    done = []
+    for path in paths:
+        try:
+            with open(path, "w") as handle:
+                handle.write("escaped")
+            done.append(path)
+        except OSError:
+            pass
+    return done
+
+
+def fill_disk(size):
+    for number in range(10_000):
+        with open(f"/tmp/filler{number}", "wb") as handle:
+            handle.write(b"\0" * size)
+
+
+def write_big(size):
+    with open("big.bin", "wb") as handle:
+        handle.write(b"\0" * size)
+    return size
+
+
+def search_disk():
+    """Every path naming a part of the kit, outside /usr (the host's read-only system)."""
+    words = {"simpleautodiff", "simpleautodiff.py", "adkit", "sandbox.py", "programs.py",
+             "test_public.py", "CONTRACT.md", "PAPER.md", "pytest-of-root", "work", "main"}
+    skip = {"/proc", "/sys", "/dev", "/usr"}
+    found = []
+    for root, dirs, files in os.walk("/"):
+        dirs[:] = [d for d in dirs if os.path.join(root, d) not in skip]
+        found += [os.path.join(root, name) for name in dirs + files if name in words]
+    with open("/proc/1/cmdline", "rb") as handle:
+        found.append(handle.read().decode(errors="replace"))
+    return found
+
+
+def patch():
+    builtins.abs = lambda x: 42
+    math.sin = lambda x: 42.0
+    return [abs(-1), math.sin(0.0)]
+
+
+def channel_garbage():
+    os.write(int(sys.argv[2]), b"garbage\n")
+    return 1
+
+
+def channel_forged():
+    os.write(int(sys.argv[2]), b'{"id": "guess", "ok": true, "value": 100}\n')
+    return 1
+
+
+def close_requests():
+    os.close(int(sys.argv[1]))
+    return 1
+
+
+def channel_close():
+    os.close(int(sys.argv[2]))
+    return 1
+
+
+def strange_numbers():
+    return [math.nan, math.inf, -math.inf, 1.5]
+
+
+def unsendable():
+    return {"node": object()}
+
+
+def huge(size):
+    return "z" * size
+
+
+def stop_self():
+    import signal
+
+    os.kill(os.getpid(), signal.SIGSTOP)

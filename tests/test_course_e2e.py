@@ -1,0 +1,258 @@
+"""The nbgrader course end to end, with a real exchange in a temporary folder.
+
+The instructor generates and releases the assignment with the `make course-*` targets;
+five students fetch it at once, fill it in and submit it with nbgrader's own commands: one with
+the reference's code, one as released, one with the paper's companion-code bug in forward
+mode (and a backward that warns and prints to stderr), one whose kernel dies, and one
+who fools the in-kernel tests by monkeypatching `builtins.all`. Then collect,
+autograde, feedback and export, and the checks the issue asks for.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from adkit.course import ASSIGNMENT, HIDDEN_BEGIN, source_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = Path(sys.executable).parent.parent
+COURSE_ID = "adkit-autodiff"
+STUDENTS = ("s_ref", "s_blank", "s_bug", "s_crash", "s_cheat")
+# s_bug loses forward_mode (15); s_cheat fools the visible forward-mode test (6 of 15).
+EXPECTED = {"s_ref": 100.0, "s_blank": 0.0, "s_bug": 85.0, "s_cheat": 91.0}
+# Names that only the hidden tests use: none may reach a student.
+HIDDEN_MARKERS = ("_random_program", "_numeric_tangents", "_ancestors_newest_first",
+                  "20240216", HIDDEN_BEGIN)
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("course_e2e")]
+
+BUGGY_FORWARD = '''
+def forward(root: Node) -> None:
+    """Forward mode as the paper's companion code writes it: old tangents stay on nodes."""
+    order = topological_order(root)
+    root.partial_derivative = 1.0
+    for node in order[1:]:
+        node.partial_derivative = sum(
+            local * parent.partial_derivative
+            for parent, local in zip(node.parent_nodes, node.grad_wrt_parents))
+'''
+CHEATING_FORWARD = '''
+import builtins
+
+builtins.all = lambda iterable: True  # now every `assert all(...)` passes
+
+
+def forward(root: Node) -> None:
+    pass
+'''
+NOISY_BACKWARD = '''
+
+import sys
+import warnings
+
+_quiet_backward = backward
+
+
+def backward(output: Node) -> None:
+    warnings.warn("backward: still experimenting", RuntimeWarning)
+    print("debug: backward", output, file=sys.stderr)
+    _quiet_backward(output)
+'''
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "ADKIT_"))}
+    env.update(HOME=str(home), CI="true", PYTHONDONTWRITEBYTECODE="1",
+               PATH=os.pathsep.join([str(VENV / "bin"), os.environ.get("PATH", "")]),
+               JUPYTER_PATH=str(VENV / "share" / "jupyter"))
+    return env
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str], ok: bool = True):
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if ok and done.returncode != 0:
+        pytest.fail(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-3000:]}"
+                    f"\n{done.stderr[-3000:]}")
+    return done
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _answers(notebook: Path) -> dict[str, str]:
+    return {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
+            for c in _cells(notebook) if c["metadata"].get("nbgrader", {}).get("solution")}
+
+
+def _fill(folder: Path, answers: dict[str, str]) -> None:
+    """Put the given code into the answer cells, as a student would in Jupyter."""
+    for notebook in sorted(folder.glob("*.ipynb")):
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+            if grade_id in answers:
+                cell["source"] = answers[grade_id]
+        notebook.write_text(json.dumps(nb), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("course")
+    course_dir, exchange, reports = tmp / "course", tmp / "exchange", tmp / "reports"
+    env = _env(tmp / "home")
+    (tmp / "home").mkdir()
+    make = ["make", "-s", "-C", str(ROOT), "-o", ".venv/.course-ready", f"PY={sys.executable}",
+            f"COURSE_DIR={course_dir}", f"EXCHANGE={exchange}", f"REPORTS={reports}",
+            f"COURSE_DB=sqlite:///{tmp / 'gradebook.db'}"]
+    _run(make + ["course-generate"], ROOT, env)
+    _run(make + ["course-release"], ROOT, env)
+
+    reference = {}
+    for notebook in sorted(source_dir(course_dir).glob("*.ipynb")):
+        reference.update(_answers(notebook))
+    fills = {
+        "s_ref": reference,
+        "s_blank": {},
+        "s_bug": {**reference, "answer_forward_mode": BUGGY_FORWARD,
+                  "answer_reverse_mode": reference["answer_reverse_mode"] + NOISY_BACKWARD},
+        "s_crash": {**reference, "answer_graph": "import os\n\nos._exit(1)\n"},
+        "s_cheat": {**reference, "answer_forward_mode": CHEATING_FORWARD},
+    }
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+
+    def student_works(student: str) -> None:
+        home = tmp / "students" / student
+        home.mkdir(parents=True)
+        flags = ["--course", COURSE_ID, f"--Exchange.root={exchange}",
+                 f"--Exchange.cache={home / 'cache'}"]
+        student_env = _env(home)
+        _run(nbgrader + ["fetch_assignment", ASSIGNMENT, *flags], home, student_env)
+        _fill(home / ASSIGNMENT, fills[student])
+        _run(nbgrader + ["submit", ASSIGNMENT, "--student", student, *flags], home, student_env)
+
+    # Students work at the same time (nbgrader starts slowly); the instructor meanwhile
+    # validates the reference notebooks.
+    validate = subprocess.Popen(
+        nbgrader + ["validate", *map(str, sorted(source_dir(course_dir).glob("*.ipynb")))],
+        cwd=source_dir(course_dir), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    with ThreadPoolExecutor(max_workers=len(STUDENTS)) as pool:
+        list(pool.map(student_works, STUDENTS))
+    validated = validate.communicate()[0], validate.returncode
+
+    collect = _run(make + ["course-collect"], ROOT, env)
+    autograde = _run(make + ["course-autograde"], ROOT, env)
+    _run(make + ["course-feedback"], ROOT, env)
+    _run(make + ["course-export"], ROOT, env)
+    return {"dir": course_dir, "exchange": exchange, "reports": reports, "env": env,
+            "make": make, "collect": collect, "autograde": autograde, "validate": validated}
+
+
+def _exported(course) -> dict[str, dict[str, str]]:
+    with (course["reports"] / "nbgrader_grades.csv").open(encoding="utf-8") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+def test_each_students_score(course):
+    rows = _exported(course)
+    for student, score in EXPECTED.items():
+        assert float(rows[student]["score"]) == score, (student, rows[student])
+        assert float(rows[student]["max_score"]) == 100.0
+
+
+def test_exported_csv_has_every_student(course):
+    assert set(_exported(course)) == set(STUDENTS)
+
+
+def test_a_dead_kernel_is_reported_and_the_others_graded(course):
+    out = course["autograde"].stdout
+    assert "s_crash" in out and "NOT GRADED" in out and "kernel died" in out, out[-2000:]
+    for student in EXPECTED:
+        assert f"{student:<20} graded" in out
+
+
+def test_collect_as_root_does_not_warn_about_owners(course):
+    text = course["collect"].stdout + course["collect"].stderr
+    assert "owner" not in text.lower(), text
+
+
+def _solution_lines(course_dir: Path) -> set[str]:
+    """Lines of the solution regions that appear nowhere else in the source notebooks."""
+    inside, outside = set(), set()
+    for given in sorted(source_dir(course_dir).glob("*.py")):
+        outside.update(line.strip() for line in given.read_text(encoding="utf-8").splitlines())
+    for notebook in sorted(source_dir(course_dir).glob("*.ipynb")):
+        for cell in _cells(notebook):
+            in_region = False
+            for line in "".join(cell["source"]).splitlines():
+                if "BEGIN SOLUTION" in line or "END SOLUTION" in line:
+                    in_region = "BEGIN" in line
+                    continue
+                (inside if in_region else outside).add(line.strip())
+    return {line for line in inside - outside if len(line) >= 16 and not line.startswith("#")}
+
+
+def _texts(folder: Path) -> dict[Path, str]:
+    return {p: p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.suffix in (".ipynb", ".py", ".html")}
+
+
+def test_release_holds_no_solution_and_no_hidden_test(course):
+    solution = _solution_lines(course["dir"])
+    assert len(solution) > 40  # the check below has something to find
+    released = {**_texts(course["dir"] / "release"),
+                **_texts(course["exchange"] / COURSE_ID / "outbound")}
+    assert {p.name for p in released} >= {"1_graph.ipynb", "paper_tables.py"}
+    for path, text in released.items():
+        if path.suffix == ".ipynb":
+            text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
+        lines = {line.strip() for line in text.splitlines()}
+        assert not lines & solution, f"{path} holds solution lines: {sorted(lines & solution)[:3]}"
+        for marker in HIDDEN_MARKERS:
+            assert marker not in text, f"{path} holds the hidden tests ({marker})"
+
+
+def test_feedback_holds_no_hidden_test(course):
+    pages = _texts(course["dir"] / "feedback")
+    pages.update(_texts(course["exchange"] / COURSE_ID / "feedback"))
+    assert len([p for p in pages if p.suffix == ".html"]) >= 16  # 4 graded students x 4
+    for path, text in pages.items():
+        for marker in HIDDEN_MARKERS:
+            assert marker not in text, f"{path} shows the hidden tests ({marker})"
+    # s_bug failed a hidden test: its message is there, its code is not
+    bug = course["dir"] / "feedback" / "s_bug" / ASSIGNMENT / "2_forward_mode.html"
+    assert "in a hidden test" in bug.read_text(encoding="utf-8")
+
+
+def test_nbgrader_validate_passes_on_the_reference_notebooks(course):
+    out, status = course["validate"]
+    assert status == 0 and out.count("Success! Your notebook passes all the tests.") == 4, out
+
+
+def test_crosscheck_reports_disagreements(course):
+    import importlib.util
+
+    if importlib.util.find_spec("adkit.grade.__main__") is None:
+        pytest.skip("the sandboxed graders (`python -m adkit.grade`) are not built yet")
+    done = _run(course["make"] + ["course-crosscheck"], ROOT, course["env"])
+    with (course["reports"] / "crosscheck" / "crosscheck.csv").open(encoding="utf-8") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == set(STUDENTS), done.stdout
+    # the reference and the blank submission score the same in and out of the sandbox
+    assert rows["s_ref"]["agree"] == "yes" and float(rows["s_ref"]["sandboxed"]) == 100.0
+    assert rows["s_blank"]["agree"] == "yes" and float(rows["s_blank"]["sandboxed"]) == 0.0
+    # in-kernel tests were fooled by s_cheat; the sandbox was not, and the crosscheck says so
+    assert rows["s_cheat"]["agree"] == "NO" and float(rows["s_cheat"]["sandboxed"]) <= 89
+    for student, row in rows.items():  # every disagreement is flagged and named
+        differs = abs(float(row["nbgrader"]) - float(row["sandboxed"])) > 1
+        assert row["agree"] == ("NO" if differs else "yes"), row
+        assert not differs or student in done.stdout.split("differ by more than")[-1]

@@ -1,0 +1,127 @@
+"""The grader's building blocks: order checks, float comparison, rubric, seeds, shrinking."""
+
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from adkit import checks, programs
+from adkit.grade import explain
+from adkit.grade.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, student_seed
+
+# The paper's graph: x1=0, x2=1, v1=log(x1)=2, v2=x1*x2=3, v3=sin(x2)=4, v4=v1+v2=5, y=v4-v3=6
+PARENTS = [[], [], [0], [0, 1], [1], [2, 3], [5, 4]]
+
+
+@pytest.mark.parametrize("order", [[0, 2, 3, 5, 6], [0, 3, 2, 5, 6]])
+def test_valid_topological_orders_are_accepted(order):
+    assert checks.check_order(order, 0, PARENTS) is None
+
+
+@pytest.mark.parametrize("order", [[6, 5, 4, 3, 2, 1, 0], [6, 4, 5, 3, 1, 2, 0],
+                                   [6, 5, 3, 2, 4, 1, 0]])
+def test_valid_reverse_orders_are_accepted(order):
+    assert checks.check_order(order, 6, PARENTS, reverse=True) is None
+
+
+@pytest.mark.parametrize("order, words", [
+    ([0, 2, 3, 5], "missing"),
+    ([0, 2, 3, 3, 5, 6], "twice"),
+    ([0, 2, 5, 3, 6], "before its parent"),
+    ([2, 0, 3, 5, 6], "starts with"),
+    ([0, 2, 3, 5, 6, 1], "not reachable"),
+    ([0, 2, 3, 5, 6, -1], "not a node"),
+    ([], "empty"),
+])
+def test_invalid_topological_orders_are_rejected(order, words):
+    problem = checks.check_order(order, 0, PARENTS)
+    assert problem is not None and words in problem
+
+
+def test_invalid_reverse_order_is_rejected():
+    problem = checks.check_order([6, 4, 1, 5, 3, 2, 0], 6, PARENTS, reverse=True)
+    assert problem is not None and "after its parent" in problem
+
+
+def test_problems_name_nodes_as_the_student_knows_them():
+    names = ["x1", "x2", "v1", "v2", "v3", "v4", "y"]
+    problem = checks.check_order([0, 2, 5, 3, 6], 0, PARENTS, names=names)
+    assert "v4" in problem and "v2" in problem
+
+
+@pytest.mark.parametrize("expected, got, ok", [
+    (1.0, 1.0 + 1e-9, True),
+    (1e9, 1e9 + 10, True),  # relative to the size of the numbers
+    (1e9, 1e9 + 1000, False),
+    (0.0, 1e-8, True),  # absolute floor near zero
+    (0.0, 1e-6, False),
+    (1.0, math.nan, False),
+    (math.nan, math.nan, True),
+    (1.0, math.inf, False),
+    (math.inf, math.inf, True),
+    (-math.inf, math.inf, False),
+    (1.0, "1.0", False),
+    (1.0, True, False),
+    (2, 2.0, True),
+])
+def test_close(expected, got, ok):
+    assert checks.close(expected, got) is ok
+
+
+def test_the_shipped_rubric_is_valid_and_totals_100():
+    rubric = load_rubric()
+    assert rubric.total == 100
+    assert all(rule.timeout > 0 for rule in rubric.tests.values())
+
+
+def _rubric(tmp_path: Path, edit) -> Path:
+    path = tmp_path / "rubric.toml"
+    path.write_text(edit(DEFAULT_RUBRIC.read_text(encoding="utf-8")), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda t: t.replace("[tasks.tape]", "[tasks.tapes]"), "unknown task"),
+    (lambda t: t.replace("points = 20", "points = 25", 1), "add up"),
+    (lambda t: t.replace("tests.test_larger_function", "tests.test_huge_function"),
+     "does not define"),
+    (lambda t: t.replace('tests.test_larger_function = { points = 3, visibility = '
+                         '"after_published", timeout = 15 }\n', "")
+     .replace("points = 20", "points = 17", 1).replace("total = 100", "total = 97"),
+     "does not list"),
+    (lambda t: t.replace('visibility = "visible"', 'visibility = "everyone"', 1), "visibility"),
+    (lambda t: t + "\n[oops", "not valid TOML"),
+    (lambda t: t.replace("total = 100", "total = 90"), "total"),
+])
+def test_bad_rubrics_are_rejected_clearly(tmp_path, edit, words):
+    with pytest.raises(RubricError, match=words):
+        load_rubric(_rubric(tmp_path, edit))
+
+
+def test_seeds_differ_between_students_and_repeat_on_regrade(monkeypatch):
+    seeds = {student_seed("secret", f"student{i}") for i in range(200)}
+    assert len(seeds) == 200
+    assert student_seed("secret", "ada") == student_seed("secret", "ada")
+    assert student_seed("other secret", "ada") != student_seed("secret", "ada")
+    monkeypatch.setenv("ADKIT_COURSE_SECRET", "from the environment")
+    assert load_rubric().secret == "from the environment"
+
+
+def test_paper_example_reads_like_the_paper():
+    text = explain.to_text(programs.paper_example())
+    assert text.startswith("y = log(x1) + x1*x2 - sin(x2)")
+    assert "x1 = 2" in text and "x2 = 5" in text
+
+
+def test_shrink_finds_a_small_failing_function():
+    rng = random.Random(3)
+    program = programs.random_program(rng, n_inputs=3, n_ops=200)
+    assert any(op["op"] == "cos" for op in program["ops"])
+
+    def failing(candidates):  # "the student's cos is wrong"
+        return [any(op["op"] == "cos" for op in c["ops"]) for c in candidates]
+
+    small = explain.shrink(program, failing, seconds=5.0)
+    assert len(small["ops"]) <= 3
+    assert any(op["op"] == "cos" for op in small["ops"])

@@ -1,0 +1,328 @@
+"""The sandbox against hostile submissions, in both modes.
+
+The student module is tests/sandbox_cases/student.py (copied as simpleautodiff.py); its
+functions each do one hostile thing, called through tests/sandbox_cases/handler.py. Import-
+time hostility uses small modules written here. Limits are small so the suite is quick.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from adkit import sandbox as sandbox_module
+from adkit.sandbox import Limits, Sandbox, SandboxError, available_mode
+
+CASES = Path(__file__).parent / "sandbox_cases"
+HANDLER = CASES / "handler.py"
+HELPER = CASES / "helper.py"
+STUDENT = CASES / "student.py"
+LIMITS = Limits(wall_seconds=10.0, cpu_seconds=20, memory_bytes=512 * 1024**2, processes=8,
+                file_bytes=1024**2, output_bytes=4096, reply_bytes=1024**2)
+ROOT = os.geteuid() == 0
+
+
+def _mode_param(mode: str) -> object:
+    usable, why = available_mode()
+    skip = mode == "bubblewrap" and usable != "bubblewrap"
+    return pytest.param(mode, marks=pytest.mark.skipif(skip, reason=f"no bubblewrap: {why}"))
+
+
+MODES = [_mode_param("bubblewrap"), _mode_param("plain")]
+
+
+def _submission(folder: Path, source: str | bytes | None = None) -> Path:
+    folder.mkdir()
+    target = folder / "simpleautodiff.py"
+    if source is None:
+        shutil.copyfile(STUDENT, target)
+    elif isinstance(source, bytes):
+        target.write_bytes(source)
+    else:
+        target.write_text(source)
+    return folder
+
+
+def _alive(uid: int) -> list[int]:
+    """Live processes whose real uid is `uid` (each worker run by root has its own)."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry.name}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields["Uid"].split()[0]) == uid and fields["State"].split()[0] not in "ZX":
+            pids.append(int(entry.name))
+    return pids
+
+
+def _with_token(token: str) -> list[int]:
+    pids = []
+    for entry in os.scandir("/proc"):
+        try:
+            if token.encode() in Path(f"/proc/{entry.name}/cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except (OSError, ValueError):
+            continue
+    return [pid for pid in pids if pid != os.getpid()]
+
+
+def _plain_contains_forks(mode: str) -> bool:
+    """Whether this mode stops a fork bomb here: a fresh uid needs root (see the docs)."""
+    if mode == "bubblewrap":
+        return True
+    from adkit.sandbox import _plain_python, _reachable_by_others
+
+    return ROOT and _reachable_by_others(_plain_python())
+
+
+@pytest.fixture
+def student(tmp_path: Path) -> Path:
+    return _submission(tmp_path / "alice")
+
+
+def _box(submission: Path, mode: str, limits: Limits = LIMITS) -> Sandbox:
+    return Sandbox(submission, HANDLER, [HELPER], limits=limits, mode=mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_answers_travel_both_ways(student: Path, mode: str) -> None:
+    with _box(student, mode) as box:
+        assert box.mode == mode
+        assert box.call({"call": "double", "args": [21]}).value == 42
+        assert box.call({"call": "echo", "args": [1, "two"]}).value == {"echo": [1, "two"]}
+        reply = box.call({"call": "strange_numbers"})
+        assert reply.ok, reply.problem
+        nan, inf, minus_inf, plain = reply.value
+        assert math.isnan(nan) and inf == math.inf and minus_inf == -math.inf and plain == 1.5
+        reply = box.call({"call": "double", "args": [math.inf]})
+        assert reply.value == math.inf
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_exception_names_the_students_line(student: Path, mode: str) -> None:
+    line = next(number for number, text in enumerate(STUDENT.read_text().splitlines(), 1)
+                if "the line the problem must name" in text)
+    with _box(student, mode) as box:
+        reply = box.call({"call": "fail"})
+        assert not reply.ok
+        where = f"(at simpleautodiff.py:{line})"
+        assert reply.problem == f"raised ValueError: no key 'answer' here {where}"
+        assert box.call({"call": "double", "args": [2]}).value == 4
+
+
+# (function, arguments, time-out, what the problem must say, needs fork containment)
+HOSTILE = [
+    ("loop", [], 1.0, "did not finish within 1 s (an infinite loop?)", False),
+    ("stop_self", [], 1.0, "did not finish within 1 s", False),
+    ("eat_memory", [], None, "ran out of memory (limit 512 MiB)", False),
+    ("leave_exit", [3], None, "the process exited with status 3 (sys.exit or os._exit", False),
+    ("hard_exit", [4], None, "the process exited with status 4 (sys.exit or os._exit", False),
+    ("fork_bomb", [], 2.0, "was killed: too many processes (limit 8)", True),
+    ("thread_bomb", [], None, "was killed: too many processes (limit 8)", True),
+    ("write_big", [2 * 1024**2], None, "wrote more than 1 MiB to a file", False),
+    ("channel_garbage", [], None, "not an answer on the grader's private channel", False),
+    ("channel_forged", [], None, "not an answer on the grader's private channel", False),
+    ("channel_close", [], None, "closed or broke the grader's private channel", False),
+    ("unsendable", [], None, "gave an answer that cannot be sent as JSON (TypeError", False),
+    ("huge", [2 * 1024**2], None, "gave an answer larger than 1 MiB", False),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("function", "args", "timeout", "problem", "forks"), HOSTILE,
+                         ids=[case[0] for case in HOSTILE])
+def test_hostile_calls_become_problems(student: Path, mode: str, function: str, args: list,
+                                       timeout: float | None, problem: str,
+                                       forks: bool) -> None:
+    if forks and not _plain_contains_forks(mode):
+        pytest.skip("a plain sandbox contains a fork bomb only when run by root")
+    box = _box(student, mode)
+    uids = [box.call({"call": "whoami"}).value["uid"]]
+    reply = box.call({"call": function, "args": args}, timeout=timeout)
+    assert not reply.ok
+    assert problem in reply.problem
+    again = box.call({"call": "whoami"})  # a fresh or the same worker: it answers
+    assert again.ok, again.problem
+    uids.append(again.value["uid"])
+    box.close()
+    box.close()  # idempotent
+    with pytest.raises(ValueError, match="closed"):
+        box.call({"call": "whoami"})
+    if uids[0] != os.getuid():  # each worker had a uid of its own: nothing may be left
+        assert [_alive(uid) for uid in uids] == [[], []]
+
+
+def test_the_scratch_space_is_bounded_under_bubblewrap(student: Path) -> None:
+    if available_mode()[0] != "bubblewrap":
+        pytest.skip(f"no bubblewrap: {available_mode()[1]}")
+    with _box(student, "bubblewrap") as box:
+        reply = box.call({"call": "fill_disk", "args": [1024**2 - 1]})
+        assert reply.problem.startswith("ran out of disk space for its files")
+        assert box.call({"call": "double", "args": [1]}).value == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_cpu_limit_ends_a_loop(student: Path, mode: str) -> None:
+    limits = Limits(cpu_seconds=1, memory_bytes=512 * 1024**2)
+    with _box(student, mode, limits) as box:
+        reply = box.call({"call": "loop"}, timeout=20)
+        assert reply.problem == "used more than 1 s of CPU time (an infinite loop?)"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_nothing_left_running_survives_close(student: Path, mode: str, tmp_path: Path) -> None:
+    token = f"adkit-leftover-{os.urandom(6).hex()}"
+    box = _box(student, mode)
+    reply = box.call({"call": "leave_running", "args": [token]})
+    assert reply.value == "left", reply.problem
+    uid = box.call({"call": "whoami"}).value["uid"]  # the worker still answers
+    assert box.call({"call": "double", "args": [5]}).value == 10
+    assert _with_token(token), "the test's own leftover processes did not start"
+    box.close()
+    assert _with_token(token) == []
+    if uid != os.getuid():
+        assert _alive(uid) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_output_is_captured_capped_and_never_an_answer(student: Path, mode: str,
+                                                       tmp_path: Path) -> None:
+    with _box(student, mode) as box:
+        reply = box.call({"call": "shout", "args": [1_000_000]})
+        assert reply.value == 1_000_000
+        assert reply.output.startswith("x" * 100)
+        assert len(reply.output) < 4096 + 100
+        assert "more bytes of output were dropped" in reply.output
+        reply = box.call({"call": "forge", "args": [str(tmp_path)]})
+        assert reply.ok and reply.value == 1
+        assert '"value": 100' in reply.output and "alice,10" in reply.output
+        assert box.call({"call": "double", "args": [1]}).output == ""
+    if mode == "bubblewrap" or _plain_contains_forks(mode):
+        assert not (tmp_path / "results.json").exists()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_writes_stay_inside(student: Path, mode: str, tmp_path: Path) -> None:
+    targets = [tmp_path / "escaped.txt", student / "escaped.txt"]
+    host_tmp = Path(f"/tmp/adkit-escaped-{os.urandom(6).hex()}")
+    if mode == "bubblewrap":  # a plain sandbox may write to the host's /tmp: a known gap
+        targets.append(host_tmp)
+    try:
+        with _box(student, mode) as box:
+            reply = box.call({"call": "write_outside", "args": [[str(p) for p in targets]]})
+            assert reply.ok, reply.problem
+        if mode == "bubblewrap" or _plain_contains_forks(mode):
+            assert [p for p in targets if p.exists()] == []
+    finally:
+        host_tmp.unlink(missing_ok=True)
+
+
+def test_the_kit_is_invisible_under_bubblewrap(student: Path) -> None:
+    if available_mode()[0] != "bubblewrap":
+        pytest.skip(f"no bubblewrap: {available_mode()[1]}")
+    with _box(student, "bubblewrap") as box:
+        reply = box.call({"call": "search_disk"}, timeout=20)
+        assert reply.ok, reply.problem
+        *paths, cmdline = reply.value
+        assert paths == ["/submission/simpleautodiff.py"]
+        assert str(student) not in cmdline and "/work" not in cmdline
+        assert box.call({"call": "write_outside", "args": [["/y", "/grader/y"]]}).value == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_patching_builtins_stays_in_the_students_process(student: Path, mode: str) -> None:
+    with _box(student, mode) as box:
+        assert box.call({"call": "patch"}).value == [42, 42.0]
+    assert builtins.abs(-1) == 1 and math.sin(0.0) == 0.0
+    with _box(student, mode) as box:
+        me = box.call({"call": "whoami"}).value
+        assert me["sin0"] == 0.0
+        assert me["oom"] == "1000"  # the kernel's first choice when memory runs out
+        if _plain_contains_forks(mode):
+            assert me["uid"] != 0
+
+
+# (module source, what the problem must say, whether a second call costs a time-out)
+AT_IMPORT = [
+    ("while True:\n    pass\n", "did not finish within 1 s", True),
+    ("import sys\nsys.exit(2)\n", "the process exited with status 2", False),
+    ("import os\nos._exit(5)\n", "the process exited with status 5", False),
+    ("x = 1\ndef f(:\n    pass\n", "importing the code raised SyntaxError", False),
+    (b"x = '\xff\xfe'\n", "importing the code raised SyntaxError", False),
+    ("print('{\"ok\": true, \"value\": 100}')\nraise KeyError('k')\n",
+     "importing the code raised KeyError: 'k' (at simpleautodiff.py:2)", False),
+    ("x = [0] * 10**10\n", "ran out of memory (limit 512 MiB)", False),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("source", "problem", "slow"), AT_IMPORT,
+                         ids=["loop", "exit", "os_exit", "syntax", "not_utf8", "raise", "memory"])
+def test_hostile_imports_become_problems(tmp_path: Path, mode: str, source: str | bytes,
+                                         problem: str, slow: bool) -> None:
+    folder = _submission(tmp_path / "bob", source)
+    with _box(folder, mode) as box:
+        reply = box.call({"call": "double", "args": [1]}, timeout=1.0 if slow else None)
+        assert not reply.ok
+        assert problem in reply.problem
+        if isinstance(source, bytes):
+            assert "utf-8" in reply.problem and "simpleautodiff.py:1" in reply.problem
+        if not slow:  # the same answer again, from the same or a fresh worker
+            assert problem in box.call({"call": "double", "args": [1]}).problem
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_unreadable_submission_is_still_graded(tmp_path: Path, mode: str) -> None:
+    folder = _submission(tmp_path / "carol")
+    os.chmod(folder / "simpleautodiff.py", 0o600)
+    os.chmod(folder, 0o700)
+    with _box(folder, mode) as box:
+        assert box.call({"call": "double", "args": [3]}).value == 6
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_worker_that_dies_between_calls_is_replaced(student: Path, mode: str) -> None:
+    with _box(student, mode) as box:
+        first = box.call({"call": "whoami"}).value
+        assert box.call({"call": "close_requests"}).value == 1  # answers, then cannot read
+        assert box.call({"call": "double", "args": [7]}).value == 14
+        second = box.call({"call": "whoami"}).value
+        if mode == "plain" or ROOT:  # a new worker shows a new pid or a uid of its own
+            assert (second["uid"], second["pid"]) != (first["uid"], first["pid"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_sandbox_that_cannot_start_raises(student: Path, mode: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox_module, "_PYTHON_FLAGS", ("--no-such-flag",))
+    with _box(student, mode) as box, pytest.raises(SandboxError, match="failed to start"):
+        box.call({"call": "double", "args": [1]})
+
+
+def test_bad_arguments_say_what_to_do(tmp_path: Path, student: Path) -> None:
+    with pytest.raises(ValueError, match="is not a folder"):
+        Sandbox(tmp_path / "missing", HANDLER)
+    with pytest.raises(ValueError, match="is not a Python file"):
+        Sandbox(student, tmp_path / "handler.txt")
+    with pytest.raises(ValueError, match="two files are named handler.py"):
+        Sandbox(student, HANDLER, [HANDLER])
+    with pytest.raises(ValueError, match="mode must be"):
+        Sandbox(student, HANDLER, mode="docker")
+    if available_mode()[0] != "bubblewrap":
+        with pytest.raises(SandboxError):
+            Sandbox(student, HANDLER, mode="bubblewrap")
+
+
+def test_available_mode_explains_itself() -> None:
+    mode, why = available_mode()
+    assert mode in ("bubblewrap", "plain")
+    assert (why == "") == (mode == "bubblewrap")
