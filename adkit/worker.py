@@ -16,6 +16,7 @@ submission may redefine. This file is copied into the sandbox: standard library 
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import math
 import os
@@ -174,12 +175,15 @@ def generated_wiring(kind: str, size: int, seed: int) -> dict[str, Any]:
             "index": index, "output": len(values) - 1}
 
 
-def _hand_build(wired: dict[str, Any], ad: Any) -> list[Any]:
-    """Create the wired graph's nodes with the student's `Node`, wiring each by hand."""
+def _hand_build(wired: dict[str, Any], ad: Any, made: list[Any] | None = None) -> list[Any]:
+    """Create the wired graph's nodes with the student's `Node`, wiring each by hand.
+
+    `made` holds the first nodes when they were created already (inputs made before a tape).
+    """
     node_class = ad.Node
-    nodes: list[Any] = []
-    for value, op, ps, gs in zip(wired["values"], wired["ops"], wired["parents"],
-                                 wired["grads"]):
+    nodes: list[Any] = list(made or ())
+    rows = zip(wired["values"], wired["ops"], wired["parents"], wired["grads"])
+    for value, op, ps, gs in itertools.islice(rows, len(nodes), None):
         if op == "input":
             node = node_class(value)
         elif op == "const":
@@ -444,9 +448,15 @@ def _graph(scenario: dict[str, Any], ad: Any) -> tuple[list[Any], Any]:
         wired = wiring(scenario["program"])
     tape: Any = None
     if record:
+        # "inputs_outside": the inputs exist before the tape starts, as in
+        # `x = Node(2.0); with Tape() as tape: y = f(x)`; they are not on the tape.
+        outside = []
+        if scenario.get("inputs_outside"):
+            outside = [ad.Node(v) for v, op in zip(wired["values"], wired["ops"])
+                       if op == "input"]
         try:
             with ad.Tape() as recording:
-                nodes = _hand_build(wired, ad)
+                nodes = _hand_build(wired, ad, outside)
             tape = recording
         except Exception as error:  # a broken Tape must not cost the other tasks
             tape = ScenarioError(_explain(error))

@@ -42,3 +42,16 @@ def test_big_graphs(session, judge):
 
     check_big(session, judge, make, WHAT)
     judge.finish()
+
+
+def test_inputs_made_before_the_tape(session, judge):
+    """`x = Node(2.0); with Tape() as tape: y = f(x)`: the usual way to use a tape."""
+    rng = session.rng("tape.outside")
+
+    def make(program):
+        return dict(tape_scenario(program), inputs_outside=True, recorded=False)
+
+    cases = [programs.paper_example()] + [
+        programs.random_program(rng, n_inputs=rng.randint(1, 3), n_ops=n) for n in (2, 6, 15)]
+    check_derivatives(session, judge, cases, make, WHAT + " (inputs created before the tape)")
+    judge.finish()

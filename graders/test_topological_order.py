@@ -27,6 +27,16 @@ def test_random_graphs(session, judge):
     judge.finish()
 
 
+# One node with 50,000 children that have no children of their own: a walk that scans a
+# node's child list from the start each time it comes back to it takes quadratic time here.
+STAR = {"inputs": [1.5], "ops": [{"op": "neg", "args": [0]} for _ in range(50_000)]}
+
+
+def test_many_children(session, judge):
+    check_orders(session, judge, [STAR], shrinkable=False)
+    judge.finish()
+
+
 def test_big_graphs(session, judge):
     def make(spec, wired):
         return dict(spec, kind="order", start=0, reverse=False)

@@ -9,6 +9,9 @@ import pytest
 from adkit.proofs import mutation
 from adkit.regions import find_regions
 
+# One worker makes the mutants (a few seconds of libcst) for all of these tests.
+pytestmark = pytest.mark.xdist_group("proofs_mutation")
+
 
 @pytest.fixture(scope="module")
 def mutants():

@@ -143,8 +143,6 @@ def make_mutants(package: Path = REFERENCE) -> list[Mutant]:
             before, after, line = _changed(code, source)
             if line not in tasks:
                 continue
-            if operator == "mutmut":
-                operator = _describe(before, after)
             found.append(Mutant("", path.name, line, tasks[line], operator, before, after,
                                 source))
     # Numbered in file and line order, so a key names the same mutant while the code stays.
@@ -160,14 +158,6 @@ def _changed(code: str, source: str) -> tuple[str, str, int]:
             return (" / ".join(s.strip() for s in a[i1:i2]),
                     " / ".join(s.strip() for s in b[j1:j2]), i1 + 1)
     return "", "", 0
-
-
-def _describe(before: str, after: str) -> str:
-    """A short name for a mutmut change, from the text that changed."""
-    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-    parts = [f"{before[i1:i2]!r}->{after[j1:j2]!r}"
-             for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
-    return "mutmut " + ", ".join(parts)[:60]
 
 
 # --- grading mutants --------------------------------------------------------------------

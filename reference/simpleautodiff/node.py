@@ -98,11 +98,9 @@ class Node:
         return primitives.neg(self)
         ### END SOLUTION
 
-    def __pow__(self, exponent: Operand) -> Node:
-        """`node ** p` for a number p; `a ** b` for two nodes is exp(b * log(a)), a > 0."""
+    def __pow__(self, exponent: float) -> Node:
+        """`node ** p` for a number p (for a Node exponent, write exp(p * log(node)))."""
         ### BEGIN SOLUTION operators
-        if isinstance(exponent, Node):
-            return primitives.exp(primitives.mul(exponent, primitives.log(self)))
         return primitives.power(self, exponent)
         ### END SOLUTION
 

@@ -30,11 +30,11 @@ def primitive(
     arity = len(partials)
 
     def apply(*arguments: Operand) -> Node:
-        if len(arguments) != arity:
-            raise TypeError(f"{operator} takes {arity} argument(s), got {len(arguments)}")
         # The two- and one-argument cases, spelled out, build almost every node; without
-        # the general case's temporary lists, building a big graph takes ~15% less time.
-        if arity == 2:
+        # the general case's temporary lists, building a big graph takes ~10% less time.
+        # A call with the wrong number of arguments takes the general path, where
+        # `function(*values)` raises Python's own TypeError.
+        if arity == 2 == len(arguments):
             a, b = arguments
             if not isinstance(a, Node):
                 a = as_node(a)
@@ -46,7 +46,7 @@ def primitive(
             a.child_nodes.append(node)
             b.child_nodes.append(node)
             return node
-        if arity == 1:
+        if arity == 1 == len(arguments):
             (a,) = arguments
             if not isinstance(a, Node):
                 a = as_node(a)
@@ -154,9 +154,9 @@ def power(a: Operand, p: float) -> Node:
 
     `p` is a number, not a node: the new node has one parent, `a`.
     """
-    ### BEGIN SOLUTION graph
     if isinstance(p, Node):
         raise TypeError("power(a, p) takes a number p; for a Node exponent use exp(p * log(a))")
+    ### BEGIN SOLUTION graph
     p = float(p)
     return primitive(lambda x: x**p, lambda x: p * x ** (p - 1.0), name="power")(a)
     ### END SOLUTION

@@ -94,8 +94,8 @@ class Node:
         # TODO [operators]: implement Node.__neg__() as its docstring says.
         raise NotImplementedError("Task operators: implement Node.__neg__() in simpleautodiff/node.py")
 
-    def __pow__(self, exponent: Operand) -> Node:
-        """`node ** p` for a number p; `a ** b` for two nodes is exp(b * log(a)), a > 0."""
+    def __pow__(self, exponent: float) -> Node:
+        """`node ** p` for a number p (for a Node exponent, write exp(p * log(node)))."""
         # TODO [operators]: implement Node.__pow__() as its docstring says.
         raise NotImplementedError("Task operators: implement Node.__pow__() in simpleautodiff/node.py")
 

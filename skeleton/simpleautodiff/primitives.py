@@ -100,5 +100,7 @@ def power(a: Operand, p: float) -> Node:
 
     `p` is a number, not a node: the new node has one parent, `a`.
     """
+    if isinstance(p, Node):
+        raise TypeError("power(a, p) takes a number p; for a Node exponent use exp(p * log(a))")
     # TODO [graph]: implement power() as its docstring says.
     raise NotImplementedError("Task graph: implement power() in simpleautodiff/primitives.py")

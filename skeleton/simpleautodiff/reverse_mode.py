@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .node import Node
+from .node import Node, as_node
 from .order import reverse_topological_order
 
 
