@@ -654,7 +654,7 @@ class Sandbox:
             if len(worker.members()) > limits.processes:
                 outcome = {"kind": "processes"}
         if outcome == "timeout":
-            return f"did not finish within {seconds:g} s (an infinite loop?)", False
+            return f"did not finish within {seconds:.3g} s (an infinite loop?)", False
         if outcome == "exited" and worker is not None:
             return _exit_problem(worker, limits), False
         words = {
