@@ -29,6 +29,10 @@ def _names(case):
 
 
 def _verdict(case, want, got):
+    if case["name"] is None and "nodes" in got and "nodes" in want:
+        # Without `name=` the contract fixes no operator name: any string will do.
+        got = dict(got, nodes=[*got["nodes"][:-1],
+                               dict(got["nodes"][-1], operator=want["nodes"][-1]["operator"])])
     problem = compare_build(want, got, _names(case))
     if problem is None:
         return None
@@ -50,7 +54,7 @@ def test_new_functions(session, judge):
     rng = session.rng("wrapper.new")
     cases = []
     for function, arity in NEW.items():
-        for name in (function, f"my_{function}"):
+        for name in (function, f"my_{function}", None):  # None: called without name=
             args = [round(rng.uniform(0.5, 3.0), 3) for _ in range(arity)]
             cases.append({"function": function, "name": name, "args": args})
     _run(session, judge, cases)
