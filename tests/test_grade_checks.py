@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adkit import checks, programs
+from adkit import checks, programs, worker
 from adkit.grade import explain
 from adkit.grade.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, student_seed
 
@@ -125,3 +125,11 @@ def test_shrink_finds_a_small_failing_function():
     small = explain.shrink(program, failing, seconds=5.0)
     assert len(small["ops"]) <= 3
     assert any(op["op"] == "cos" for op in small["ops"])
+
+
+@pytest.mark.parametrize(("size", "seed"), [(1, 0), (7, 3), (1_000, 12345)])
+def test_generated_wiring_is_the_wiring_of_the_chain_program(size, seed):
+    """The worker's fast twin of the chain must build exactly the program's graph."""
+    program = programs.chain_program(size, random.Random(seed))
+    assert worker.generate({"generate": ["chain", size, seed]}) == program
+    assert worker.generated_wiring("chain", size, seed) == worker.wiring(program)

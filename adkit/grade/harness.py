@@ -73,8 +73,8 @@ class Session:
         if self.broken:
             return [{"error": self.broken} for _ in scenarios]
         kinds = {s["kind"] for s in scenarios}
-        failed = {kind: why for (task, kind), why in self.failed_kinds.items() if task == self.task}
-        skipped = [failed[k] for k in kinds if k in failed]
+        skipped = [self.failed_kinds[(self.task, k)] for k in kinds
+                   if (self.task, k) in self.failed_kinds]
         if skipped and len(skipped) == len(kinds):
             return [{"error": f"not run: {skipped[0]}"} for _ in scenarios]
         timeout = self.time_left()
