@@ -208,6 +208,11 @@ def chain_program(depth: int, rng: random.Random | None = None) -> Program:
             "ops": ops}
 
 
+def star_program(size: int) -> Program:
+    """x1 = 1.5 with `size` children, each -x1, that have no children of their own."""
+    return {"inputs": [1.5], "ops": [{"op": "neg", "args": [0]} for _ in range(size)]}
+
+
 def wide_program(n_inputs: int, rng: random.Random | None = None) -> Program:
     """A sum of products x_i * x_{i+1} over `n_inputs` inputs: about 3 nodes per input."""
     rng = rng or random.Random(0)

@@ -12,6 +12,8 @@ folder, --notebook-students submissions are filled with the reference's code, an
 `nbgrader autograde` grades them (serially: nbgrader has no parallel mode). When that is
 fewer than --students, nbgrader's time is scaled linearly, and the output says so.
 Targets (issue 5): the whole cohort in under 60 s on 2 cores, >= 10x nbgrader's throughput.
+It also prints the floor under those figures: the cohort's own code on the big graphs, timed
+alone (bench/own_code.py), which any grader running these hidden tests has to run.
 """
 
 from __future__ import annotations
@@ -78,6 +80,29 @@ def grade_cohort(work: Path, students: int, jobs: int) -> dict[str, float]:
                 not_run += 1
     return {"seconds": seconds, "students": students, "tests": tests, "not_run": not_run,
             "kinds": len(cohort_sources())}
+
+
+def own_code_floor(students: int, jobs: int) -> dict[str, float]:
+    """The cohort's own code on the big graphs (bench/own_code.py), summed over the cohort.
+
+    Each kind of submission is timed once, in a plain child process, and counted as many
+    times as the round-robin cohort holds it. Divided by the cores, it is a lower bound on
+    the time any grader running these tests needs.
+    """
+    sources = cohort_sources()
+    total, counted = 0.0, 0
+    for i, source in enumerate(sources):
+        copies = len(range(i, students, len(sources)))
+        if copies == 0:
+            continue
+        run = subprocess.run([sys.executable, str(ROOT / "bench" / "own_code.py"), str(source)],
+                             capture_output=True, text=True, timeout=300)
+        if run.returncode != 0:
+            raise SystemExit(f"bench/own_code.py failed on {source.name}:\n{run.stderr[-2000:]}")
+        seconds = json.loads(run.stdout.splitlines()[-1])
+        total += copies * sum(v for v in seconds.values() if isinstance(v, float))
+        counted += copies
+    return {"seconds": total, "students": counted, "floor": total / min(jobs, os.cpu_count() or 1)}
 
 
 # --- nbgrader ----------------------------------------------------------------------------
@@ -155,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="adkit-bench-cohort-") as work:
         kit = grade_cohort(Path(work) / "kit", args.students, args.jobs)
         nb = nbgrader_autograde(Path(work) / "nbgrader", args.notebook_students)
+    own = own_code_floor(args.students, args.jobs)
     kit_each = kit["seconds"] / kit["students"]
     nb_each = nb["seconds"] / nb["students"]
     scaled = nb_each * args.students
@@ -172,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"throughput adkit / nbgrader: {ratio:.1f}x  (target >= 10x)")
     print(f"whole cohort: {kit['seconds']:.1f} s  (target < 60 s on 2 cores)"
           + ("" if kit["not_run"] == 0 else "  WARNING: some hidden tests did not run"))
+    print(f"floor: the submissions' own code on the big graphs alone takes {own['seconds']:.1f} s "
+          f"of CPU (bench/own_code.py), so no grader running these tests on {args.jobs} "
+          f"cores can take less than {own['floor']:.1f} s; adkit.grade's time over that: "
+          f"{kit['seconds'] - own['floor']:.1f} s ({kit['seconds'] / own['floor']:.2f}x the floor)")
     return 0
 
 

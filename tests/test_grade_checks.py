@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from adkit import checks, programs, worker
-from adkit.grade import explain
+from adkit.grade import explain, harness
 from adkit.grade.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, student_seed
 
 # The paper's graph: x1=0, x2=1, v1=log(x1)=2, v2=x1*x2=3, v3=sin(x2)=4, v4=v1+v2=5, y=v4-v3=6
@@ -133,3 +133,36 @@ def test_generated_wiring_is_the_wiring_of_the_chain_program(size, seed):
     program = programs.chain_program(size, random.Random(seed))
     assert worker.generate({"generate": ["chain", size, seed]}) == program
     assert worker.generated_wiring("chain", size, seed) == worker.wiring(program)
+
+
+@pytest.mark.parametrize("size", [1, 5, 2_000])
+def test_generated_wiring_is_the_wiring_of_the_star_program(size):
+    program = programs.star_program(size)
+    assert worker.generate({"generate": ["star", size, 0]}) == program
+    assert worker.generated_wiring("star", size, 0) == worker.wiring(program)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_workers_own_orders_are_valid_orders(seed):
+    """The orders the worker swaps in for forward/backward: valid from every node."""
+    rng = random.Random(seed)
+    program = programs.random_program(rng, n_inputs=rng.randint(1, 4), n_ops=rng.randint(1, 30))
+    wired = worker.wiring(program)
+    for start in range(len(wired["values"])):
+        for reverse in (False, True):
+            order = worker._reachable(wired["parents"], start, reverse)
+            assert checks.check_order(order, start, wired["parents"], reverse=reverse) is None
+
+
+def test_the_workers_own_orders_hand_out_copies():
+    """A student's forward may change the list it gets; the next call must not see that."""
+    ad = harness.load_reference()
+    program = programs.paper_example()
+    wired = worker.wiring(program)
+    graph = worker._Graph(worker._hand_build(wired, ad), wired, None)
+    order = graph.own_order(reverse=False)
+    first = order(graph.nodes[0])
+    first.clear()
+    assert [id(n) for n in order(graph.nodes[0])] == [
+        id(graph.nodes[i]) for i in worker._reachable(wired["parents"], 0, False)]
+    assert order(graph.nodes[0])

@@ -98,6 +98,12 @@ class Session:
         results = value.get("results")
         if not isinstance(results, list) or len(results) != len(scenarios):
             raise GraderError("the worker's reply does not match the request")
+        for k, result in enumerate(results):
+            if isinstance(result, dict) and isinstance(result.get("order"), dict):
+                order = worker.unpack_order(result["order"])
+                results[k] = {"order": order} if order is not None else {
+                    "error": "the order came back damaged (did your code change the grader's "
+                             "worker?)"}
         return results
 
     def expect(self, scenarios: list[dict[str, Any]], shared: bool = False) -> list[dict]:
@@ -323,17 +329,32 @@ def order_scenarios(program: dict[str, Any]) -> list[dict[str, Any]]:
 def order_verdict(
     program: dict[str, Any], scenario: dict[str, Any], got: dict[str, Any],
     wired: dict[str, Any] | None = None, names: list[str] | None = None,
+    children: list[list[int]] | None = None,
 ) -> str | None:
     if "error" in got:
         return got["error"]
     wired = wired or _wired(program)
     names = names or wired_names(program, wired)
     problem = checks.check_order(got["order"], scenario["start"], wired["parents"],
-                                 reverse=scenario["reverse"], names=names)
+                                 reverse=scenario["reverse"], children=children, names=names)
     if problem is None:
         return None
     call = "reverse_topological_order" if scenario["reverse"] else "topological_order"
     return f"{call}({names[scenario['start']]}): {problem}"
+
+
+def generated_graph(kind: str, size: int, seed: int,
+                    ) -> tuple[dict[str, Any], dict[str, Any], list[str], list[list[int]]]:
+    """(program, wiring, names, children) of a graph the worker generates itself.
+
+    Computed once per grading process: such graphs are large, and the same for everyone.
+    """
+    def make() -> tuple[dict[str, Any], dict[str, Any], list[str], list[list[int]]]:
+        program = worker.generate({"generate": [kind, size, seed]})
+        wired = worker.generated_wiring(kind, size, seed)
+        return program, wired, wired_names(program, wired), checks.children_of(wired["parents"])
+
+    return shared_value(f"generated:{kind}:{size}:{seed}", make)
 
 
 def check_orders(session: Session, judge: Judge, programs_: list[dict[str, Any]],
