@@ -30,11 +30,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COHORT = ROOT / "tests" / "cohort"
+REFERENCE = ROOT / "reference"
 ASSIGNMENT = "autodiff"
 
 
 def cohort_sources(cohort: Path = COHORT) -> list[Path]:
-    """The test cohort's student folders that hold a package (or notebooks)."""
+    """The test cohort's student folders that hold a package (or notebooks).
+
+    `--cohort reference` uses the reference alone: every student a correct solution written
+    in the skeleton's design, the best case for a course.
+    """
+    if cohort == REFERENCE:
+        return [REFERENCE]
     found = []
     for folder in sorted(p for p in cohort.iterdir() if p.is_dir()):
         if folder.name.startswith((".", "_")):
@@ -47,22 +54,26 @@ def cohort_sources(cohort: Path = COHORT) -> list[Path]:
     return found
 
 
-def make_cohort(target: Path, students: int) -> list[str]:
-    """`students` folders under `target`, copies of the test cohort round-robin."""
-    sources = cohort_sources()
+def make_cohort(target: Path, students: int, cohort: Path) -> list[str]:
+    """`students` folders under `target`, copies of the cohort's solutions round-robin."""
+    sources = cohort_sources(cohort)
     ids = []
     for i in range(students):
         source = sources[i % len(sources)]
         student = f"s{i + 1:04d}_{source.name}"
-        shutil.copytree(source, target / student,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        if source == REFERENCE:  # the package only, not the reference's own tests
+            shutil.copytree(source / "simpleautodiff", target / student / "simpleautodiff",
+                            ignore=ignore)
+        else:
+            shutil.copytree(source, target / student, ignore=ignore)
         ids.append(student)
     return ids
 
 
-def grade_cohort(work: Path, students: int, jobs: int) -> dict[str, float]:
+def grade_cohort(work: Path, students: int, jobs: int, cohort: Path) -> dict[str, float]:
     submissions, out = work / "submissions", work / "grades"
-    ids = make_cohort(submissions, students)
+    ids = make_cohort(submissions, students, cohort)
     start = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "adkit.grade", str(submissions), "--out",
                           str(out), "--jobs", str(jobs), "--force"], cwd=ROOT,
@@ -79,17 +90,17 @@ def grade_cohort(work: Path, students: int, jobs: int) -> dict[str, float]:
             if test["output"].startswith("grader error") or "did not run" in test["output"]:
                 not_run += 1
     return {"seconds": seconds, "students": students, "tests": tests, "not_run": not_run,
-            "kinds": len(cohort_sources())}
+            "kinds": len(cohort_sources(cohort))}
 
 
-def own_code_floor(students: int, jobs: int) -> dict[str, float]:
+def own_code_floor(students: int, jobs: int, cohort: Path) -> dict[str, float]:
     """The cohort's own code on the big graphs (bench/own_code.py), summed over the cohort.
 
     Each kind of submission is timed once, in a plain child process, and counted as many
     times as the round-robin cohort holds it. Divided by the cores, it is a lower bound on
     the time any grader running these tests needs.
     """
-    sources = cohort_sources()
+    sources = cohort_sources(cohort)
     total, counted = 0.0, 0
     for i, source in enumerate(sources):
         copies = len(range(i, students, len(sources)))
@@ -174,18 +185,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="adkit.grade --jobs")
     parser.add_argument("--notebook-students", type=int, default=20,
                         help="submissions nbgrader grades (its time is scaled to --students)")
+    parser.add_argument("--cohort", choices=("test", "reference"), default="test",
+                        help="copy the test cohort's 38 solutions (default), or the reference "
+                             "alone (every student correct, in the skeleton's design)")
     args = parser.parse_args(argv)
+    cohort = COHORT if args.cohort == "test" else REFERENCE
     if min(args.students, args.jobs, args.notebook_students) < 1:
         parser.error("--students, --jobs and --notebook-students must be at least 1")
     with tempfile.TemporaryDirectory(prefix="adkit-bench-cohort-") as work:
-        kit = grade_cohort(Path(work) / "kit", args.students, args.jobs)
+        kit = grade_cohort(Path(work) / "kit", args.students, args.jobs, cohort)
         nb = nbgrader_autograde(Path(work) / "nbgrader", args.notebook_students)
-    own = own_code_floor(args.students, args.jobs)
+    own = own_code_floor(args.students, args.jobs, cohort)
     kit_each = kit["seconds"] / kit["students"]
     nb_each = nb["seconds"] / nb["students"]
     scaled = nb_each * args.students
+    origin = "tests/cohort" if cohort == COHORT else "reference/"
     print(f"synthetic cohort: {kit['students']} submissions ({kit['kinds']} distinct "
-          f"solutions from tests/cohort, round-robin), {args.jobs} jobs on "
+          f"solution(s) from {origin}, round-robin), {args.jobs} jobs on "
           f"{os.cpu_count()} cores")
     print(f"  adkit.grade:       {kit['seconds']:7.1f} s   {kit_each:6.3f} s per submission   "
           f"{kit['tests']} hidden tests run, {kit['not_run']} not run")
