@@ -476,7 +476,8 @@ def _build(program: dict[str, Any], ad: Any, via: str) -> list[Any]:
 # --- scenarios ----------------------------------------------------------------------------
 
 def _graph(scenario: dict[str, Any], ad: Any) -> _Graph:
-    """The hand-wired nodes for a scenario, and the tape that recorded them (or an error).
+    """The hand-wired graph for a scenario: its nodes, its wiring, and the tape that
+    recorded them (or the error the student's Tape raised).
 
     Graphs marked "keep" are built once per worker and reused by later calls (big graphs).
     Graphs marked "record" are built inside `with Tape()`; when the student's Tape fails,
@@ -651,10 +652,10 @@ def _explain(error: BaseException) -> str:
 
 def _where(tb: Any) -> str:
     """Where in the student's code the exception was raised (last frame outside the kit)."""
+    import traceback  # here, not at the top: only failures need it, and it is slow to import
+
     here = {os.path.abspath(__file__), os.path.abspath(programs.__file__)}
     last = None
-    import traceback  # only when something failed: slow to import, at every worker start
-
     for frame in traceback.extract_tb(tb):
         if os.path.abspath(frame.filename) not in here:
             last = frame
