@@ -344,17 +344,22 @@ def order_verdict(
 
 
 def generated_graph(kind: str, size: int, seed: int,
-                    ) -> tuple[dict[str, Any], dict[str, Any], list[str], list[list[int]]]:
-    """(program, wiring, names, children) of a graph the worker generates itself.
+                    ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """(program, wiring, names) of a graph the worker generates itself (the big graphs).
 
     Computed once per grading process: such graphs are large, and the same for everyone.
     """
-    def make() -> tuple[dict[str, Any], dict[str, Any], list[str], list[list[int]]]:
+    def make() -> tuple[dict[str, Any], dict[str, Any], list[str]]:
         program = worker.generate({"generate": [kind, size, seed]})
         wired = worker.generated_wiring(kind, size, seed)
-        return program, wired, wired_names(program, wired), checks.children_of(wired["parents"])
+        return program, wired, wired_names(program, wired)
 
     return shared_value(f"generated:{kind}:{size}:{seed}", make)
+
+
+def shared_children(wired: dict[str, Any]) -> list[list[int]]:
+    """The child lists of a shared graph's wiring, computed once per grading process."""
+    return shared_value(f"children:{id(wired)}", lambda: checks.children_of(wired["parents"]))
 
 
 def check_orders(session: Session, judge: Judge, programs_: list[dict[str, Any]],
@@ -502,9 +507,8 @@ def big_graphs(session: Session) -> list[tuple[dict[str, Any], dict[str, Any], l
             # Built once per student's worker, inside a Tape (so the tape task needs no
             # second build); the worker builds without the Tape if the student's fails.
             spec = {"generate": [kind, size, session.secret_seed], "keep": True, "record": True}
-            program = worker.generate(spec)
-            wired = worker.generated_wiring(kind, size, session.secret_seed)
-            out.append((spec, wired, wired_names(program, wired), text))
+            _, wired, names = generated_graph(kind, size, session.secret_seed)
+            out.append((spec, wired, names, text))
         return out
 
     return shared_value(f"big:{session.secret_seed}", make)
@@ -541,10 +545,4 @@ def _big_order(session: Session, scenario: dict[str, Any], wired: dict[str, Any]
     want = session.expect([scenario], shared=True)[0]
     if got["order"] == want["order"]:  # the common case, checked at C speed
         return None
-    children = shared_value(f"children:{id(wired)}", lambda: checks.children_of(wired["parents"]))
-    problem = checks.check_order(got["order"], scenario["start"], wired["parents"],
-                                 reverse=scenario["reverse"], children=children, names=names)
-    if problem is None:
-        return None
-    call = "reverse_topological_order" if scenario["reverse"] else "topological_order"
-    return f"{call}({names[scenario['start']]}): {problem}"
+    return order_verdict({}, scenario, got, wired, names, shared_children(wired))
