@@ -35,10 +35,10 @@ grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (F
 
 # --- instructors -------------------------------------------------------------------------
 skeleton: ## regenerate skeleton/ from reference/
-	$(PYTHON) -m adkit.skeleton
+	$(PYTHON) -m adkit.authoring.skeleton
 
 check-skeleton: ## fail if skeleton/ is stale
-	$(PYTHON) -m adkit.skeleton --check
+	$(PYTHON) -m adkit.authoring.skeleton --check
 
 # --- the kit's own checks -----------------------------------------------------------
 lint: $(VENV)/.dev-ready ## ruff
@@ -46,8 +46,8 @@ lint: $(VENV)/.dev-ready ## ruff
 
 test: $(VENV)/.dev-ready ## lint, then every test of the kit
 	$(PY) -m ruff check .
-	$(PY) -m adkit.skeleton --check
-	$(PY) -m adkit.course --check
+	$(PY) -m adkit.authoring.skeleton --check
+	$(PY) -m adkit.authoring.course --check
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 bench: $(VENV)/.dev-ready ## benchmarks: reference vs micrograd
@@ -69,7 +69,7 @@ STRICT     ?=
 COURSE_ENV  = PATH="$(abspath $(dir $(PY))):$$PATH" ADKIT_EXCHANGE="$(EXCHANGE)" \
 	ADKIT_COURSE_DB="$(COURSE_DB)" PYTHONDONTWRITEBYTECODE=1
 NBGRADER    = cd "$(COURSE_DIR)" && $(COURSE_ENV) "$(abspath $(PY))" -m nbgrader
-CHORES      = $(COURSE_ENV) $(PY) -m adkit.course_chores --course-dir "$(COURSE_DIR)" --assignment $(ASSIGNMENT)
+CHORES      = $(COURSE_ENV) $(PY) -m adkit.platforms.course_chores --course-dir "$(COURSE_DIR)" --assignment $(ASSIGNMENT)
 .PHONY: course-generate course-release course-collect course-autograde course-feedback \
 	course-export course-crosscheck
 
@@ -80,7 +80,7 @@ $(VENV)/.course-ready: pyproject.toml
 	@touch $@ $(VENV)/.grade-ready
 
 course-generate: $(VENV)/.course-ready ## regenerate the course's source notebooks from reference/
-	$(PY) -m adkit.course --course-dir "$(COURSE_DIR)"
+	$(PY) -m adkit.authoring.course --course-dir "$(COURSE_DIR)"
 
 course-release: $(VENV)/.course-ready ## nbgrader generate_assignment + release_assignment
 	$(NBGRADER) generate_assignment $(ASSIGNMENT) --force
@@ -114,4 +114,4 @@ mutation: $(VENV)/.dev-ready ## mutation testing of the reference (report: docs/
 	$(PY) -m adkit.proofs.mutation --jobs 2 --report docs/mutation-report.md
 
 gradescope: $(VENV)/.grade-ready ## build the Gradescope autograder, build/gradescope/autograder.zip
-	$(PY) -m adkit.gradescope build
+	$(PY) -m adkit.platforms.gradescope build

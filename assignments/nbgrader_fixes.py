@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from nbgrader.preprocessors import ClearSolutions, NbGraderPreprocessor
 
-from adkit.course import HIDDEN_BEGIN, clear_solutions
+from adkit.authoring.course import HIDDEN_BEGIN, clear_solutions
 
 
 class ClearSolutionsInScope(ClearSolutions):

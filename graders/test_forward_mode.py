@@ -1,11 +1,11 @@
 """Task `forward_mode`: forward(root) on hand-wired graphs, several roots on one graph.
 
-`forward` runs with the grader's own topological order swapped in (adkit/worker.py), so a
+`forward` runs with the grader's own topological order swapped in (adkit/inside/handler.py), so a
 wrong topological_order costs its own task only.
 """
 
-from adkit import programs
 from adkit.grade.harness import SHARED, big_report, check_big, check_derivatives, forward_scenario
+from adkit.model import programs
 
 WHAT = "forward mode"
 

@@ -4,9 +4,9 @@ Graphs are built with the student's primitives; every node's value, operator, pa
 local derivatives (`grad_wrt_parents`) and children are compared with the reference's.
 """
 
-from adkit import programs
 from adkit.grade.explain import node_names
 from adkit.grade.harness import check_programs, compare_build
+from adkit.model import programs
 
 WHAT = "building the graph with your primitives"
 

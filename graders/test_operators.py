@@ -4,9 +4,9 @@ Operators necessarily use the student's primitives: when the `graph` task also l
 points, the feedback says so. `grad` runs with the grader's own backward swapped in.
 """
 
-from adkit import programs
 from adkit.grade.explain import node_names
 from adkit.grade.harness import check_programs, compare_build
+from adkit.model import programs
 
 WHAT = "the expression written with operators"
 OPERATOR_OPS = ("add", "sub", "mul", "div")
@@ -102,7 +102,7 @@ def _grad_verdict(program, want, got):
     w, g = want["grad"], got["grad"]
     if len(g) != len(w):
         return f"grad(f) returned {len(g)} derivatives, expected {len(w)} (one per input)"
-    from adkit import checks
+    from adkit.grade import checks
 
     for i, (a, b) in enumerate(zip(w, g)):
         if not checks.close(a, b):

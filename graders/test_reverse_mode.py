@@ -3,8 +3,8 @@
 `backward` runs with the grader's own reverse topological order swapped in.
 """
 
-from adkit import programs
 from adkit.grade.harness import SHARED, backward_scenario, big_report, check_big, check_derivatives
+from adkit.model import programs
 
 WHAT = "reverse mode"
 

@@ -3,8 +3,8 @@
 Graphs are wired by hand inside `with Tape() as tape:`.
 """
 
-from adkit import programs
 from adkit.grade.harness import SHARED, big_report, check_big, check_derivatives, tape_scenario
+from adkit.model import programs
 
 WHAT = "the tape"
 

@@ -1,11 +1,10 @@
 """Task `topological_order`: topological_order and reverse_topological_order.
 
 Graphs are wired by hand from `Node`, so wrong primitives do not matter here. Any valid
-order is accepted (adkit/checks.py): every reachable node once, the start first, each
+order is accepted (adkit/grade/checks.py): every reachable node once, the start first, each
 node after its parents (before them, for the reverse order).
 """
 
-from adkit import programs
 from adkit.grade.harness import (
     SHARED,
     check_big,
@@ -14,6 +13,7 @@ from adkit.grade.harness import (
     order_verdict,
     shared_children,
 )
+from adkit.model import programs
 
 
 def test_paper_example(session, judge):

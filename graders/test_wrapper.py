@@ -1,12 +1,12 @@
 """Task `wrapper`: primitive(function, *partials, name=...) makes Node-level functions.
 
-The functions wrapped are a fixed table of float functions in adkit/worker.py (square,
+The functions wrapped are a fixed table of float functions in adkit/inside/handler.py (square,
 hypot, a three-argument muladd, and a rewrite of every contract primitive); only the
 student's `primitive` and `Node` are used.
 """
 
-from adkit import programs
 from adkit.grade.harness import check_programs, compare_build
+from adkit.model import programs
 
 WHAT = "a primitive made with your primitive()"
 NEW = {"square": 1, "hypot": 2, "muladd": 3}

@@ -18,7 +18,7 @@ import own_code  # noqa: E402
 
 @pytest.mark.parametrize("cohort", [bench_cohort.COHORT, bench_cohort.REFERENCE])
 def test_make_cohort_copies_gradable_submissions(tmp_path, cohort):
-    from adkit.grade.submissions import find_submissions
+    from adkit.intake.submissions import find_submissions
 
     ids = bench_cohort.make_cohort(tmp_path, 3, cohort)
     assert len(set(ids)) == 3

@@ -340,7 +340,7 @@ def _main(folder: str, names: list[str]) -> None:
 # --- expectations files -------------------------------------------------------------------
 
 def _tasks() -> tuple[str, ...]:
-    from adkit.regions import TASKS
+    from adkit.authoring.regions import TASKS
 
     return TASKS
 

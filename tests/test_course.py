@@ -1,5 +1,5 @@
-"""The course generator (adkit/course.py) and the notebook extractor
-(adkit/notebook_submission.py), without nbgrader: fast checks of what the end-to-end test
+"""The course generator (adkit/authoring/course.py) and the notebook extractor
+(adkit/intake/notebooks.py), without nbgrader: fast checks of what the end-to-end test
 (test_course_e2e.py) relies on."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from adkit import course
-from adkit.notebook_submission import SubmissionError, extract_package, package_source
-from adkit.regions import TASKS, package_regions
+from adkit.authoring import course
+from adkit.authoring.regions import TASKS, package_regions
+from adkit.intake.notebooks import SubmissionError, extract_package, package_source
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = course.source_dir()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from adkit.course import ASSIGNMENT, HIDDEN_BEGIN, source_dir
+from adkit.authoring.course import ASSIGNMENT, HIDDEN_BEGIN, source_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.executable).parent.parent

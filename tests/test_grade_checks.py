@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from adkit import checks, programs, worker
-from adkit.grade import explain, harness
+from adkit.grade import checks, explain, harness
 from adkit.grade.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, student_seed
+from adkit.inside import handler as worker
+from adkit.model import programs
 
 # The paper's graph: x1=0, x2=1, v1=log(x1)=2, v2=x1*x2=3, v3=sin(x2)=4, v4=v1+v2=5, y=v4-v3=6
 PARENTS = [[], [], [0], [0, 1], [1], [2, 3], [5, 4]]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from adkit.grade import expectations
-from adkit.grade.outputs import HEADER
 from adkit.grade.rubric import VISIBILITIES, load_rubric
+from adkit.outputs.files import HEADER
 from tests.test_grade_cohort import ROOT, graded_once
 
 DEMO = ROOT / "demo_cohort"

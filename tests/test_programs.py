@@ -1,4 +1,4 @@
-"""adkit.programs: functions as data, the shared source of every randomized graph."""
+"""adkit.model.programs: functions as data, the shared source of every randomized graph."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import random
 import pytest
 
 import simpleautodiff as ad
-from adkit import programs
+from adkit.model import programs
 
 SHAPES = [(n_inputs, n_ops) for n_inputs in (1, 2, 5) for n_ops in (1, 7, 40)]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from adkit.authoring.regions import package_regions
 from adkit.proofs.coverage_check import REFERENCE, regions_coverage
-from adkit.regions import package_regions
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
+from adkit.authoring.regions import find_regions
 from adkit.proofs import mutation
-from adkit.regions import find_regions
 
 # One worker makes the mutants (a few seconds of libcst) for all of these tests.
 pytestmark = pytest.mark.xdist_group("proofs_mutation")

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 import simpleautodiff as ad
-from adkit import checks, programs
+from adkit.grade import checks
+from adkit.model import programs
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "simpleautodiff"
 
@@ -313,10 +314,10 @@ def test_no_mutable_default_arguments_in_reference():
                     assert not bad, f"{path.name}:{default.lineno}: mutable default argument"
 
 
-# --- topological orders, checked by the graders' own checker (adkit.checks) ----------------
+# --- topological orders, checked by the graders' own checker (adkit.grade.checks) ----------------
 
 def order_problem(order: list, start: ad.Node, reverse: bool = False) -> str | None:
-    """adkit.checks.check_order on Node objects: None if `order` is valid, else what is wrong.
+    """adkit.grade.checks.check_order on Node objects: None if `order` is valid, else what is wrong.
 
     reverse=False checks topological_order(start), True reverse_topological_order(start).
     """

@@ -1,6 +1,6 @@
 """The reference against exact derivatives (SymPy), finite differences and the paper's numbers.
 
-Each randomized function comes from `adkit.programs.random_program` with a fixed seed, so
+Each randomized function comes from `adkit.model.programs.random_program` with a fixed seed, so
 a failure names the seed that reproduces it:
 
     random_program(random.Random(seed), *shape(seed))
@@ -16,7 +16,7 @@ import pytest
 import sympy
 
 import simpleautodiff as ad
-from adkit import programs
+from adkit.model import programs
 
 N_PROGRAMS = 200
 FD_SEEDS = range(0, N_PROGRAMS, 4)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from adkit import regions, skeleton
-from adkit.regions import TASKS, RegionError, find_regions
+from adkit.authoring import regions, skeleton
+from adkit.authoring.regions import TASKS, RegionError, find_regions
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_TESTS = ROOT / "reference" / "tests" / "test_public.py"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import simpleautodiff as ad
-from adkit import programs
+from adkit.model import programs
 from simpleautodiff import draw
 
 # (label, operator, parents, value) as the paper numbers them, values to 6 decimals.

@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adkit.grade import outputs, runner
-from adkit.grade.report import report_html
+from adkit.grade import runner
 from adkit.grade.rubric import DEFAULT_RUBRIC, Rubric, RubricError, load_rubric
-from adkit.grade.submissions import Submission, find_submissions
+from adkit.intake.submissions import Submission, find_submissions
+from adkit.outputs import files as outputs
+from adkit.outputs.report import report_html
 
 EXIT_USAGE = 2
 

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from adkit.regions import TASKS
+from adkit.authoring.regions import TASKS
 
 
 def load(path: Path) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from adkit import programs, worker
+from adkit.inside import handler as worker
+from adkit.model import programs
 
 Program = dict[str, Any]
 

@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adkit import checks, worker
+from adkit.grade import checks
 from adkit.grade.explain import shrink, to_text, wired_names
+from adkit.inside import handler as worker
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference" / "simpleautodiff"
 _REFERENCE_NAME = "_adkit_reference_simpleautodiff"

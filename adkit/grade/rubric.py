@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from adkit.regions import TASKS
+from adkit.authoring.regions import TASKS
 
 GRADERS = Path(__file__).resolve().parents[2] / "graders"
 DEFAULT_RUBRIC = GRADERS / "rubric.toml"

@@ -11,15 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adkit.grade import outputs
 from adkit.grade.harness import Session
 from adkit.grade.plugin import GradePlugin, Outcome
 from adkit.grade.rubric import GRADERS, Rubric, student_seed
-from adkit.grade.submissions import Submission
+from adkit.intake.submissions import Submission
+from adkit.outputs import files as outputs
 
 KIT = Path(__file__).resolve().parents[1]
-WORKER = KIT / "worker.py"
-PROGRAMS = KIT / "programs.py"
+WORKER = KIT / "inside" / "handler.py"
+PROGRAMS = KIT / "model" / "programs.py"
 REFERENCE = KIT.parent / "reference" / "simpleautodiff"
 BIG_GRAPHS_ID = "\0big graphs"  # not a folder name: the seed of the graphs all students share
 
@@ -27,7 +27,9 @@ BIG_GRAPHS_ID = "\0big graphs"  # not a folder name: the seed of the graphs all 
 def grader_files() -> list[Path]:
     """Everything a grade depends on besides the submission (newer ones mean: regrade)."""
     files = [WORKER, PROGRAMS, *sorted(GRADERS.glob("*.py")), *sorted(GRADERS.glob("*.toml"))]
-    files += sorted((KIT / "grade").glob("*.py")) + sorted(REFERENCE.glob("*.py"))
+    for folder in ("grade", "inside", "model", "sandbox"):
+        files += sorted((KIT / folder).glob("*.py"))
+    files += sorted(REFERENCE.glob("*.py"))
     return files
 
 
@@ -123,7 +125,7 @@ def grader_error(submission: Submission, out: Path, rubric: Rubric, error: BaseE
 
 def _extract(notebooks: list[Path], scratch: Path) -> tuple[Path | None, str | None]:
     try:
-        from adkit.notebook_submission import extract_package
+        from adkit.intake.notebooks import extract_package
     except ImportError:
         return None, "notebook submissions not supported yet"
     try:

@@ -4,7 +4,7 @@ The reference is copied and graded as a submission by the engine and the real gr
 in this process (coverage.py cannot follow code into the bubblewrap child), with coverage.py
 measuring the copy only: the graders' expected values come from the pristine reference,
 whose lines do not count. Line and branch coverage are reported per solution region
-(adkit.regions) and overall.
+(adkit.authoring.regions) and overall.
 
     python -m adkit.proofs.coverage_check [--json] [--fail-under 100]
 """
@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adkit.regions import find_regions
+from adkit.authoring.regions import find_regions
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference" / "simpleautodiff"
 

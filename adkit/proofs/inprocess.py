@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from adkit import sandbox as sandbox_module
-from adkit import worker
+from adkit.inside import handler as worker
 from adkit.sandbox import Limits, Reply
 
 
@@ -153,7 +153,7 @@ def grade_in_process(folder: Path, out: Path, student_id: str = "reference",
     """
     from adkit.grade import runner
     from adkit.grade.rubric import load_rubric
-    from adkit.grade.submissions import Submission
+    from adkit.intake.submissions import Submission
 
     with in_process_grading(timeouts):
         return runner.grade(Submission(student_id, Path(folder)), Path(out), load_rubric())

@@ -29,7 +29,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from adkit.regions import find_regions
+from adkit.authoring.regions import find_regions
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference" / "simpleautodiff"
 JUDGEMENTS = Path(__file__).with_name("mutation_judgements.toml")

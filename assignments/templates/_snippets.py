@@ -1,5 +1,5 @@
 # Snippets shared by the notebook templates: `@@include NAME` in a cell inserts one.
-# This file is read by adkit/course.py; it is not a module (see docs/course.md).
+# This file is read by adkit/authoring/course.py; it is not a module (see docs/course.md).
 
 # %% snippet name=earlier_work
 # Given: runs the given cells and YOUR answer cells of the earlier notebooks of this

@@ -1,5 +1,5 @@
 """A tiny handler for tests/test_sandbox.py: it calls the student's function named in the
-request, as adkit/worker.py calls the student's primitives."""
+request, as adkit/inside/handler.py calls the student's primitives."""
 
 import helper
 

@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from adkit.authoring.regions import TASKS
 from adkit.grade.plugin import Outcome
 from adkit.grade.rubric import Rubric
-from adkit.regions import TASKS
 
 HEADER = ["student_id", *TASKS, "total", "max_total"]
 

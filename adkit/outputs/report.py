@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from adkit.regions import TASKS
+from adkit.authoring.regions import TASKS
 
 
 def histogram_svg(scores: list[float], maximum: float, bins: int = 10) -> str:

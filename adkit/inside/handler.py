@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 
 if __package__:
-    from . import programs
+    from adkit.model import programs
 else:  # copied into the sandbox beside programs.py
     import programs
 

@@ -1,6 +1,6 @@
 """A student's filled notebooks as an importable `simpleautodiff` package.
 
-The course's notebooks (adkit/course.py) split the package into cells: given cells
+The course's notebooks (adkit/authoring/course.py) split the package into cells: given cells
 (`given_*`, the same for everyone) and the student's answer cells (`answer_*`). Read in
 notebook order they make one module, which is what every notebook's kernel runs too.
 The graders import that module like any other submission:
@@ -20,7 +20,13 @@ import json
 import re
 from pathlib import Path
 
-from .course import PACKAGE_PREFIXES, clear_solutions, notebook_cells, snippets, templates
+from adkit.authoring.course import (
+    PACKAGE_PREFIXES,
+    clear_solutions,
+    notebook_cells,
+    snippets,
+    templates,
+)
 
 FUTURE = re.compile(r"^from __future__ import [\w, ()]+\s*$")
 MAGIC = re.compile(r"^\s*[%!]")
@@ -93,7 +99,7 @@ def package_source(notebooks: list[Path]) -> str:
                          f"(line {error.lineno}: {error.msg}); it is left out")
             code = f"# left out: this cell does not compile (line {error.lineno}: {error.msg})"
         parts.append(f"# --- {notebook}.ipynb, cell {cell.grade_id} ({origin}) ---\n{code}")
-    header = ['"""simpleautodiff, extracted from notebooks by adkit.notebook_submission."""',
+    header = ['"""simpleautodiff, extracted from notebooks by adkit.intake.notebooks."""',
               "", "from __future__ import annotations", ""]
     header += [f"# NOTE: {note}" for note in notes]
     return "\n".join(header) + "\n\n" + "\n\n\n".join(parts) + "\n"

@@ -1,7 +1,7 @@
 """The first code run inside the sandbox: it serves one handler over a private channel.
 
 Started by adkit.sandbox as
-`python -I -S sandbox_entry.py RFD WFD LIMITS GRADER_DIR SUBMISSION_DIR HANDLER`.
+`python -I -S entry.py RFD WFD LIMITS GRADER_DIR SUBMISSION_DIR HANDLER`.
 It sets the resource limits, then answers newline-delimited JSON requests from RFD with
 replies on WFD, one at a time. It reads each request before any student code runs, and the
 student's prints go to stdout/stderr (a capped capture), never to the channel.

@@ -1,8 +1,8 @@
 """Generate the nbgrader course's source notebooks from the reference.
 
-    python -m adkit.course                     # write assignments/source/autodiff/
-    python -m adkit.course --check             # exit 1 if the committed notebooks are stale
-    python -m adkit.course --course-dir DIR    # set up another course directory
+    python -m adkit.authoring.course                  # write assignments/source/autodiff/
+    python -m adkit.authoring.course --check          # exit 1 if the committed notebooks are stale
+    python -m adkit.authoring.course --course-dir DIR # set up another course directory
 
 The narrative, the given code and the tests live in assignments/templates/*.py, one
 template per notebook, in cells marked `# %% KIND key=value ...`:
@@ -37,7 +37,7 @@ from pathlib import Path
 
 from .regions import BEGIN, END, TASKS, find_regions
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "reference" / "simpleautodiff"
 COURSE = ROOT / "assignments"
 TEMPLATES = COURSE / "templates"
@@ -380,7 +380,7 @@ def clear_solutions(source: str) -> tuple[str, bool]:
 
     A region inside a function gets nbgrader's stub, which raises; a region outside any
     function (helpers, tables, a class body) gets a comment only, so the released cell
-    still runs. Regions are found by `adkit.regions`, which also checks their task tags.
+    still runs. Regions are found by `adkit.authoring.regions`, which also checks their task tags.
     """
     lines = source.split("\n")
     try:

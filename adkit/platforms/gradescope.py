@@ -1,7 +1,7 @@
 """A Gradescope autograder bundle that grades one submission with the kit's own engine.
 
-    python -m adkit.gradescope build [--out build/gradescope]   # `make gradescope`
-    python -m adkit.gradescope run [--root /autograder]         # what run_autograder calls
+    python -m adkit.platforms.gradescope build [--out build/gradescope]  # make gradescope
+    python -m adkit.platforms.gradescope run [--root /autograder]        # run_autograder
 
 The zip holds `setup.sh`, `run_autograder`, the engine (adkit/), the hidden graders and
 their rubric (graders/), the reference (reference/simpleautodiff, for the expected values:
@@ -26,7 +26,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "build" / "gradescope"
 # What the bundle carries, relative to the kit's root (folders taken whole, minus caches).
 CONTENTS = ("adkit", "graders", "reference/simpleautodiff", "assignments/templates",
@@ -68,7 +68,7 @@ root="${ADKIT_AUTOGRADER_ROOT:-/autograder}"
 cd "$root/source"
 python="${ADKIT_PYTHON:-$root/source/.venv/bin/python}"
 [ -x "$python" ] || python=python3
-exec "$python" -m adkit.gradescope run --root "$root"
+exec "$python" -m adkit.platforms.gradescope run --root "$root"
 """
 
 
@@ -138,7 +138,7 @@ def run(root: Path) -> int:
         out = Path(work) / "grades"
         engine = subprocess.run([sys.executable, "-m", "adkit.grade", str(cohort),
                                  "--out", str(out), "--jobs", "1", "--force"],
-                                cwd=Path(__file__).resolve().parents[1])
+                                cwd=Path(__file__).resolve().parents[2])
         graded = out / who / "results.json"
         if graded.is_file():
             shutil.copyfile(graded, results)
@@ -152,7 +152,7 @@ def run(root: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m adkit.gradescope",
+    parser = argparse.ArgumentParser(prog="python -m adkit.platforms.gradescope",
                                      description="Build or run the Gradescope autograder.")
     commands = parser.add_subparsers(dest="command", required=True)
     make = commands.add_parser("build", help="write autograder.zip")
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
               "Ubuntu base image)")
         return 0
     if not (args.root / "submission").exists():
-        print(f"adkit.gradescope: {args.root / 'submission'} does not exist; give the "
+        print(f"adkit.platforms.gradescope: {args.root / 'submission'} does not exist; give the "
               "folder laid out as Gradescope's /autograder with --root", file=sys.stderr)
         return 2
     return run(args.root)

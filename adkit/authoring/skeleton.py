@@ -1,7 +1,7 @@
 """Generate the students' skeleton from the reference.
 
-    python -m adkit.skeleton           # write skeleton/ from reference/
-    python -m adkit.skeleton --check   # exit 1 if the committed skeleton is stale
+    python -m adkit.authoring.skeleton           # write skeleton/ from reference/
+    python -m adkit.authoring.skeleton --check   # exit 1 if the committed skeleton is stale
 
 Each solution region becomes a TODO naming its task; a region inside a function also
 gets a `raise NotImplementedError` naming the task, so an unfinished gap fails loudly.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .regions import Region, find_regions
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "reference"
 SKELETON = ROOT / "skeleton"
 PACKAGE = "simpleautodiff"

@@ -1,8 +1,8 @@
 """The course chores that need more than one nbgrader command: `make course-autograde`
 and `make course-crosscheck` (docs/course.md).
 
-    python -m adkit.course_chores autograde --course-dir assignments [--force] [--strict]
-    python -m adkit.course_chores crosscheck --course-dir assignments --out OUT
+    python -m adkit.platforms.course_chores autograde --course-dir assignments [--force] [--strict]
+    python -m adkit.platforms.course_chores crosscheck --course-dir assignments --out OUT
 
 `autograde` runs `nbgrader autograde`, which goes on after a student's kernel dies but
 then exits non-zero; it always finishes with a table of every submission: graded (with
@@ -140,7 +140,7 @@ def crosscheck(course_dir: Path, assignment: str, out: Path) -> int:
     sandboxed = out / "sandboxed"
     print(f"$ python -m adkit.grade {staged} --out {sandboxed}", flush=True)
     run = subprocess.run([sys.executable, "-m", "adkit.grade", str(staged), "--out",
-                          str(sandboxed)], cwd=Path(__file__).resolve().parent.parent)
+                          str(sandboxed)], cwd=Path(__file__).resolve().parents[2])
     book = sandboxed / "gradebook.csv"
     if not book.is_file():
         print(f"the sandboxed graders wrote no {book} (exit status {run.returncode})",

@@ -6,7 +6,7 @@ one at a time with JSON. Whatever the student's code does (loops forever, exhaus
 exits, forks without end, prints a forged answer, scribbles on the channel), `call` returns
 a `Reply`, never hangs and never raises because of it; the next call starts a fresh worker.
 
-    with Sandbox(Path("submissions/alice"), Path("adkit/worker.py")) as box:
+    with Sandbox(Path("submissions/alice"), Path("adkit/inside/handler.py")) as box:
         reply = box.call({"task": "forward_mode", ...})
         if not reply.ok:
             print(reply.problem)
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ENTRY = Path(__file__).with_name("sandbox_entry.py")
+ENTRY = Path(__file__).with_name("entry.py")
 CHANNEL_LOST = 111  # the entry's exit status when the student's code broke the channel
 
 # Paths inside the bubblewrap sandbox.
@@ -864,6 +864,3 @@ def _measure(starts: int = 20, calls: int = 2000) -> None:
     print(f"kill + restart + first call: mean {cycle * 1e3:.1f} ms")
     print(f"call round trip to a running worker: mean {trip * 1e6:.0f} us")
 
-
-if __name__ == "__main__":
-    _measure()
