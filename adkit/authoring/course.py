@@ -266,7 +266,8 @@ def notebook(cells: list[Cell]) -> dict:
         "cells": out,
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"},
+            "language_info": {"name": "python", "file_extension": ".py",
+                              "mimetype": "text/x-python"},
         },
         "nbformat": 4,
         "nbformat_minor": 5,

@@ -167,6 +167,32 @@ def test_tape_records_and_differentiates_paper_example():
     assert (x1.adjoint, x2.adjoint) == (approx(DY_DX1), approx(DY_DX2))
 
 
+@pytest.mark.tape
+def test_tape_stops_recording_when_the_block_ends():
+    with ad.Tape() as tape:
+        x = ad.Node(1.0)
+    ad.Node(2.0)  # made after the block: not on the tape
+    assert len(tape.nodes) == 1 and tape.nodes[0] is x
+
+
+@pytest.mark.tape
+def test_tape_from_inputs_made_before_it_and_reset_first():
+    x1, x2 = ad.Node(X1), ad.Node(X2)
+    with ad.Tape() as tape:
+        v1 = link(math.log(X1), [x1], [1 / X1], "log")
+        v2 = link(X1 * X2, [x1, x2], [X2, X1], "mul")
+        v3 = link(math.sin(X2), [x2], [math.cos(X2)], "sin")
+        v4 = link(v1.value + v2.value, [v1, v2], [1.0, 1.0], "add")
+        y = link(v4.value - v3.value, [v4, v3], [1.0, -1.0], "sub")
+    assert len(tape.nodes) == 5 and tape.nodes[-1] is y  # the inputs are not on the tape
+    x1.adjoint = x2.adjoint = 99.0  # left over from earlier work: reset, not added to
+    tape.backward(y)
+    tape.backward(y)
+    assert (x1.adjoint, x2.adjoint) == (approx(DY_DX1), approx(DY_DX2))
+    tape.forward(x1)
+    assert y.partial_derivative == approx(DY_DX1)
+
+
 @pytest.mark.operators
 def test_operators_and_grad_on_paper_example():
     f = lambda x1, x2: ad.log(x1) + x1 * x2 - ad.sin(x2)  # noqa: E731
