@@ -20,6 +20,7 @@ from adkit.outputs import files as outputs
 KIT = Path(__file__).resolve().parents[1]
 WORKER = KIT / "inside" / "handler.py"
 PROGRAMS = KIT / "model" / "programs.py"
+PRIMITIVES = KIT / "model" / "primitives.py"  # the table programs.py reads
 REFERENCE = KIT.parent / "reference" / "simpleautodiff"
 BIG_GRAPHS_ID = "\0big graphs"  # not a folder name: the seed of the graphs all students share
 
@@ -74,7 +75,7 @@ def grade(submission: Submission, out: Path, rubric: Rubric) -> dict[str, Any]:
             outcomes = _all(rubric, problem)
         else:
             limits = Limits(wall_seconds=30.0)
-            with Sandbox(folder, WORKER, [PROGRAMS], limits) as sandbox:
+            with Sandbox(folder, WORKER, [PROGRAMS, PRIMITIVES], limits) as sandbox:
                 session = Session(submission.student_id, seed,
                                   student_seed(rubric.secret, BIG_GRAPHS_ID), sandbox)
                 ping = sandbox.call({"ping": True}, timeout=10.0)

@@ -1,4 +1,4 @@
-"""Functions as plain data: random ones for grading and testing, and a builder.
+"""Functions as plain data: random ones for grading and testing, a builder, and wirings.
 
 A *program* is a JSON-able description of a function, so that the grader can send it to
 a student's sandboxed process, which builds the graph with the student's own code, and
@@ -12,11 +12,12 @@ build the same graph with the reference in its own process:
              {"op": "sub", "args": [5, 4]}]}
 
 Node i is input i for i < len(inputs), else the result of ops[i - len(inputs)]. An
-argument is a node index, or {"const": number} for a plain number. `power` carries its
-exponent as "p". The last op is the output.
+argument is a node index, or {"const": number} for a plain number. An op with a number
+carries it under the key its row names: `power` as "p", `rpow` (`base ** x`) as "base".
+The last op is the output. What each op computes is in the table, adkit/model/primitives.py.
 
-This module is standard library only and imports nothing from the kit: the sandbox
-worker carries a copy of it into the student's process.
+Standard library only, and nothing from the kit but the table: the sandbox worker carries
+a copy of both files into the student's process.
 """
 
 from __future__ import annotations
@@ -25,15 +26,35 @@ import math
 import random
 from typing import Any
 
+if __package__:
+    from adkit.model import primitives as table
+else:  # copied into the sandbox beside primitives.py
+    import primitives as table  # type: ignore[no-redef]
+
 Program = dict[str, Any]
 
-UNARY = ("neg", "log", "exp", "sin", "cos", "power")
-BINARY = ("add", "sub", "mul", "div")
-PRIMITIVES = BINARY + UNARY
-EXPONENTS = (2, 3, -1, 0.5, 1.5, -2)
+# The table's names, as tuples (in the table's order, which is the random draw order).
+PRIMITIVES = tuple(table.PRIMITIVES)
+UNARY = tuple(n for n, row in table.PRIMITIVES.items() if row.arity == 1)
+BINARY = tuple(n for n, row in table.PRIMITIVES.items() if row.arity == 2)
+EXPONENTS = table.PRIMITIVES["power"].numbers
 
 # Values stay in a range where every derivative is a well-conditioned float.
 _LIMIT = 1e4
+
+
+def row(name: str) -> table.Primitive:
+    """The table's row for an op; ValueError for an op the table does not have."""
+    found = table.OPERATIONS.get(name)
+    if found is None:
+        raise ValueError(f"unknown operation {name!r}")
+    return found
+
+
+def number(op: dict[str, Any]) -> Any:
+    """The op's plain number (power's "p"), or None."""
+    key = row(op["op"]).number
+    return op[key] if key else None
 
 
 def paper_example(x1: float = 2.0, x2: float = 5.0) -> Program:
@@ -58,17 +79,23 @@ def build(program: Program, ad: Any) -> list[Any]:
     """Build the program's graph with the module `ad` (reference or submission).
 
     Returns every node, indexed as in the program (constants are not listed). The inputs
-    are named x1, x2, ... so that traces read like the paper.
+    are named x1, x2, ... so that traces read like the paper. Only the primitives the
+    program uses are looked up: a package without `div` still builds the paper's example.
     """
     nodes = [ad.Node(float(v)) for v in program["inputs"]]
     for i, node in enumerate(nodes, start=1):
         node.name = f"x{i}"
-    table = {name: getattr(ad, name) for name in PRIMITIVES}
+    found: dict[str, Any] = {}
     for op in program["ops"]:
+        name = op["op"]
         args = [a["const"] if isinstance(a, dict) else nodes[a] for a in op["args"]]
-        if op["op"] == "power":
-            args.append(op["p"])
-        nodes.append(table[op["op"]](*args))
+        if row(name).number:
+            args.append(number(op))
+        if name not in found:
+            # A row that is only an operator (`2.0 ** x`) has no function in the package.
+            found[name] = (getattr(ad, name) if row(name).role == "primitive" else
+                           lambda *xs, name=name: table.apply_operator(name, xs[:-1], xs[-1]))
+        nodes.append(found[name](*args))
     return nodes
 
 
@@ -76,42 +103,45 @@ def evaluate(program: Program) -> list[float]:
     """Every node's value with plain floats (no graph): the builder's own oracle."""
     values = [float(v) for v in program["inputs"]]
     for op in program["ops"]:
+        row(op["op"])
         args = [a["const"] if isinstance(a, dict) else values[a] for a in op["args"]]
-        values.append(_apply(op["op"], args, op.get("p")))
+        values.append(table.value(op["op"], args, number(op)))
     return values
 
 
-def _apply(name: str, args: list[float], p: float | None = None) -> float:
-    a = args[0]
-    if name == "add":
-        return a + args[1]
-    if name == "sub":
-        return a - args[1]
-    if name == "mul":
-        return a * args[1]
-    if name == "div":
-        return a / args[1]
-    if name == "neg":
-        return -a
-    if name == "power":
-        return a**p
-    return getattr(math, name)(a)
+def wiring(program: Program) -> dict[str, Any]:
+    """The program's graph as plain data, for wiring it by hand from `Node` alone.
 
-
-def _in_domain(name: str, args: list[float], p: float | None) -> bool:
-    """Whether the op is safely defined at these values, with a margin."""
-    a = args[0]
-    if name == "log":
-        return a > 0.05
-    if name == "div":
-        return abs(args[1]) > 0.2
-    if name == "exp":
-        return abs(a) < 4.0
-    if name == "power":
-        if float(p).is_integer() and p > 0:
-            return abs(a) < 20.0
-        return 0.2 < a < 50.0
-    return True
+    One entry per node, constants as nodes of their own, in creation order (inputs, then
+    each op's constants, then the op), which is a topological order: `values`, `ops`
+    (operator names, "input" or "const"), `parents` (indices), `grads` (the local
+    derivatives, from the table), `index` (the entry of program node i) and `output`.
+    """
+    values: list[float] = [float(v) for v in program["inputs"]]
+    ops: list[str] = ["input"] * len(values)
+    parents: list[list[int]] = [[] for _ in values]
+    grads: list[list[float]] = [[] for _ in values]
+    index = list(range(len(values)))
+    for op in program["ops"]:
+        ids: list[int] = []
+        for a in op["args"]:
+            if isinstance(a, dict):
+                values.append(float(a["const"]))
+                ops.append("const")
+                parents.append([])
+                grads.append([])
+                ids.append(len(values) - 1)
+            else:
+                ids.append(index[a])
+        name, p = op["op"], number(op)
+        arg_values = [values[i] for i in ids]
+        values.append(table.value(name, arg_values, p))
+        ops.append(name)
+        parents.append(ids)
+        grads.append(table.partials(name, arg_values, p))
+        index.append(len(values) - 1)
+    return {"values": values, "ops": ops, "parents": parents, "grads": grads,
+            "index": index, "output": index[-1]}
 
 
 def random_program(
@@ -120,14 +150,17 @@ def random_program(
     n_ops: int = 12,
     const_rate: float = 0.15,
     locality: int | None = None,
+    primitives: tuple[str, ...] | None = None,
 ) -> Program:
-    """A random function of `n_inputs` inputs over every primitive, ending in one output.
+    """A random function of `n_inputs` inputs over the table's primitives, one output.
 
     Arguments are drawn from all earlier nodes, so subexpressions are shared (fan-out and
     diamonds); inputs are drawn inside each primitive's domain. Every node ends up on a
     path to the output: nodes nobody uses are summed into it at the end. `locality`
-    limits arguments to the last few nodes (deep, narrow graphs for big sizes).
+    limits arguments to the last few nodes (deep, narrow graphs for big sizes);
+    `primitives` limits the draw to those names (default: every primitive of the table).
     """
+    names = tuple(table.PRIMITIVES) if primitives is None else tuple(primitives)
     inputs = [round(rng.uniform(0.3, 3.0) * rng.choice((1, 1, -1)), 3) for _ in range(n_inputs)]
     values = list(inputs)
     used = [False] * n_inputs
@@ -135,12 +168,12 @@ def random_program(
     attempts = 0
     while len(ops) < n_ops and attempts < 50 * n_ops:
         attempts += 1
-        name = rng.choice(PRIMITIVES)
-        p = rng.choice(EXPONENTS) if name == "power" else None
-        arity = 2 if name in BINARY else 1
+        name = rng.choice(names)
+        rule = row(name)
+        p = rng.choice(rule.numbers) if rule.number else None
         low = 0 if locality is None else max(0, len(values) - locality)
         args: list[Any] = []
-        for _ in range(arity):
+        for _ in range(rule.arity):
             if rng.random() < const_rate:
                 args.append({"const": round(rng.uniform(-3.0, 3.0), 2) or 1.5})
             else:
@@ -148,14 +181,17 @@ def random_program(
         if all(isinstance(a, dict) for a in args):
             args[0] = rng.randrange(low, len(values))
         arg_values = [a["const"] if isinstance(a, dict) else values[a] for a in args]
-        if not _in_domain(name, arg_values, p):
+        if not table.in_domain(name, arg_values, p):
             continue
-        value = _apply(name, arg_values, p)
-        if not math.isfinite(value) or abs(value) > _LIMIT:
+        try:
+            value = table.value(name, arg_values, p)
+        except (ArithmeticError, ValueError):  # a domain that lets too much through
+            continue
+        if not isinstance(value, float) or not math.isfinite(value) or abs(value) > _LIMIT:
             continue
         op: dict[str, Any] = {"op": name, "args": args}
-        if p is not None:
-            op["p"] = p
+        if rule.number:
+            op[rule.number] = p
         ops.append(op)
         values.append(value)
         used.append(False)
@@ -228,3 +264,8 @@ def wide_program(n_inputs: int, rng: random.Random | None = None) -> Program:
         ops.append({"op": "add", "args": [total, product]})
         total = n_inputs + len(ops) - 1
     return {"inputs": inputs, "ops": ops}
+
+
+def _apply(name: str, args: list[float], p: float | None = None) -> float:
+    """Deprecated: `primitives.value`. Kept until adkit/inside/handler.py uses `wiring`."""
+    return table.value(name, args, p)
