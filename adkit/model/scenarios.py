@@ -1,0 +1,362 @@
+"""Scenarios declared once: what the grader asks the sandbox, and what comes back.
+
+A *scenario* is a JSON-able request that adkit/inside/handler.py runs with a package (the
+student's in the sandbox, the reference in the grader's process); its *answer* is a
+JSON-able dict, or {"error": sentence}. Each kind's request and answer is one TypedDict
+below, and the checks read those declarations: `validate_request` (the kit's own tests
+run it on every scenario the graders build, so a malformed one fails loudly) and
+`validate_answer` (the grader runs it on what the sandbox sent back, which the student's
+code may have damaged).
+
+Standard library only, and nothing from the kit but the model: it may be copied into the
+sandbox beside programs.py and primitives.py.
+"""
+
+
+import types
+import typing
+from typing import Any, Literal, NotRequired, TypedDict, Union
+
+if __package__:
+    from adkit.model import primitives as table
+else:  # copied into the sandbox
+    import primitives as table  # type: ignore[no-redef]
+
+Number = int | float  # in requests; answers hold floats only
+
+
+class Const(TypedDict):
+    const: Number
+
+
+Arg = int | Const  # a node index, or a plain number
+
+
+class Op(TypedDict):
+    op: str  # a name in the table (adkit/model/primitives.py)
+    args: list[Arg]
+    p: NotRequired[Number]  # the row's number, for power
+    base: NotRequired[Number]  # ... and for rpow
+
+
+class Program(TypedDict):
+    inputs: list[Number]
+    ops: list[Op]
+
+
+# --- requests -----------------------------------------------------------------------------
+
+class Graph(TypedDict):
+    """The graph a scenario runs on: a program, or one the worker generates (big ones)."""
+
+    kind: str
+    program: NotRequired[Program]
+    generate: NotRequired[list[Any]]  # [kind ("chain" or "star"), size, seed]
+    keep: NotRequired[bool]  # built once per worker and reused (big graphs)
+    record: NotRequired[bool]  # built inside `with Tape()`
+    inputs_outside: NotRequired[bool]  # the inputs made before the tape starts
+    report: NotRequired[list[int] | None]  # the nodes whose numbers come back (None: all)
+    wiring: NotRequired[dict[str, Any]]  # programs.wiring(program), computed by the grader
+
+
+class BuildRequest(TypedDict):
+    kind: Literal["build"]
+    program: Program
+    via: NotRequired[Literal["primitives", "operators", "wrapper"]]
+
+
+class OrderRequest(Graph):
+    start: int
+    reverse: bool
+
+
+class ForwardRequest(Graph):
+    roots: list[int]  # forward(root) for each, in turn, on one graph
+
+
+class BackwardRequest(Graph):
+    outputs: list[int]  # backward(output) for each, in turn
+
+
+class TapeRequest(Graph):
+    calls: list[list[Any]]  # ["forward" or "backward", node index], in turn
+    recorded: NotRequired[bool]  # send tape.nodes back (default True)
+
+
+class WrapperRequest(TypedDict):
+    kind: Literal["wrapper"]
+    function: str  # a row of the table (wrapper-only rows too)
+    name: str | None  # primitive(..., name=name); None: called without name=
+    args: list[Number | Const]  # inputs become Nodes; {"const": x} stay numbers
+
+
+class GradRequest(TypedDict):
+    kind: Literal["grad"]
+    program: Program
+    via: NotRequired[Literal["primitives", "operators"]]
+
+
+# --- answers ------------------------------------------------------------------------------
+
+class NodeSeen(TypedDict):
+    value: float
+    operator: str
+    parents: list[int | str]  # index in the answer's nodes, or "c<k>" for others[k]
+    grads: list[float]
+    children: list[int | str]
+
+
+class OtherSeen(TypedDict):
+    value: float
+    operator: str
+    n_parents: int
+
+
+class Packed(TypedDict):
+    int32: str  # base64 of 32-bit integers: a long order
+
+
+class BuildAnswer(TypedDict):
+    nodes: list[NodeSeen]
+    others: list[OtherSeen]
+
+
+class OrderAnswer(TypedDict):
+    order: list[int] | Packed  # node indices, -1 for objects not in the graph
+
+
+class NumbersAnswer(TypedDict):
+    after: list[list[float]]  # one list per call, one number per reported node
+
+
+class TapeAnswer(TypedDict):
+    after: list[list[float]]
+    recorded: NotRequired[list[int]]
+
+
+class GradAnswer(TypedDict):
+    grad: list[float]
+
+
+REQUESTS: dict[str, type] = {
+    "build": BuildRequest, "order": OrderRequest, "forward": ForwardRequest,
+    "backward": BackwardRequest, "tape": TapeRequest, "wrapper": WrapperRequest,
+    "grad": GradRequest,
+}
+ANSWERS: dict[str, type] = {
+    "build": BuildAnswer, "order": OrderAnswer, "forward": NumbersAnswer,
+    "backward": NumbersAnswer, "tape": TapeAnswer, "wrapper": BuildAnswer,
+    "grad": GradAnswer,
+}
+
+
+# --- checking a value against a declaration -----------------------------------------------
+
+def _problem(value: Any, hint: Any, where: str, strict_floats: bool) -> str | None:
+    """None if `value` fits `hint`, else what is wrong, naming `where`."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return None
+    if origin is NotRequired:
+        return _problem(value, args[0], where, strict_floats)
+    if origin in (Union, types.UnionType):
+        problems = [_problem(value, h, where, strict_floats) for h in args]
+        if not all(problems):
+            return None
+        for h, problem in zip(args, problems):  # the alternative of the value's own type
+            if (typing.get_origin(h) or (dict if typing.is_typeddict(h) else h)) is type(value):
+                return problem
+        return f"{where or 'it'} is {_kind(value)}, not {_wanted(hint)}"
+    if origin is Literal:
+        return None if value in args else f"{where or 'it'} is {value!r}, not one of {list(args)}"
+    if origin is dict:
+        if type(value) is not dict or any(type(k) is not str for k in value):
+            return f"{where or 'it'} is {_kind(value)}, not a dict"
+        return None
+    if origin is list:
+        if type(value) is not list:
+            return f"{where or 'it'} is {_kind(value)}, not a list"
+        for i, item in enumerate(value):
+            problem = _problem(item, args[0], f"{where}[{i}]", strict_floats)
+            if problem:
+                return problem
+        return None
+    if typing.is_typeddict(hint):
+        return _fields(value, hint, where, strict_floats)
+    if hint is type(None):
+        return None if value is None else f"{where or 'it'} is {_kind(value)}, not None"
+    if hint is float and not strict_floats and type(value) is int:
+        return None
+    if type(value) is not hint:  # exact: True is not an int here, 1 is not a float
+        return f"{where or 'it'} is {_kind(value)}, not {_wanted(hint)}"
+    return None
+
+
+def _fields(value: Any, hint: Any, where: str, strict_floats: bool) -> str | None:
+    if type(value) is not dict:
+        return f"{where or 'it'} is {_kind(value)}, not a dict"
+    hints = typing.get_type_hints(hint, include_extras=True)
+    for key in sorted(hint.__required_keys__):
+        if key not in value:
+            return f"{where or 'it'} is missing {key!r}"
+    for key, item in value.items():
+        if key not in hints:
+            return f"{where or 'it'} has an unexpected key {key!r}"
+        problem = _problem(item, hints[key], f"{where}.{key}" if where else key, strict_floats)
+        if problem:
+            return problem
+    return None
+
+
+def _kind(value: Any) -> str:
+    if value is None or type(value) is bool:
+        return repr(value)
+    return f"{_wanted(type(value))} ({value!r:.40})"
+
+
+def _wanted(hint: Any) -> str:
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        return " or ".join(_wanted(h) for h in args)
+    if typing.is_typeddict(hint):
+        return "a dict"
+    return {type(None): "None", int: "an int", float: "a float", str: "a string",
+            bool: "True or False"}.get(hint, f"a {getattr(hint, '__name__', hint)}")
+
+
+# --- requests -----------------------------------------------------------------------------
+
+def validate_program(program: Any, where: str = "the program") -> None:
+    """ValueError unless `program` is well formed: known ops, right arity, earlier args."""
+    problem = _problem(program, Program, "", strict_floats=False)
+    if problem:
+        raise ValueError(f"{where}: {problem}")
+    n = len(program["inputs"])
+    for k, op in enumerate(program["ops"]):
+        here = f"{where}, op {k} ({op['op']})"
+        row = table.OPERATIONS.get(op["op"])
+        if row is None:
+            raise ValueError(f"{here}: the table has no such operation")
+        if len(op["args"]) != row.arity:
+            raise ValueError(f"{here}: {len(op['args'])} arguments, not {row.arity}")
+        if any(type(a) is int and not 0 <= a < n + k for a in op["args"]):
+            raise ValueError(f"{here}: an argument is not an earlier node")
+        numbers = {key for key in ("p", "base") if key in op}
+        if numbers != ({row.number} if row.number else set()):
+            raise ValueError(f"{here}: carries {sorted(numbers)}, not its number {row.number}")
+
+
+def graph_size(scenario: dict[str, Any]) -> int:
+    """How many nodes the scenario's hand-wired graph has (constants are nodes there)."""
+    if "generate" in scenario:
+        kind, size = scenario["generate"][:2]
+        return size + (3 if kind == "chain" else 1)
+    program = scenario["program"]
+    consts = sum(1 for op in program["ops"] for a in op["args"] if type(a) is dict)
+    return len(program["inputs"]) + len(program["ops"]) + consts
+
+
+def validate_request(scenario: Any) -> None:
+    """ValueError, saying what is wrong, unless `scenario` is a well-formed request."""
+    if type(scenario) is not dict or scenario.get("kind") not in REQUESTS:
+        raise ValueError(f"not a scenario of a known kind: {scenario!r:.80}")
+    kind = scenario["kind"]
+    problem = _problem(scenario, REQUESTS[kind], "", strict_floats=False)
+    if problem:
+        raise ValueError(f"the {kind} scenario: {problem}")
+    if kind in ("build", "grad"):
+        validate_program(scenario["program"])
+    elif kind == "wrapper":
+        if scenario["function"] not in table.TABLE:
+            raise ValueError(f"the wrapper scenario wraps {scenario['function']!r}, "
+                             "which is not in the table")
+        if len(scenario["args"]) != table.TABLE[scenario["function"]].arity:
+            raise ValueError(f"the wrapper scenario gives {scenario['function']} "
+                             f"{len(scenario['args'])} arguments")
+    else:
+        _validate_graph(scenario)
+
+
+def _validate_graph(scenario: dict[str, Any]) -> None:
+    kind = scenario["kind"]
+    if ("program" in scenario) == ("generate" in scenario):
+        raise ValueError(f"the {kind} scenario needs exactly one of 'program' and 'generate'")
+    if "program" in scenario:
+        validate_program(scenario["program"])
+    else:
+        spec = scenario["generate"]
+        if (len(spec) != 3 or spec[0] not in ("chain", "star") or type(spec[1]) is not int
+                or type(spec[2]) is not int or spec[1] < 1):
+            raise ValueError(f"the {kind} scenario generates {spec!r}: not [chain|star, "
+                             "size, seed]")
+    size = graph_size(scenario)
+    starts = {"order": lambda s: [s["start"]], "forward": lambda s: s["roots"],
+              "backward": lambda s: s["outputs"],
+              "tape": lambda s: [c[1] for c in s["calls"]]}[kind](scenario)
+    if kind == "tape":
+        for call in scenario["calls"]:
+            if len(call) != 2 or call[0] not in ("forward", "backward") or type(call[1]) is not int:
+                raise ValueError(f"the tape scenario has a call {call!r}: not "
+                                 "[forward|backward, node index]")
+    report = scenario.get("report") or []
+    for i in [*starts, *report]:
+        if not 0 <= i < size:
+            raise ValueError(f"the {kind} scenario names node {i} of a graph of {size} nodes")
+
+
+# --- answers ------------------------------------------------------------------------------
+
+def validate_answer(scenario: dict[str, Any], answer: Any) -> str | None:
+    """None if `answer` has the shape `scenario` asks for, else a sentence for the student.
+
+    The answer came from the sandbox, where the student's code ran: right types, every key,
+    one entry per call (root, output) and one number per reported node. An {"error": ...}
+    answer is well formed; the caller reports the error itself.
+    """
+    kind = scenario["kind"]
+    intro = f"the answer to the grader's {kind} question"
+    if type(answer) is dict and set(answer) == {"error"} and type(answer["error"]) is str:
+        return None
+    problem = _problem(answer, ANSWERS[kind], "", strict_floats=True)
+    if problem is not None:
+        problem = f"{intro}: {problem}"
+    else:
+        problem = _lengths(scenario, answer, intro)
+    if problem is None:
+        return None
+    return f"{problem} (did your code change the grader's worker or its output?)"
+
+
+def _lengths(scenario: dict[str, Any], answer: dict[str, Any], intro: str) -> str | None:
+    kind = scenario["kind"]
+    if kind in ("build", "wrapper"):
+        if kind == "build":
+            want = len(scenario["program"]["inputs"]) + len(scenario["program"]["ops"])
+        else:
+            want = sum(1 for a in scenario["args"] if type(a) is not dict) + 1
+        if len(answer["nodes"]) != want:
+            return f"{intro} describes {len(answer['nodes'])} nodes, not {want}"
+        return None
+    if kind == "grad":
+        want = len(scenario["program"]["inputs"])
+        if len(answer["grad"]) != want:
+            return f"{intro} holds {len(answer['grad'])} derivatives, not {want}"
+        return None
+    size = graph_size(scenario)
+    if kind == "order":
+        order = answer["order"]
+        if type(order) is list and any(not -1 <= i < size for i in order):
+            return f"{intro} names a node that is not in the graph"
+        return None
+    calls = {"forward": "roots", "backward": "outputs", "tape": "calls"}[kind]
+    n_calls = len(scenario[calls])
+    report = scenario.get("report")
+    per_call = size if report is None else len(report)
+    if len(answer["after"]) != n_calls:
+        return f"{intro} holds numbers after {len(answer['after'])} calls, not {n_calls}"
+    for k, numbers in enumerate(answer["after"]):
+        if len(numbers) != per_call:
+            return f"{intro} holds {len(numbers)} numbers after call {k + 1}, not {per_call}"
+    if kind == "tape" and scenario.get("recorded", True) and "recorded" not in answer:
+        return f"{intro} is missing 'recorded' (tape.nodes)"
+    return None
