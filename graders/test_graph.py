@@ -6,7 +6,7 @@ local derivatives (`grad_wrt_parents`) and children are compared with the refere
 
 from adkit.grade.explain import node_names
 from adkit.grade.harness import check_programs, compare_build
-from adkit.model import programs
+from adkit.model import primitives, programs
 
 WHAT = "building the graph with your primitives"
 
@@ -32,8 +32,8 @@ def test_paper_example(session, judge):
 
 
 def _one(op, args, p=None):
-    program = {"inputs": [v for v in args if not isinstance(v, dict) and v is not None],
-               "ops": []}
+    """A program of one op on `args`: numbers become inputs, {"const": x} stay numbers."""
+    program = {"inputs": [a for a in args if not isinstance(a, dict)], "ops": []}
     refs, k = [], 0
     for a in args:
         if isinstance(a, dict):
@@ -43,23 +43,44 @@ def _one(op, args, p=None):
             k += 1
     entry = {"op": op, "args": refs}
     if p is not None:
-        entry["p"] = p
+        entry[primitives.PRIMITIVES[op].number] = p
     program["ops"].append(entry)
     return program
 
 
+GIVEN = ("mul",)  # the skeleton gives mul in full, as the paper's first listing
+
+
+def _draw(rng, name, low, high, p=None):
+    """Argument values for `name` inside its domain (adkit/model/primitives.py)."""
+    arity = primitives.PRIMITIVES[name].arity
+    while True:
+        args = [round(rng.uniform(low, high), 3) for _ in range(arity)]
+        if primitives.in_domain(name, args, p):
+            return args
+
+
 def test_each_primitive(session, judge):
+    """Every primitive of the table: nodes and numbers as arguments, the same node twice."""
     rng = session.rng("graph.each")
+    rows = [row for name, row in primitives.PRIMITIVES.items() if name not in GIVEN]
     cases = []
-    for op in ("add", "sub", "div"):  # mul is given in the skeleton
-        a, b = round(rng.uniform(0.5, 3), 3), round(rng.uniform(0.5, 3), 3)
-        cases += [_one(op, [a, b]), _one(op, [a, {"const": b}]), _one(op, [{"const": a}, b])]
+    for row in rows:
+        if row.arity < 2 or row.number:
+            continue
+        args = _draw(rng, row.name, 0.5, 3)
+        cases.append(_one(row.name, args))
+        for i in reversed(range(row.arity)):  # each argument a plain number in turn
+            cases.append(_one(row.name, [{"const": a} if k == i else a
+                                         for k, a in enumerate(args)]))
         # x op x: the same node twice (x*x, x-x)
-        cases.append({"inputs": [a], "ops": [{"op": op, "args": [0, 0]}]})
-    for op in ("neg", "log", "exp", "sin", "cos"):
-        cases.append(_one(op, [round(rng.uniform(0.3, 2.5), 3)]))
-    for p in programs.EXPONENTS:
-        cases.append(_one("power", [round(rng.uniform(0.5, 2.5), 3)], p))
+        cases.append({"inputs": [args[0]], "ops": [{"op": row.name, "args": [0] * row.arity}]})
+    for row in rows:
+        if row.arity == 1 and not row.number:
+            cases.append(_one(row.name, _draw(rng, row.name, 0.3, 2.5)))
+    for row in rows:
+        for p in row.numbers if row.number else ():
+            cases.append(_one(row.name, _draw(rng, row.name, 0.5, 2.5, p), p))
     check_programs(session, judge, cases, _build, _verdict, WHAT)
     _note(session, judge)
     judge.finish()

@@ -6,10 +6,9 @@ points, the feedback says so. `grad` runs with the grader's own backward swapped
 
 from adkit.grade.explain import node_names
 from adkit.grade.harness import check_programs, compare_build
-from adkit.model import programs
+from adkit.model import primitives, programs
 
 WHAT = "the expression written with operators"
-OPERATOR_OPS = ("add", "sub", "mul", "div")
 
 
 def _note(session, judge):
@@ -41,35 +40,38 @@ def _fixed():
     ]
 
 
+# The operators' questions use small, tame numbers: exponents of their own, and margins
+# tighter than the table's domains, checked before the exponent is drawn.
+EXPONENTS = (2, 3, 0.5, -1)
+_TAME = {"div": lambda a, b: abs(b) >= 0.3, "power": lambda a: 0.3 < a < 5}
+
+
 def operator_program(rng, n_inputs, n_ops):
-    """A random expression using only operators, numbers on either side."""
+    """A random expression using only operators, numbers on either side.
+
+    The operators are the table's primitives that have one (adkit/model/primitives.py).
+    """
+    kinds = [name for name, row in primitives.PRIMITIVES.items() if row.operator]
     inputs = [round(rng.uniform(0.5, 2.0), 3) for _ in range(n_inputs)]
     values = list(inputs)
     ops = []
     while len(ops) < n_ops:
-        kind = rng.choice(("add", "sub", "mul", "div", "neg", "power"))
-        a = rng.randrange(len(values))
-        if kind == "neg":
-            op, value = _op("neg", [a]), -values[a]
-        elif kind == "power":
-            if not 0.3 < values[a] < 5:
-                continue
-            p = rng.choice((2, 3, 0.5, -1))
-            op, value = _op("power", [a], p=p), values[a] ** p
-        else:
-            b = rng.randrange(len(values))
-            args = [a, b]
-            if rng.random() < 0.3:
-                args[rng.randrange(2)] = {"const": round(rng.uniform(0.5, 3.0), 2)}
-            va, vb = (x["const"] if isinstance(x, dict) else values[x] for x in args)
-            if kind == "div" and abs(vb) < 0.3:
-                continue
-            value = (va + vb if kind == "add" else va - vb if kind == "sub"
-                     else va * vb if kind == "mul" else va / vb)
-            op = _op(kind, args)
+        kind = rng.choice(kinds)
+        row = primitives.PRIMITIVES[kind]
+        args = [rng.randrange(len(values)) for _ in range(row.arity)]
+        if row.arity > 1 and rng.random() < 0.3:
+            args[rng.randrange(row.arity)] = {"const": round(rng.uniform(0.5, 3.0), 2)}
+        arg_values = [x["const"] if isinstance(x, dict) else values[x] for x in args]
+        if not _TAME.get(kind, lambda *xs: True)(*arg_values):
+            continue
+        extra = {row.number: rng.choice(EXPONENTS)} if row.number else {}
+        p = extra.get(row.number)
+        if not primitives.in_domain(kind, arg_values, p):
+            continue
+        value = primitives.value(kind, arg_values, p)
         if abs(value) > 1e3:
             continue
-        ops.append(op)
+        ops.append(_op(kind, args, **extra))
         values.append(value)
     return {"inputs": inputs, "ops": ops}
 

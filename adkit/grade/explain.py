@@ -7,12 +7,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from adkit.inside import handler as worker
 from adkit.model import programs
+from adkit.model.primitives import Primitive
 
 Program = dict[str, Any]
 
-_INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "div": ("/", 2)}
+# How tightly Python's operators bind (higher binds tighter); 9 is a name or a call.
+_BINDING = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+_PREFIX = 3  # unary minus
+_ATOM = 9
 
 
 def node_names(program: Program) -> list[str]:
@@ -36,6 +39,31 @@ def _number(x: float) -> str:
     return f"{x:g}" if x >= 0 else f"({x:g})"
 
 
+def _spell(row: Primitive, op: dict[str, Any], args: list[tuple[str, int]]) -> tuple[str, int]:
+    """One op as (text, binding), from its row's operator ("{a} + {b}") or as a call."""
+    if row.operator is None:
+        return f"{row.name}({', '.join(text for text, _ in args)})", _ATOM
+    words = dict(zip(("a", "b", "c"), args))
+    if row.number:
+        words[row.number] = (_number(op[row.number]), _ATOM)
+    parts = row.operator.split()
+    if len(parts) == 1:  # a prefix operator: "-{a}"
+        symbol, operand = parts[0][: parts[0].index("{")], words["a"]
+        return (symbol + (operand[0] if operand[1] >= _PREFIX else f"({operand[0]})"), _PREFIX)
+    (left, left_binding), symbol, (right, right_binding) = (
+        words[parts[0].strip("{}")], parts[1], words[parts[2].strip("{}")])
+    binding = _BINDING[symbol]
+    if symbol == "**":  # both sides plain names or numbers: x1**2, 2**x1, (x1 + 1)**2
+        left_ok = right_ok = False
+    else:  # left-associative; a + (b + c) needs no parentheses, a - (b - c) does
+        left_ok = left_binding >= binding
+        right_ok = right_binding > binding or (right_binding == binding and symbol in "+*")
+    left = left if left_ok or left_binding >= _ATOM else f"({left})"
+    right = right if right_ok or right_binding >= _ATOM else f"({right})"
+    spaced = f" {symbol} " if binding == 1 else symbol
+    return f"{left}{spaced}{right}", binding
+
+
 def to_text(program: Program, limit: int = 12) -> str:
     """`y = log(x1) + x1*x2 - sin(x2)`; nodes used more than once get their own line."""
     if len(program["ops"]) > 200:
@@ -48,32 +76,15 @@ def to_text(program: Program, limit: int = 12) -> str:
         for a in op["args"]:
             if not isinstance(a, dict):
                 uses[a] += 1
-    text: list[tuple[str, int]] = [(name, 9) for name in names[:n_in]]
+    text: list[tuple[str, int]] = [(name, _ATOM) for name in names[:n_in]]
     lines = []
     for k, op in enumerate(program["ops"]):
-        args = [(_number(a["const"]), 9) if isinstance(a, dict) else text[a] for a in op["args"]]
-        name = op["op"]
-        if name in _INFIX:
-            symbol, prec = _INFIX[name]
-            left = args[0][0] if args[0][1] >= prec else f"({args[0][0]})"
-            right_ok = args[1][1] > prec or (args[1][1] == prec and name in ("add", "mul"))
-            right = args[1][0] if right_ok else f"({args[1][0]})"
-            spaced = f" {symbol} " if prec == 1 else symbol
-            expr = (f"{left}{spaced}{right}", prec)
-        elif name == "neg":
-            expr = (f"-{args[0][0]}" if args[0][1] >= 3 else f"-({args[0][0]})", 3)
-        elif name == "power":
-            base = args[0][0] if args[0][1] >= 9 else f"({args[0][0]})"
-            expr = (f"{base}**{_number(op['p'])}", 4)
-        elif name == "rpow":
-            exponent = args[0][0] if args[0][1] >= 9 else f"({args[0][0]})"
-            expr = (f"{_number(op['base'])}**{exponent}", 4)
-        else:
-            expr = (f"{name}({args[0][0]})", 9)
+        args = [(_number(a["const"]), _ATOM) if isinstance(a, dict) else text[a] for a in op["args"]]
+        expr = _spell(programs.row(op["op"]), op, args)
         index = n_in + k
         if index == len(names) - 1 or uses[index] != 1:
             lines.append(f"{names[index]} = {expr[0]}")
-            text.append((names[index], 9))
+            text.append((names[index], _ATOM))
         else:
             text.append(expr)
     if len(lines) > limit:
@@ -105,7 +116,7 @@ def remove_ops(program: Program, removed: set[int]) -> Program | None:
     candidate = {"inputs": list(program["inputs"]), "ops": new_ops}
     try:
         values = programs.evaluate(candidate)
-        derivatives = [g for gs in worker.wiring(candidate)["grads"] for g in gs]
+        derivatives = [g for gs in programs.wiring(candidate)["grads"] for g in gs]
     except (ValueError, ZeroDivisionError, OverflowError, TypeError, KeyError,
             AttributeError):
         return None  # outside a primitive's domain: not a fair question
