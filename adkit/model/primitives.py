@@ -187,14 +187,13 @@ def apply_operator(name: str, args: list[Any], p: Any = None) -> Any:
     return operator(*_call_args(name, args, p))
 
 
-def function(name: str, p: float | None = None) -> tuple[Callable[..., float],
-                                                           tuple[Callable[..., float], ...]]:
-    """(value, partials) as float functions of the arguments only, for the wrapper task:
+def function(name: str, p: float | None = None) -> tuple[Callable[..., float], ...]:
+    """(value, *partials) as float functions of the arguments, for the wrapper task:
     `primitive(*function("log"), name="log")` is the primitive log. A number (power's p)
     is bound here."""
     rules = compiled(name)
     if not TABLE[name].number:
-        return rules.value, rules.partials
+        return (rules.value, *rules.partials)
     if p is None:
         raise ValueError(f"{name} needs its number")
     number = float(p)
@@ -202,7 +201,7 @@ def function(name: str, p: float | None = None) -> tuple[Callable[..., float],
     def bind(f: Callable[..., float]) -> Callable[..., float]:
         return lambda *xs: f(*xs, number)
 
-    return bind(rules.value), tuple(bind(d) for d in rules.partials)
+    return (bind(rules.value), *(bind(d) for d in rules.partials))
 
 
 def spelled(name: str, args: list[str], p: Any = None) -> str:
