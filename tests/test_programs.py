@@ -9,7 +9,7 @@ import random
 import pytest
 
 import simpleautodiff as ad
-from adkit.model import programs
+from adkit.model import primitives, programs
 
 SHAPES = [(n_inputs, n_ops) for n_inputs in (1, 2, 5) for n_ops in (1, 7, 40)]
 
@@ -38,12 +38,11 @@ def test_random_programs_are_well_formed_and_in_domain(n_inputs, n_ops):
         assert len(program["inputs"]) == n_inputs
         assert len(program["ops"]) >= min(n_ops, 1)
         for k, op in enumerate(program["ops"]):
-            assert op["op"] in programs.PRIMITIVES
-            arity = 2 if op["op"] in programs.BINARY else 1
-            assert len(op["args"]) == arity, op
+            row = primitives.PRIMITIVES[op["op"]]
+            assert len(op["args"]) == row.arity, op
             assert node_args(op), f"seed {seed}: op {k} uses only constants"
             assert all(0 <= a < n_inputs + k for a in node_args(op)), "args come before"
-            assert ("p" in op) == (op["op"] == "power")
+            assert ("p" in op) == (row.number == "p")
         values = programs.evaluate(program)
         assert len(values) == programs.node_count(program)
         assert all(math.isfinite(v) for v in values), f"seed {seed}: {values}"
@@ -106,3 +105,19 @@ def test_wide_program_is_the_documented_sum_of_products(n):
     assert programs.evaluate(program)[-1] == pytest.approx(want, rel=1e-12, abs=1e-12)
     assert programs.wide_program(n) == program
     assert programs.wide_program(n, random.Random(1)) != program
+
+
+@pytest.mark.parametrize("names", [("sin",), ("div", "log"), ("power",)])
+def test_random_programs_draw_only_the_primitives_asked_for(names):
+    for seed in range(10):
+        program = programs.random_program(random.Random(seed), n_ops=15, primitives=names)
+        # nodes nobody uses are summed into the output with add
+        assert {op["op"] for op in program["ops"]} <= {*names, "add"}
+        assert any(op["op"] in names for op in program["ops"])
+
+
+def test_unknown_operations_are_refused_everywhere():
+    program = {"inputs": [0.5], "ops": [{"op": "tanh", "args": [0]}]}
+    for use in (programs.evaluate, programs.wiring, lambda p: programs.build(p, ad)):
+        with pytest.raises(ValueError, match="unknown operation 'tanh'"):
+            use(program)
