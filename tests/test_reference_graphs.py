@@ -24,7 +24,7 @@ def approx(x: float) -> object:
 
 
 def link(value: float, parents: list, grads: list, operator: str) -> ad.Node:
-    """One node built by hand, the way a primitive would (CONTRACT.md, graph wiring)."""
+    """One node built by hand, the way a primitive would (docs/contract.md, graph wiring)."""
     node = ad.Node(value, parents, operator)
     node.grad_wrt_parents = list(grads)
     for parent in parents:

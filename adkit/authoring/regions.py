@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-# Rubric tasks, in gradebook order (CONTRACT.md, section 2).
+# Rubric tasks, in gradebook order (docs/contract.md, section 2).
 TASKS = (
     "graph",
     "topological_order",
