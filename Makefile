@@ -8,6 +8,7 @@ SUBMISSIONS ?= demo_cohort
 OUT         ?= grades
 JOBS        ?=
 FORCE       ?=
+TRUSTED     ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help test lint grade skeleton check-skeleton bench clean
@@ -30,8 +31,8 @@ $(VENV)/.dev-ready: pyproject.toml
 	@touch $@ $(VENV)/.grade-ready $(VENV)/.course-ready
 
 # --- teaching assistants --------------------------------------------------------------
-grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (FORCE=1 regrades)
-	$(PY) -m adkit.grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (FORCE=1 regrades; TRUSTED=1 without an isolating sandbox)
+	$(PY) -m adkit.grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(TRUSTED),--trusted)
 
 # --- instructors -------------------------------------------------------------------------
 skeleton: ## regenerate skeleton/ from reference/

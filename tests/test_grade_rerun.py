@@ -128,10 +128,10 @@ def test_a_grader_error_on_one_student_spares_the_others(tmp_path, monkeypatch, 
         (folder / name).mkdir(parents=True)
     real = runner.grade
 
-    def grade_or_fail(submission, out, rubric):
+    def grade_or_fail(submission, out, rubric, backend=None):
         if submission.student_id == "b_trips_the_grader":
             raise RuntimeError("a bug in the grader")
-        return real(submission, out, rubric)
+        return real(submission, out, rubric, backend)
 
     monkeypatch.setattr(runner, "grade", grade_or_fail)  # inherited by the forked workers
     out = tmp_path / "grades"

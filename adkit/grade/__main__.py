@@ -1,26 +1,26 @@
-"""`python -m adkit.grade SUBMISSIONS --out OUT [--jobs N] [--force] [--only ID ...]`."""
+"""`python -m adkit.grade SUBMISSIONS --out OUT [--jobs N] [--force] [--only ID ...]`
+
+[--trusted] grades even where no isolating sandbox runs (only code you trust).
+"""
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from adkit.grade import runner
-from adkit.grade.rubric import DEFAULT_RUBRIC, Rubric, RubricError, load_rubric
-from adkit.intake.submissions import Submission, find_submissions
+from adkit.grade.jobs import JobPool, Stopped, stop_signals
+from adkit.grade.rubric import DEFAULT_RUBRIC, GRADERS, Rubric, RubricError, load_rubric
+from adkit.intake.submissions import Skipped, Submission, scan_submissions
 from adkit.outputs import files as outputs
 from adkit.outputs.report import report_html
 
 EXIT_USAGE = 2
-
-_RUBRIC: Rubric | None = None
-_OUT: Path | None = None
+EXIT_INTERRUPTED = 130
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -34,6 +34,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--force", action="store_true",
                         help="regrade students whose results are already up to date")
     parser.add_argument("--only", nargs="+", metavar="ID", help="grade only these students")
+    parser.add_argument("--trusted", action="store_true",
+                        help="grade even when no isolating sandbox runs here (only for code "
+                             "you trust: it runs with your rights)")
     parser.add_argument("--rubric", type=Path, default=DEFAULT_RUBRIC, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -41,24 +44,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 def _fail(message: str) -> int:
     print(f"adkit.grade: error: {message}", file=sys.stderr)
     return EXIT_USAGE
-
-
-def _init_worker(rubric: Rubric, out: Path) -> None:
-    global _RUBRIC, _OUT  # one pool worker process: its settings, set once
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    _RUBRIC, _OUT = rubric, out
-
-
-def _grade_one(submission: Submission) -> dict[str, Any]:
-    assert _RUBRIC is not None and _OUT is not None
-    try:
-        data = runner.grade(submission, _OUT, _RUBRIC)
-    except Exception as error:  # a bug of the grader: this student only, the others go on
-        data = runner.grader_error(submission, _OUT, _RUBRIC, error)
-    return outputs.row_of(data) | {"seconds": data["extra_data"]["seconds"],
-                                   "grader_error": data["extra_data"]["grader_error"]}
 
 
 class Progress:
@@ -87,89 +72,136 @@ class Progress:
                   flush=True)
 
 
+def _check_folders(submissions: Path, out: Path, jobs: int) -> str | None:
+    """What is wrong with the command line's folders and numbers, or None."""
+    if not submissions.is_dir():
+        return (f"submissions folder {submissions} does not exist (give the folder that "
+                "holds one folder per student)")
+    if out.resolve().is_relative_to(submissions.resolve()):
+        return (f"--out {out} is inside the submissions folder {submissions}; choose a "
+                "folder outside it")
+    if jobs < 1:
+        return "--jobs must be at least 1"
+    return None
+
+
+def _choose(everyone: list[Submission], only: list[str] | None,
+            folder: Path) -> list[Submission] | str:
+    """The students to grade, or what is wrong with --only."""
+    if not only:
+        return everyone
+    known = {s.student_id for s in everyone}
+    unknown = [i for i in only if i not in known]
+    if unknown:
+        return f"--only: no usable student folder named {', '.join(unknown)} in {folder}"
+    return [s for s in everyone if s.student_id in set(only)]
+
+
+def _print_skipped(skipped: list[Skipped]) -> None:
+    for entry in skipped:
+        print(f"skipped {entry.name!r}: {entry.reason}", file=sys.stderr)
+
+
+def _sandbox(trusted: bool, secrets: list[Path]) -> Any:
+    """The sandbox backend to grade in, or None (the reason printed) when none may be used."""
+    try:
+        backend = runner.choose_backend(trusted)
+        backend.check_secrets(secrets)
+    except runner.SandboxUnavailable as error:
+        print(f"adkit.grade: no sandbox: {error}", file=sys.stderr)
+        return None
+    print(f"sandbox: {backend.describe()}", file=sys.stderr)
+    if not backend.isolating:
+        print(f"WARNING: grading WITHOUT an isolating sandbox ({backend.name}, --trusted): "
+              "student code runs with your rights; results.json, feedback.md and "
+              "report.html say so", file=sys.stderr)
+    return backend
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     submissions_dir, out = args.submissions, args.out
-    if not submissions_dir.is_dir():
-        return _fail(f"submissions folder {submissions_dir} does not exist (give the folder "
-                     "that holds one folder per student)")
-    if out.resolve().is_relative_to(submissions_dir.resolve()):
-        return _fail(f"--out {out} is inside the submissions folder {submissions_dir}; "
-                     "choose a folder outside it")
-    if args.jobs < 1:
-        return _fail("--jobs must be at least 1")
+    problem = _check_folders(submissions_dir, out, args.jobs)
+    if problem:
+        return _fail(problem)
     try:
         rubric = load_rubric(args.rubric)
     except RubricError as error:
         return _fail(str(error))
-    everyone = find_submissions(submissions_dir)
+    everyone, skipped = scan_submissions(submissions_dir)
+    _print_skipped(skipped)
     if not everyone:
         return _fail(f"no student folders in {submissions_dir}")
-    chosen = everyone
-    if args.only:
-        known = {s.student_id for s in everyone}
-        unknown = [i for i in args.only if i not in known]
-        if unknown:
-            return _fail(f"--only: no student folder named {', '.join(unknown)} in "
-                         f"{submissions_dir}")
-        chosen = [s for s in everyone if s.student_id in set(args.only)]
-
-    from adkit.sandbox import available_mode
-
-    mode, reason = available_mode()
-    if mode == "bubblewrap":
-        print("sandbox: bubblewrap", file=sys.stderr)
-    else:
-        print(f"sandbox: plain child process with resource limits ({reason})", file=sys.stderr)
-
+    chosen = _choose(everyone, args.only, submissions_dir)
+    if isinstance(chosen, str):
+        return _fail(chosen)
     out.mkdir(parents=True, exist_ok=True)
+    backend = _sandbox(args.trusted, [runner.REFERENCE.parent, GRADERS, out, submissions_dir])
+    if backend is None:
+        return EXIT_USAGE
     for leftover in [*out.glob(".*.tmp"), *out.glob("*/.*.tmp")]:
         leftover.unlink(missing_ok=True)  # from a run killed without a chance to clean up
     changed = runner.newest(runner.grader_files())
-    todo = [s for s in chosen
-            if args.force or not runner.is_current(s, out, rubric, changed)]
-    skipped = len(chosen) - len(todo)
-    if skipped:
-        print(f"{skipped} student(s) already graded and unchanged (--force regrades them)",
-              file=sys.stderr)
-    rows = _grade_all(todo, out, rubric, args.jobs)
-    if rows is None:
-        print("interrupted: finished students are saved; run the same command again to "
-              "grade the rest", file=sys.stderr)
-        return 130
-    return _finish(everyone, out, rubric, rows)
+    todo = [s for s in chosen if args.force
+            or not runner.is_current(s, out, rubric, changed, bool(backend.isolating))]
+    if len(chosen) > len(todo):
+        print(f"{len(chosen) - len(todo)} student(s) already graded and unchanged (--force "
+              "regrades them)", file=sys.stderr)
+    rows, interrupted = _grade_all(todo, out, rubric, args.jobs, backend)
+    with stop_signals(ignored=True):  # the gradebook is written even when told to stop
+        code = _finish(everyone, skipped, out, rows)
+    if interrupted:
+        print("interrupted: finished students are saved in the gradebook; run the same "
+              "command again to grade the rest", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return code
 
 
-def _grade_all(todo: list[Submission], out: Path, rubric: Rubric,
-               jobs: int) -> list[dict[str, Any]] | None:
-    """Grade in parallel; None when interrupted (SIGINT or SIGTERM)."""
+def _grade_all(todo: list[Submission], out: Path, rubric: Rubric, jobs: int,
+               backend: Any) -> tuple[list[dict[str, Any]], bool]:
+    """Grade in parallel: (rows of the finished students, whether SIGINT/SIGTERM stopped it)."""
     rows: list[dict[str, Any]] = []
     if not todo:
-        return rows
+        return rows, False
     progress = Progress(len(todo))
-    context = multiprocessing.get_context("fork")
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    pool = context.Pool(min(jobs, len(todo)), _init_worker, (rubric, out))
+    pool = JobPool(lambda s: _grade_one(s, out, rubric, backend),
+                   lambda s, why: _crashed(s, out, rubric, backend, why))
     try:
-        for row in pool.imap_unordered(_grade_one, todo):
-            rows.append(row)
-            progress.step(row)
-        pool.close()
-    except KeyboardInterrupt:
-        pool.terminate()
-        pool.join()
-        return None
+        with stop_signals():
+            for row in pool.run(todo, min(jobs, len(todo))):
+                rows.append(row)
+                progress.step(row)
+    except Stopped:
+        return rows, True
     finally:
-        signal.signal(signal.SIGTERM, previous)
-    pool.join()
-    return rows
+        with stop_signals(ignored=True):
+            pool.stop()
+    return rows, False
 
 
-def _raise_interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
+def _grade_one(submission: Submission, out: Path, rubric: Rubric, backend: Any,
+               ) -> dict[str, Any]:
+    """Grade one student in a job process: the gradebook row, with seconds and grader_error."""
+    try:
+        data = runner.grade(submission, out, rubric, backend)
+    except Exception as error:  # a bug of the grader: this student only, the others go on
+        data = runner.grader_error(submission, out, rubric, error, backend)
+    return _row(data)
 
 
-def _finish(everyone: list[Submission], out: Path, rubric: Rubric,
+def _crashed(submission: Submission, out: Path, rubric: Rubric, backend: Any,
+             why: str) -> dict[str, Any]:
+    """The row of a student whose job process died (recorded as a grader error)."""
+    error = RuntimeError(f"the grading process stopped while grading you ({why})")
+    return _row(runner.grader_error(submission, out, rubric, error, backend))
+
+
+def _row(data: dict[str, Any]) -> dict[str, Any]:
+    return outputs.row_of(data) | {"seconds": data["extra_data"]["seconds"],
+                                   "grader_error": data["extra_data"]["grader_error"]}
+
+
+def _finish(everyone: list[Submission], skipped: list[Skipped], out: Path,
             rows: list[dict[str, Any]]) -> int:
     """Rewrite the gradebook and the report from every student's results; summarise."""
     results = []
@@ -182,7 +214,8 @@ def _finish(everyone: list[Submission], out: Path, rubric: Rubric,
             results.append(data)
     outputs.write_atomic(out / "gradebook.csv",
                          outputs.gradebook([outputs.row_of(r) for r in results]))
-    outputs.write_atomic(out / "report.html", report_html(results))
+    outputs.write_atomic(out / "report.html",
+                         report_html(results, [(s.name, s.reason) for s in skipped]))
     seconds = sum(r["seconds"] for r in rows)
     if rows:
         print(f"graded {len(rows)} student(s): {seconds:.1f} s of grading, "
@@ -195,6 +228,8 @@ def _finish(everyone: list[Submission], out: Path, rubric: Rubric,
     if errors:
         print(f"GRADER ERROR for {len(errors)} student(s): {', '.join(errors)}; see their "
               "feedback.md; the other students are graded", file=sys.stderr)
+    if skipped:
+        print(f"{len(skipped)} folder(s) skipped (see above and report.html)", file=sys.stderr)
     return 1 if errors or missing else 0
 
 

@@ -6,16 +6,20 @@ import contextlib
 import hashlib
 import io
 import os
+import signal
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from adkit import sandbox as sandbox_module
 from adkit.grade.harness import Session
 from adkit.grade.plugin import GradePlugin, Outcome
 from adkit.grade.rubric import GRADERS, Rubric, student_seed
+from adkit.intake.staging import UnsafeFile, refused_note, stage
 from adkit.intake.submissions import Submission
 from adkit.outputs import files as outputs
+from adkit.outputs.files import capped
 
 KIT = Path(__file__).resolve().parents[1]
 WORKER = KIT / "inside" / "handler.py"
@@ -28,7 +32,7 @@ BIG_GRAPHS_ID = "\0big graphs"  # not a folder name: the seed of the graphs all 
 def grader_files() -> list[Path]:
     """Everything a grade depends on besides the submission (newer ones mean: regrade)."""
     files = [WORKER, PROGRAMS, *sorted(GRADERS.glob("*.py")), *sorted(GRADERS.glob("*.toml"))]
-    for folder in ("grade", "inside", "model", "sandbox"):
+    for folder in ("grade", "inside", "intake", "model", "outputs", "sandbox"):
         files += sorted((KIT / folder).glob("*.py"))
     files += sorted(REFERENCE.glob("*.py"))
     return files
@@ -60,86 +64,181 @@ def _run_graders(session: Session, rubric: Rubric) -> dict[tuple[str, str], Outc
     return plugin.outcomes
 
 
-def grade(submission: Submission, out: Path, rubric: Rubric) -> dict[str, Any]:
-    """Grade one student and write OUT/<id>/results.json and feedback.md."""
-    from adkit.sandbox import Limits, Sandbox
+SandboxUnavailable = sandbox_module.SandboxUnavailable
+_REAL_SANDBOX = sandbox_module.Sandbox
 
+
+def choose_backend(trusted: bool = False) -> Any:
+    """The sandbox backend to grade in; raises SandboxUnavailable when none isolates here
+    (unless `trusted`)."""
+    return sandbox_module.choose_backend(trusted)
+
+
+class _SwappedSandbox:
+    """A backend that opens `adkit.sandbox.Sandbox`, looked up per call: for callers that
+    swap that name (adkit.proofs.inprocess) and pass no backend; it does not isolate."""
+
+    name, isolating = "in-process", False
+
+    def describe(self) -> str:
+        return "in-process (adkit.sandbox.Sandbox swapped by the caller), NOT isolated"
+
+    def open(self, submission: Path, handler: Path, support: list[Path], limits: Any) -> Any:
+        return sandbox_module.Sandbox(submission, handler, support, limits)
+
+    def check_secrets(self, paths: list[Path]) -> None:
+        return None
+
+
+def _default_backend() -> Any:
+    if sandbox_module.Sandbox is not _REAL_SANDBOX:
+        return _SwappedSandbox()
+    return choose_backend()
+
+
+# The sandboxes open in this process, so that a job told to stop can kill their workers.
+_OPEN: list[Any] = []
+
+
+def close_open_sandboxes() -> None:
+    """Close every sandbox this process has open (called when the grading run stops)."""
+    while _OPEN:
+        box = _OPEN.pop()
+        with contextlib.suppress(Exception):
+            box.close()
+
+
+def grade(submission: Submission, out: Path, rubric: Rubric,
+          backend: Any = None) -> dict[str, Any]:
+    """Grade one student in `backend`'s sandbox; write OUT/<id>/results.json and feedback.md.
+
+    The sandbox gets a capped copy of the student's folder (adkit.intake.staging), never
+    the folder itself.
+    """
+    backend = backend if backend is not None else _default_backend()
     started = time.perf_counter()
     seed = student_seed(rubric.secret, submission.student_id)
-    note = None
     with tempfile.TemporaryDirectory(prefix="adkit-grade-") as scratch:
-        folder, notebooks, problem = submission.code()
-        if notebooks:
-            folder, problem = _extract(notebooks, Path(scratch))
-        if problem:
-            outcomes = _all(rubric, problem)
-        else:
-            limits = Limits(wall_seconds=30.0)
-            with Sandbox(folder, WORKER, [PROGRAMS, PRIMITIVES], limits) as sandbox:
-                session = Session(submission.student_id, seed,
-                                  student_seed(rubric.secret, BIG_GRAPHS_ID), sandbox)
-                ping = sandbox.call({"ping": True}, timeout=10.0)
-                if not ping.ok and not (ping.problem or "").startswith("did not finish"):
-                    ping = sandbox.call({"ping": True}, timeout=10.0)  # once more, afresh
-                if not ping.ok:
-                    session.broken = f"your package could not be loaded: {ping.problem}"
-                elif isinstance(ping.value, dict) and "import_error" in ping.value:
-                    session.broken = ("your package could not be imported: "
-                                      f"{ping.value['import_error']}")
-                if session.broken:
-                    if ping.output:
-                        session.broken += f" (it printed: {ping.output.strip()[:300]!r})"
-                    outcomes = _all(rubric, session.broken)
-                    note = f"**Your code could not be graded:** {session.broken}"
-                else:
-                    outcomes = _run_graders(session, rubric)
+        outcomes, notes = _grade_copy(submission, Path(scratch), rubric, backend, seed)
     extra = {"seed": seed, "fingerprint": fingerprint(rubric),
-             "seconds": round(time.perf_counter() - started, 3)}
+             "seconds": round(time.perf_counter() - started, 3),
+             "sandbox": str(backend.name), "isolated": bool(backend.isolating)}
     data = outputs.results(submission.student_id, rubric, outcomes, extra)
-    if problem:
-        note = f"**Your code could not be graded:** {problem}"
-    write_student(out, submission.student_id, data, rubric, note)
+    write_student(out, submission.student_id, data, rubric, "\n\n".join(notes) or None)
     return data
+
+
+def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: Any,
+                seed: int) -> tuple[dict[tuple[str, str], Outcome], list[str]]:
+    """Stage the student's folder into `scratch`, then grade the copy: (outcomes, notes)."""
+    try:
+        staged = stage(submission.folder, scratch / "submission")
+    except UnsafeFile as error:
+        problem = (f"your submission folder could not be read ({error.strerror}): hand in "
+                   "a folder holding your files")
+        return _all(rubric, problem), [f"**Your code could not be graded:** {problem}"]
+    notes = [n for n in [refused_note(staged.refused)] if n]
+    folder, notebooks, problem = submission.code(staged.folder)
+    if notebooks and not problem:
+        folder, problem = _extract(notebooks, scratch, staged.folder)
+    if problem or folder is None:
+        problem = problem or "no code found"
+        return _all(rubric, problem), [f"**Your code could not be graded:** {problem}", *notes]
+    outcomes, broken = _run_sandboxed(submission, folder, rubric, backend, seed)
+    if broken:
+        notes.insert(0, f"**Your code could not be graded:** {broken}")
+    return outcomes, notes
+
+
+def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend: Any,
+                   seed: int) -> tuple[dict[tuple[str, str], Outcome], str | None]:
+    """The graders' outcomes for the package in `folder`, and why it could not load if so."""
+    from adkit.sandbox import Limits
+
+    limits = Limits(wall_seconds=30.0)
+    with backend.open(folder, WORKER, [PROGRAMS, PRIMITIVES], limits) as sandbox:
+        _OPEN.append(sandbox)
+        try:
+            session = Session(submission.student_id, seed,
+                              student_seed(rubric.secret, BIG_GRAPHS_ID), sandbox)
+            broken = _load_problem(sandbox)
+            if broken:
+                return _all(rubric, broken), broken
+            return _run_graders(session, rubric), None
+        finally:
+            if sandbox in _OPEN:
+                _OPEN.remove(sandbox)
+
+
+def _load_problem(sandbox: Any) -> str | None:
+    """Why the student's package does not load in `sandbox`, or None when it does."""
+    ping = sandbox.call({"ping": True}, timeout=10.0)
+    if not ping.ok and not (ping.problem or "").startswith("did not finish"):
+        ping = sandbox.call({"ping": True}, timeout=10.0)  # once more, afresh
+    if not ping.ok:
+        broken = f"your package could not be loaded: {capped(ping.problem or '', 4000)}"
+    elif isinstance(ping.value, dict) and "import_error" in ping.value:
+        broken = ("your package could not be imported: "
+                  f"{capped(str(ping.value['import_error']), 4000)}")
+    else:
+        return None
+    if ping.output:
+        broken += f" (it printed: {capped(ping.output.strip(), 300)!r})"
+    return broken
 
 
 def write_student(out: Path, student_id: str, data: dict[str, Any], rubric: Rubric,
                   note: str | None = None) -> None:
+    """Write feedback.md, then results.json; a stop signal waits until both are written."""
     import json
 
     folder = out / student_id
-    outputs.write_atomic(folder / "feedback.md", outputs.feedback(data, rubric, note))
-    # results.json last: its presence and time mean "this student is done".
-    outputs.write_atomic(folder / "results.json", json.dumps(data, indent=1) + "\n")
+    stops = {signal.SIGINT, signal.SIGTERM}
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        outputs.write_atomic(folder / "feedback.md", outputs.feedback(data, rubric, note))
+        # results.json last: its presence and time mean "this student is done".
+        outputs.write_atomic(folder / "results.json", json.dumps(data, indent=1) + "\n")
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def grader_error(submission: Submission, out: Path, rubric: Rubric, error: BaseException,
-                 ) -> dict[str, Any]:
+                 backend: Any = None) -> dict[str, Any]:
     """Record that the grader itself failed on this student (the others go on)."""
-    message = (f"grader error: {type(error).__name__}: {error} (not your fault: tell the "
-               "course staff)")
-    data = outputs.results(submission.student_id, rubric, _all(rubric, message, True),
-                           {"seed": student_seed(rubric.secret, submission.student_id),
-                            "fingerprint": fingerprint(rubric), "seconds": 0.0})
+    message = (f"grader error: {type(error).__name__}: {capped(str(error), 2000)} (not your "
+               "fault: tell the course staff)")
+    extra = {"seed": student_seed(rubric.secret, submission.student_id),
+             "fingerprint": fingerprint(rubric), "seconds": 0.0}
+    if backend is not None:
+        extra |= {"sandbox": str(backend.name), "isolated": bool(backend.isolating)}
+    data = outputs.results(submission.student_id, rubric, _all(rubric, message, True), extra)
     write_student(out, submission.student_id, data, rubric, f"**{message}**")
     return data
 
 
-def _extract(notebooks: list[Path], scratch: Path) -> tuple[Path | None, str | None]:
+def _extract(notebooks: list[Path], scratch: Path, staged: Path,
+             ) -> tuple[Path | None, str | None]:
+    """The package made from the notebooks (in a limited child process), or the problem."""
+    from adkit.intake.notebooks import SubmissionError, extract_in_child
+
     try:
-        from adkit.intake.notebooks import extract_package
-    except ImportError:
-        return None, "notebook submissions not supported yet"
-    try:
-        return extract_package(notebooks, scratch / "package"), None
-    except Exception as error:  # the student's notebook: say what went wrong, grade nothing
-        return None, f"your notebooks could not be turned into a package: {error}"
+        return extract_in_child(notebooks, scratch / "package", base=staged), None
+    except SubmissionError as error:
+        return None, str(error)
 
 
-def is_current(submission: Submission, out: Path, rubric: Rubric, graders_changed: float) -> bool:
-    """Whether this student's results are newer than their submission and the graders."""
+def is_current(submission: Submission, out: Path, rubric: Rubric, graders_changed: float,
+               isolating: bool = False) -> bool:
+    """Whether this student's results are newer than their submission and the graders.
+
+    With `isolating` (the sandbox isolates now), results graded without isolation are not.
+    """
     path = out / submission.student_id / "results.json"
     data = outputs.read_results(path)
     if data is None or data["extra_data"].get("grader_error"):
+        return False
+    if isolating and data["extra_data"].get("isolated") is False:
         return False
     if data["extra_data"].get("fingerprint") != fingerprint(rubric):
         return False

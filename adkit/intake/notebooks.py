@@ -17,7 +17,11 @@ from __future__ import annotations
 import __future__
 
 import json
-import re
+import os
+import resource
+import select
+import signal
+import time
 from pathlib import Path
 
 from adkit.authoring.course import (
@@ -27,35 +31,94 @@ from adkit.authoring.course import (
     snippets,
     templates,
 )
+from adkit.intake.staging import NOTEBOOK_BYTES, UnsafeFile, open_folder, read_file, shown
 
-FUTURE = re.compile(r"^from __future__ import [\w, ()]+\s*$")
-MAGIC = re.compile(r"^\s*[%!]")
+TOTAL_BYTES = 32 * 1024**2  # all of one student's notebooks together
+CHILD_SECONDS = 20  # wall and CPU time to turn one student's notebooks into a package
+CHILD_MEMORY = 1024**3  # address space the parsing child may add to what it inherits
+_FUTURE = "from __future__ import "
+_FUTURE_CHARS = frozenset("_, ()")
 
 
 class SubmissionError(ValueError):
     """Notebooks that cannot be read as this course's submission."""
 
 
-def _answer_cells(notebooks: list[Path]) -> tuple[dict[str, str], list[str]]:
+def _name(path: Path, base: Path | None) -> str:
+    """How feedback names a notebook: relative to the student's folder, never a host path."""
+    if base is not None and path.is_relative_to(base):
+        return shown(str(path.relative_to(base)))
+    return shown(path.name)
+
+
+def _read_notebook(path: Path, cap: int) -> tuple[list, int]:
+    """(cells, bytes read) of one notebook, read without following links, under `cap` bytes."""
+    fd = open_folder(path.parent)
+    try:
+        data = read_file(path.name, fd, cap)
+    finally:
+        os.close(fd)
+    cells = json.loads(data.decode("utf-8"))["cells"]
+    if not isinstance(cells, list):
+        raise TypeError("its cells are not a list")
+    return cells, len(data)
+
+
+def _answer_cells(notebooks: list[Path], base: Path | None = None,
+                  ) -> tuple[dict[str, str], list[str]]:
     """The answer cells of the student's notebooks by grade id, and notes on problems."""
     answers: dict[str, str] = {}
     notes: list[str] = []
-    for path in notebooks:
+    left = TOTAL_BYTES
+    for path in map(Path, notebooks):
+        name = _name(path, base)
         try:
-            cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
-            notes.append(f"{Path(path).name} could not be read as a notebook ({error}); "
+            cells, size = _read_notebook(path, min(NOTEBOOK_BYTES, left))
+        except UnsafeFile as error:
+            notes.append(f"{name} was not read ({error.strerror}; notebooks may hold "
+                         f"{NOTEBOOK_BYTES >> 20} MiB each, {TOTAL_BYTES >> 20} MiB in all); "
                          "its answers count as left as released")
             continue
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+            why = error.strerror if isinstance(error, OSError) else error
+            notes.append(f"{name} could not be read as a notebook ({shown(str(why), 200)}); "
+                         "its answers count as left as released")
+            continue
+        left -= size
         for cell in cells:
-            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-                continue
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            grade_id = meta.get("grade_id", "") if isinstance(meta, dict) else ""
-            if grade_id.startswith("answer_") and grade_id not in answers:
-                source = cell.get("source", "")
-                answers[grade_id] = source if isinstance(source, str) else "".join(source)
+            grade_id, source = _answer_of(cell)
+            if grade_id and grade_id not in answers:
+                answers[grade_id] = source
     return answers, notes
+
+
+def _answer_of(cell: object) -> tuple[str | None, str]:
+    """(grade id, source) of an answer cell; (None, "") for any other cell."""
+    if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        return None, ""
+    metadata = cell.get("metadata")
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+    if not isinstance(grade_id, str) or not grade_id.startswith("answer_"):
+        return None, ""
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(s for s in source if isinstance(s, str))
+    return grade_id, source if isinstance(source, str) else ""
+
+
+def _is_future_import(line: str) -> bool:
+    # String methods, not a regular expression: a line of student text may be megabytes of
+    # spaces, on which a backtracking pattern takes hours.
+    text = line.rstrip()
+    if not text.startswith(_FUTURE):
+        return False
+    rest = text[len(_FUTURE):]
+    return bool(rest) and all(c.isalnum() or c in _FUTURE_CHARS for c in rest)
+
+
+def _is_magic(line: str) -> bool:
+    return line.lstrip().startswith(("%", "!"))
 
 
 def _module_code(source: str) -> str:
@@ -63,21 +126,43 @@ def _module_code(source: str) -> str:
     and IPython magics commented out."""
     lines = []
     for line in source.splitlines():
-        if FUTURE.match(line):
+        if _is_future_import(line):
             continue
-        lines.append(f"# (notebook magic left out) {line}" if MAGIC.match(line) else line)
+        lines.append(f"# (notebook magic left out) {line}" if _is_magic(line) else line)
     return "\n".join(lines).strip("\n")
 
 
-def package_source(notebooks: list[Path]) -> str:
-    """The text of `simpleautodiff/__init__.py` made from the student's notebooks."""
-    answers, notes = _answer_cells(notebooks)
+def _course_cells() -> list[tuple[str, object]]:
     shared = snippets()
-    course = [(t.stem, cell) for t in templates() for cell in notebook_cells(t, shared)
-              if cell.grade_id.startswith(PACKAGE_PREFIXES)]
+    return [(t.stem, cell) for t in templates() for cell in notebook_cells(t, shared)
+            if cell.grade_id.startswith(PACKAGE_PREFIXES)]
+
+
+def _compiled_or_left_out(code: str, where: str, notes: list[str]) -> str:
+    """`code` if it compiles, else a comment saying why (and a note for the header)."""
+    try:
+        compile(code, where, "exec", flags=__future__.annotations.compiler_flag,
+                dont_inherit=True)
+        return code
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None)
+        why = shown(str(getattr(error, "msg", error)), 200)
+    except (MemoryError, RecursionError):
+        line, why = None, "too deeply nested or too large to compile"
+    notes.append(f"{where} does not compile (line {line}: {why}); it is left out")
+    return f"# left out: this cell does not compile (line {line}: {why})"
+
+
+def package_source(notebooks: list[Path], base: Path | None = None) -> str:
+    """The text of `simpleautodiff/__init__.py` made from the student's notebooks.
+
+    Notes name files relative to `base` (the student's folder), or by their name alone.
+    """
+    answers, notes = _answer_cells(notebooks, base)
+    course = _course_cells()
     expected = [cell.grade_id for _, cell in course if cell.kind == "answer"]
     if not any(grade_id in answers for grade_id in expected):
-        names = ", ".join(Path(p).name for p in notebooks) or "no files"
+        names = ", ".join(_name(Path(p), base) for p in notebooks[:10]) or "no files"
         raise SubmissionError(
             f"none of the course's answer cells ({', '.join(expected)}) is in {names}: "
             "submit the course's notebooks (from `nbgrader fetch_assignment`), filled in")
@@ -86,18 +171,14 @@ def package_source(notebooks: list[Path]) -> str:
         if cell.kind == "answer" and cell.grade_id in answers:
             code, origin = answers[cell.grade_id], "the student's answer"
         elif cell.kind == "answer":
+            # As released: solution regions become stubs, so no solution text reaches the
+            # package (a traceback from the student's code may quote it).
             code, origin = clear_solutions(cell.source)[0], "missing: left as released"
             notes.append(f"{notebook}.ipynb: no cell {cell.grade_id}; it counts as released")
         else:
             code, origin = cell.source, "given"
-        code = _module_code(code)
-        try:
-            compile(code, f"{notebook}.ipynb [{cell.grade_id}]", "exec",
-                    flags=__future__.annotations.compiler_flag, dont_inherit=True)
-        except SyntaxError as error:
-            notes.append(f"{notebook}.ipynb: cell {cell.grade_id} does not compile "
-                         f"(line {error.lineno}: {error.msg}); it is left out")
-            code = f"# left out: this cell does not compile (line {error.lineno}: {error.msg})"
+        where = f"{notebook}.ipynb: cell {cell.grade_id}"
+        code = _compiled_or_left_out(_module_code(code), where, notes)
         parts.append(f"# --- {notebook}.ipynb, cell {cell.grade_id} ({origin}) ---\n{code}")
     header = ['"""simpleautodiff, extracted from notebooks by adkit.intake.notebooks."""',
               "", "from __future__ import annotations", ""]
@@ -105,7 +186,7 @@ def package_source(notebooks: list[Path]) -> str:
     return "\n".join(header) + "\n\n" + "\n\n\n".join(parts) + "\n"
 
 
-def extract_package(notebooks: list[Path], dest: Path) -> Path:
+def extract_package(notebooks: list[Path], dest: Path, base: Path | None = None) -> Path:
     """Write the student's code as `dest/simpleautodiff/__init__.py`; return `dest`.
 
     Raises SubmissionError when the notebooks hold none of the course's answer cells.
@@ -113,6 +194,88 @@ def extract_package(notebooks: list[Path], dest: Path) -> Path:
     dest = Path(dest)
     package = dest / "simpleautodiff"
     package.mkdir(parents=True, exist_ok=True)
-    (package / "__init__.py").write_text(package_source([Path(p) for p in notebooks]),
+    (package / "__init__.py").write_text(package_source([Path(p) for p in notebooks], base),
                                          encoding="utf-8")
     return dest
+
+
+def extract_in_child(notebooks: list[Path], dest: Path, base: Path | None = None,
+                     seconds: float = CHILD_SECONDS) -> Path:
+    """extract_package in a forked child with time and memory limits; return `dest`.
+
+    A pathological notebook (huge, deeply nested, slow to compile) then costs its student
+    a SubmissionError, never the grading run. Raises SubmissionError for every failure.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        _child(notebooks, dest, base, write_end, seconds)
+    os.close(write_end)
+    try:
+        message = _wait_child(pid, read_end, seconds)
+    finally:
+        os.close(read_end)
+    if message:
+        raise SubmissionError(message)
+    return Path(dest)
+
+
+def _child(notebooks: list[Path], dest: Path, base: Path | None, reply: int,
+           seconds: float) -> None:
+    code = 1
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grading run decides when to stop
+        cpu = int(seconds) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        memory = _address_space() + CHILD_MEMORY
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        try:
+            extract_package(notebooks, dest, base)
+            answer = ""
+        except SubmissionError as error:
+            answer = str(error)
+        except MemoryError:
+            answer = "your notebooks need too much memory to read: keep them small"
+        except Exception as error:  # the student's notebooks: say what, grade nothing
+            answer = f"your notebooks could not be turned into a package: {error}"
+        os.write(reply, answer.encode("utf-8", "replace")[:4000] or b"ok")
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _address_space() -> int:
+    """This process's virtual size in bytes (the child's limit adds to it)."""
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _wait_child(pid: int, reply: int, seconds: float) -> str:
+    """The child's answer ("" when it succeeded); kills it when it overruns `seconds`."""
+    deadline = time.monotonic() + seconds
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return (f"reading your notebooks took longer than {seconds:.0f} s: they are too "
+                    "large or too complex; hand in the course's notebooks, filled in")
+        ready, _, _ = select.select([reply], [], [], left)
+        if ready:
+            chunk = os.read(reply, 4096)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    answer = b"".join(chunks).decode("utf-8", "replace")
+    if answer == "ok":
+        return ""
+    if answer:
+        return answer
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+        return "reading your notebooks used too much CPU time: they are too large or complex"
+    return ("your notebooks could not be turned into a package (the reader stopped with "
+            f"status {status}): they may be too large; hand in the course's notebooks")

@@ -19,6 +19,23 @@ from adkit.grade.plugin import Outcome
 from adkit.grade.rubric import Rubric
 
 HEADER = ["student_id", *TASKS, "total", "max_total"]
+MESSAGE_BYTES = 8 * 1024  # one test's message: what a student's code said can be anything
+NOTE_BYTES = 16 * 1024  # the note at the top of feedback.md
+NOT_ISOLATED = ("**Graded without a sandbox** ({name}): your code ran with the grader's "
+                "rights, as trusted code. Tell the course staff if you did not expect this.")
+
+
+def capped(text: object, limit: int) -> str:
+    """`text` as a plain str of at most `limit` UTF-8 bytes, saying how much was cut.
+
+    A str subclass is copied to a real str first (its len() or __str__ may lie).
+    """
+    plain = str.__str__(text) if isinstance(text, str) else repr(type(text))
+    data = plain.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return plain
+    kept = data[:limit].decode("utf-8", "ignore")
+    return f"{kept}\n[... {len(data) - len(kept.encode())} more bytes cut]"
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -41,7 +58,10 @@ def _points(x: float) -> float | int:
 
 def results(student_id: str, rubric: Rubric, outcomes: dict[tuple[str, str], Outcome],
             extra: dict[str, Any]) -> dict[str, Any]:
-    """The Gradescope results.json for one student; per-task points under extra_data."""
+    """The Gradescope results.json for one student; per-task points under extra_data.
+
+    `extra` should say which sandbox graded ("sandbox": its name, "isolated": bool).
+    """
     tests = []
     per_task = dict.fromkeys(TASKS, 0.0)
     grader_error = False
@@ -57,7 +77,7 @@ def results(student_id: str, rubric: Rubric, outcomes: dict[tuple[str, str], Out
             "score": _points(score),
             "max_score": _points(rule.points),
             "status": "passed" if outcome.fraction >= 1.0 else "failed",
-            "output": outcome.message,
+            "output": capped(outcome.message or "", MESSAGE_BYTES),
             "visibility": rule.visibility,
             "tags": [task],
         })
@@ -84,8 +104,10 @@ def feedback(data: dict[str, Any], rubric: Rubric, note: str | None = None) -> s
     extra = data["extra_data"]
     lines = [f"# Feedback for {extra['student_id']}", "",
              f"**Total: {data['score']} / {extra['max_total']}**", ""]
+    if extra.get("isolated") is False:
+        lines += [NOT_ISOLATED.format(name=extra.get("sandbox", "no sandbox")), ""]
     if note:
-        lines += [note, ""]
+        lines += [capped(note, NOTE_BYTES), ""]
     for task in TASKS:
         lines += [f"## {task}: {extra['tasks'][task]} / {_points(rubric.tasks[task])}", ""]
         lost = [t for t in data["tests"] if task in t["tags"] and t["score"] < t["max_score"]]

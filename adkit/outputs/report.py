@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 from adkit.authoring.regions import TASKS
@@ -37,8 +38,34 @@ def histogram_svg(scores: list[float], maximum: float, bins: int = 10) -> str:
     return "\n".join(parts)
 
 
-def report_html(results: list[dict[str, Any]]) -> str:
-    """The cohort summary a teaching assistant looks at first."""
+def _banner(results: list[dict[str, Any]]) -> str:
+    """A warning when any student was graded without an isolating sandbox."""
+    plain = sorted({str(r["extra_data"].get("sandbox", "?")) for r in results
+                    if r["extra_data"].get("isolated") is False})
+    if not plain:
+        return ""
+    count = sum(1 for r in results if r["extra_data"].get("isolated") is False)
+    return (f'<p style="background:#fdd;border:2px solid #c00;padding:8px"><b>{count} '
+            f"student(s) were graded WITHOUT an isolating sandbox</b> "
+            f"({html.escape(', '.join(plain))}, --trusted): their code ran with the "
+            "grader's rights. Regrade on a machine where the sandbox runs.</p>")
+
+
+def _skipped(skipped: Sequence[tuple[str, str]]) -> str:
+    """The folders of SUBMISSIONS that were not graded, and why."""
+    if not skipped:
+        return ""
+    items = "".join(f"<li><code>{html.escape(name)}</code>: {html.escape(reason)}</li>"
+                    for name, reason in skipped)
+    return f"<h2>Folders not graded ({len(skipped)})</h2>\n<ul>{items}</ul>\n"
+
+
+def report_html(results: list[dict[str, Any]],
+                skipped: Sequence[tuple[str, str]] = ()) -> str:
+    """The cohort summary a teaching assistant looks at first.
+
+    `skipped`: (folder name, why) for each folder of SUBMISSIONS that was not graded.
+    """
     maximum = max((r["extra_data"]["max_total"] for r in results), default=100)
     scores = [float(r["score"]) for r in results]
     rows = []
@@ -64,7 +91,7 @@ def report_html(results: list[dict[str, Any]]) -> str:
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{text-align:left}}
 </style></head><body>
 <h1>Grades: {len(results)} students, mean {mean:.1f} / {maximum:g}</h1>
-<h2>Score distribution</h2>
+{_banner(results)}{_skipped(skipped)}<h2>Score distribution</h2>
 {histogram_svg(scores, float(maximum))}
 <h2>Tasks</h2>
 <table><tr><th>task</th><th>full marks</th><th>mean points</th></tr>
