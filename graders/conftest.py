@@ -6,8 +6,9 @@ holds the student's session and the rubric; see docs/grading.md.
 
 import pytest
 
-from adkit.grade.harness import Judge, Session
 from adkit.grade.plugin import GradePlugin
+from adkit.grade.session import Session
+from adkit.grade.verdicts import Judge
 
 
 def _plugin(config: pytest.Config):

@@ -1,20 +1,32 @@
 """Task `operators`: + - * / ** and unary - on Nodes (numbers on either side), and grad(f).
 
-Operators necessarily use the student's primitives: when the `graph` task also lost
-points, the feedback says so. `grad` runs with the grader's own backward swapped in.
+Operators necessarily use the student's primitives: when a test here loses points, it also
+builds its functions with the primitives alone, and the feedback says when those are wrong
+too. `grad` runs with a stand-in for backward that knows only the graph f builds (its local
+derivatives sent by the grader), so a wrong backward costs `reverse_mode` points only.
 """
 
+from adkit.grade import reference
+from adkit.grade.builders import build_scenario, grad_scenario, paper_examples
 from adkit.grade.explain import node_names
-from adkit.grade.harness import check_programs, compare_build
-from adkit.model import primitives, programs
+from adkit.grade.judging import check_programs
+from adkit.grade.verdicts import compare_build, compare_grad
+from adkit.model import primitives
 
 WHAT = "the expression written with operators"
 
 
-def _note(session, judge):
-    if session.graph_broken and judge.passed < judge.total:
-        judge.notes.append("Note: operators build nodes with your primitives, and the `graph` "
-                           "task found problems there too; fix those first.")
+def _note(session, judge, cases):
+    """After lost points: do the primitives alone build these functions right?"""
+    if judge.passed == judge.total and not judge.problems:
+        return
+    probe = [p for p in cases if all(op["op"] != "rpow" for op in p["ops"])]  # no function
+    scenarios = [build_scenario(p) for p in probe]
+    got, want = session.call(scenarios), reference.expect(scenarios)
+    if any(compare_build(w, g, node_names(p)) for p, w, g in zip(probe, want, got)):
+        judge.notes.append("Note: operators build nodes with your primitives, and those "
+                           "build some of these functions wrong too (see the `graph` task); "
+                           "fix them first.")
 
 
 def _op(name, args, **extra):
@@ -77,7 +89,7 @@ def operator_program(rng, n_inputs, n_ops):
 
 
 def _build(program):
-    return {"kind": "build", "program": program, "via": "operators"}
+    return build_scenario(program, via="operators")
 
 
 def _verdict(program, want, got):
@@ -85,8 +97,9 @@ def _verdict(program, want, got):
 
 
 def test_operators_build_primitives(session, judge):
-    check_programs(session, judge, _fixed(), _build, _verdict, WHAT)
-    _note(session, judge)
+    cases = _fixed()
+    check_programs(session, judge, cases, _build, _verdict, WHAT)
+    _note(session, judge, cases)
     judge.finish()
 
 
@@ -94,32 +107,24 @@ def test_random_expressions(session, judge):
     rng = session.rng("operators.random")
     cases = [operator_program(rng, rng.randint(1, 3), n) for n in (1, 2, 3, 5, 8, 12, 20)]
     check_programs(session, judge, cases, _build, _verdict, WHAT)
-    _note(session, judge)
+    _note(session, judge, cases)
     judge.finish()
 
 
-def _grad_verdict(program, want, got):
-    if "error" in got:
-        return got["error"]
-    w, g = want["grad"], got["grad"]
-    if len(g) != len(w):
-        return f"grad(f) returned {len(g)} derivatives, expected {len(w)} (one per input)"
-    from adkit.grade import checks
-
-    for i, (a, b) in enumerate(zip(w, g)):
-        if not checks.close(a, b):
-            return f"∂y/∂x{i + 1} from grad(f) should be {a:.10g} but is {b:.10g}"
-    return None
-
-
 def test_grad(session, judge):
+    """grad(f) on random expressions, and on the paper's y = log(x1) + x1*x2 - sin(x2)
+    (written with the primitives) at x1 = 2, x2 = 5 and at three random points of yours."""
     rng = session.rng("operators.grad")
     cases = [operator_program(rng, rng.randint(1, 3), n) for n in (1, 3, 6, 12)]
-    check_programs(session, judge, cases,
-                   lambda p: {"kind": "grad", "program": p, "via": "operators"},
-                   _grad_verdict, "grad(f)")
-    check_programs(session, judge, [programs.paper_example()],
-                   lambda p: {"kind": "grad", "program": p, "via": "primitives"},
-                   _grad_verdict, "grad(f)")
-    _note(session, judge)
+    check_programs(session, judge, cases, grad_scenario,
+                   lambda p, w, g: compare_grad(w, g, grad_scenario(p)), "grad(f)")
+    paper = paper_examples(session.rng("operators.grad.paper"))
+
+    def with_primitives(p):
+        return grad_scenario(p, via="primitives")
+
+    check_programs(session, judge, paper, with_primitives,
+                   lambda p, w, g: compare_grad(w, g, with_primitives(p)), "grad(f)",
+                   shrinkable=False)
+    _note(session, judge, cases + paper)
     judge.finish()

@@ -5,24 +5,21 @@ order is accepted (adkit/grade/checks.py): every reachable node once, the start 
 node after its parents (before them, for the reverse order).
 """
 
-from adkit.grade.harness import (
-    SHARED,
-    check_big,
-    check_orders,
-    generated_graph,
-    order_verdict,
-    shared_children,
-)
+from adkit.grade.builders import FIXED, children_of_generated, generated_graph, paper_examples
+from adkit.grade.judging import check_big, check_orders
+from adkit.grade.verdicts import order_verdict
 from adkit.model import programs
 
 
 def test_paper_example(session, judge):
-    check_orders(session, judge, [programs.paper_example()], shrinkable=False)
+    """Orders on the paper's graph y = log(x1) + x1*x2 - sin(x2), built at x1 = 2, x2 = 5
+    and at three random points of yours."""
+    check_orders(session, judge, paper_examples(session.rng("order.paper")), shrinkable=False)
     judge.finish()
 
 
 def test_shared_nodes(session, judge):
-    check_orders(session, judge, SHARED)
+    check_orders(session, judge, FIXED)
     judge.finish()
 
 
@@ -39,7 +36,7 @@ def test_big_graphs(session, judge):
         return dict(spec, kind="order", start=0, reverse=False)
 
     def make_reverse(spec, wired):
-        return dict(spec, kind="order", start=wired["output"], reverse=True)
+        return dict(spec, kind="order", start=len(wired["values"]) - 1, reverse=True)
 
     # Depth 100,000 both ways: a recursive walk fails here; x2 and x3 fan out 50,000-fold.
     check_big(session, judge, make, "topological_order")
@@ -55,11 +52,12 @@ STAR = ("star", 30_000, 0)
 
 
 def test_many_children(session, judge):
-    program, wired, names = generated_graph(*STAR)
+    _, wired, names = generated_graph(*STAR)
     scenario = {"kind": "order", "generate": list(STAR), "start": 0, "reverse": False}
-    problem = order_verdict(program, scenario, session.call([scenario])[0], wired, names,
-                            shared_children(wired))
+    problem = order_verdict(scenario, session.call([scenario])[0], wired, names,
+                            children_of_generated(wired))
     judge.case(problem is None)
     if problem:
         judge.problem(f"the order for x1 with 30,000 children (each -x1): {problem}")
     judge.finish()
+

@@ -1,11 +1,15 @@
 """Task `wrapper`: primitive(function, *partials, name=...) makes Node-level functions.
 
-The functions wrapped are a fixed table of float functions in adkit/inside/handler.py (square,
-hypot, a three-argument muladd, and a rewrite of every contract primitive); only the
-student's `primitive` and `Node` are used.
+The functions wrapped are rows of the table of primitives (adkit/model/primitives.py:
+square, hypot, a three-argument muladd, and a rewrite of every contract primitive), sent
+as expressions with each check; only the student's `primitive` and `Node` are used.
 """
 
-from adkit.grade.harness import check_programs, compare_build
+from adkit.grade import reference
+from adkit.grade.builders import build_scenario, wrapper_scenario
+from adkit.grade.explain import node_names
+from adkit.grade.judging import check_programs
+from adkit.grade.verdicts import answer_problem, compare_build
 from adkit.model import programs
 
 WHAT = "a primitive made with your primitive()"
@@ -19,8 +23,7 @@ def _program(function, args):
 
 
 def _scenario(case):
-    return {"kind": "wrapper", "function": case["function"], "name": case["name"],
-            "args": case["args"]}
+    return wrapper_scenario(case["function"], case["name"], case["args"])
 
 
 def _names(case):
@@ -29,11 +32,14 @@ def _names(case):
 
 
 def _verdict(case, want, got):
-    if case["name"] is None and "nodes" in got and "nodes" in want:
+    damaged = answer_problem(_scenario(case), got, len(want["nodes"]))
+    if damaged:
+        return damaged
+    if case["name"] is None and "nodes" in got:
         # Without `name=` the contract fixes no operator name: any string will do.
         got = dict(got, nodes=[*got["nodes"][:-1],
                                dict(got["nodes"][-1], operator=want["nodes"][-1]["operator"])])
-    problem = compare_build(want, got, _names(case))
+    problem = compare_build(want, got, _names(case), _scenario(case))
     if problem is None:
         return None
     args = ", ".join(f"{a['const']:g}" if isinstance(a, dict) else f"x{i + 1}={a:g}"
@@ -44,8 +50,8 @@ def _verdict(case, want, got):
 
 def _run(session, judge, cases):
     got = session.call([_scenario(c) for c in cases])
-    want = session.expect([_scenario(c) for c in cases])
-    for case, w, g in zip(cases, want, got):
+    want = reference.expect([_scenario(c) for c in cases])
+    for case, w, g in zip(cases, want, got, strict=True):
         problem = _verdict(case, w, g)
         judge.case(problem is None, problem)
 
@@ -78,10 +84,7 @@ def test_every_primitive_rewritten(session, judge):
     rng = session.rng("wrapper.rewritten")
     cases = [programs.random_program(rng, n_inputs=rng.randint(1, 3), n_ops=n)
              for n in (1, 2, 4, 6, 10, 16, 30)]
-    from adkit.grade.explain import node_names
-
-    check_programs(session, judge, cases,
-                   lambda p: {"kind": "build", "program": p, "via": "wrapper"},
+    check_programs(session, judge, cases, lambda p: build_scenario(p, via="wrapper"),
                    lambda p, w, g: compare_build(w, g, node_names(p)),
                    "every primitive rewritten with your primitive(), building")
     judge.finish()

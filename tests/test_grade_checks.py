@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from adkit.grade import checks, explain, harness
+from adkit.grade import builders, checks, explain, reference, verdicts
 from adkit.grade.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, student_seed
-from adkit.inside import handler as worker
+from adkit.inside import handler
 from adkit.model import programs
 
 # The paper's graph: x1=0, x2=1, v1=log(x1)=2, v2=x1*x2=3, v3=sin(x2)=4, v4=v1+v2=5, y=v4-v3=6
@@ -128,42 +128,102 @@ def test_shrink_finds_a_small_failing_function():
     assert any(op["op"] == "cos" for op in small["ops"])
 
 
+def _sent(wired):
+    return {k: wired[k] for k in ("values", "ops", "parents", "grads")}
+
+
 @pytest.mark.parametrize(("size", "seed"), [(1, 0), (7, 3), (1_000, 12345)])
 def test_generated_wiring_is_the_wiring_of_the_chain_program(size, seed):
-    """The worker's fast twin of the chain must build exactly the program's graph."""
+    """The handler's fast twin of the chain must build exactly the program's graph."""
     program = programs.chain_program(size, random.Random(seed))
-    assert worker.generate({"generate": ["chain", size, seed]}) == program
-    assert worker.generated_wiring("chain", size, seed) == worker.wiring(program)
+    assert builders.generated_graph("chain", size, seed)[0] == program
+    assert handler.generated_wiring("chain", size, seed) == _sent(programs.wiring(program))
 
 
 @pytest.mark.parametrize("size", [1, 5, 2_000])
 def test_generated_wiring_is_the_wiring_of_the_star_program(size):
     program = programs.star_program(size)
-    assert worker.generate({"generate": ["star", size, 0]}) == program
-    assert worker.generated_wiring("star", size, 0) == worker.wiring(program)
+    assert builders.generated_graph("star", size, 0)[0] == program
+    assert handler.generated_wiring("star", size, 0) == _sent(programs.wiring(program))
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_the_workers_own_orders_are_valid_orders(seed):
-    """The orders the worker swaps in for forward/backward: valid from every node."""
+def test_the_stand_in_orders_are_valid_orders(seed):
+    """The orders the handler swaps in for forward/backward: valid from every node."""
     rng = random.Random(seed)
     program = programs.random_program(rng, n_inputs=rng.randint(1, 4), n_ops=rng.randint(1, 30))
-    wired = worker.wiring(program)
+    wired = programs.wiring(program)
     for start in range(len(wired["values"])):
         for reverse in (False, True):
-            order = worker._reachable(wired["parents"], start, reverse)
+            order = handler.reachable(wired["parents"], start, reverse)
             assert checks.check_order(order, start, wired["parents"], reverse=reverse) is None
 
 
-def test_the_workers_own_orders_hand_out_copies():
+def _paper_graph():
+    ad = reference.load_reference()
+    wired = programs.wiring(programs.paper_example())
+    nodes = handler.hand_build(wired, ad)
+    return ad, wired, nodes, {id(n): i for i, n in enumerate(nodes)}
+
+
+def test_the_stand_in_orders_hand_out_copies():
     """A student's forward may change the list it gets; the next call must not see that."""
-    ad = harness.load_reference()
-    program = programs.paper_example()
-    wired = worker.wiring(program)
-    graph = worker._Graph(worker._hand_build(wired, ad), wired, None)
-    order = graph.own_order(reverse=False)
-    first = order(graph.nodes[0])
+    _, wired, nodes, known = _paper_graph()
+    order = handler.stand_in_order(handler.Scope(), nodes, wired["parents"], False, known)
+    first = order(nodes[0])
     first.clear()
-    assert [id(n) for n in order(graph.nodes[0])] == [
-        id(graph.nodes[i]) for i in worker._reachable(wired["parents"], 0, False)]
-    assert order(graph.nodes[0])
+    assert [id(n) for n in order(nodes[0])] == [
+        id(nodes[i]) for i in handler.reachable(wired["parents"], 0, False)]
+
+
+def test_stand_ins_refuse_unknown_nodes_and_die_with_their_scenario():
+    """A stand-in answers only for its scenario's nodes, and only while the scenario runs."""
+    ad, wired, nodes, known = _paper_graph()
+    scope = handler.Scope()
+    order = handler.stand_in_order(scope, nodes, wired["parents"], False, known)
+    with pytest.raises(handler.ScenarioError, match="did not build"):
+        order(ad.Node(1.0))
+    with handler.swapped(ad.forward, ad, {"topological_order": order}, scope):
+        ad.forward(nodes[0])
+    assert ad.topological_order is not order
+    with pytest.raises(handler.ScenarioError, match="outside the scenario"):
+        order(nodes[0])
+
+
+def test_no_general_walk_or_rule_table_is_left_in_the_handler():
+    """The red team's reusable pieces are gone: no node walks, no backward, no rules."""
+    for name in ("_walk", "_own_backward", "_own_reverse_topological_order", "_rule",
+                 "wiring", "WRAPPED", "_isolated"):
+        assert not hasattr(handler, name), name
+    source = Path(handler.__file__).read_text(encoding="utf-8")
+    assert "\nimport programs" not in source and "from adkit" not in source
+
+
+def test_a_short_or_missing_answer_fails_with_a_sentence():
+    program = programs.paper_example()
+    scenario = builders.build_scenario(program)
+    want = reference.expect([scenario])[0]
+    names = explain.node_names(program)
+    for got in ({"nodes": [], "others": []}, {}, {"nodes": want["nodes"][:-1], "others": []}):
+        problem = verdicts.compare_build(want, got, names, scenario)
+        assert problem and "came back incomplete" in problem
+    tape = builders.tape_scenario(program)
+    want = reference.expect([tape])[0]
+    wired, names = builders.wiring(program), builders.names_of(program)
+    forged = {"after": want["after"]}  # no `recorded`
+    problem = verdicts.derivative_verdict(tape, want, forged, wired, names,
+                                          builders.reach(wired))
+    assert problem and "came back incomplete" in problem
+    short = dict(want, after=want["after"][:1])
+    assert "came back incomplete" in verdicts.derivative_verdict(
+        tape, want, short, wired, names, builders.reach(wired))
+    assert verdicts.derivative_verdict(tape, want, want, wired, names,
+                                       builders.reach(wired)) is None
+
+
+def test_grad_stand_in_knows_only_the_built_graph():
+    ad = reference.load_reference()
+    program = programs.paper_example(1.5, -2.0)
+    scenario = builders.grad_scenario(program, via="primitives")
+    answer = handler.run(scenario, ad)
+    assert answer["grad"] == pytest.approx([1 / 1.5 - 2.0, 1.5 - math.cos(-2.0)])

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from adkit.grade.harness import Judge, Session
 from adkit.grade.rubric import Rubric
+from adkit.grade.session import Session
+from adkit.grade.verdicts import Judge
 
 
 @dataclass

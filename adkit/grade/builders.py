@@ -1,0 +1,211 @@
+"""Scenario builders: what the hidden tests ask the worker, as plain data.
+
+Each scenario carries what the handler needs and nothing more: the graph's wiring (values,
+parents, local derivatives, computed here from the table of primitives), the program to
+build with the student's functions, or, for the wrapper task, the rules of the primitives
+that scenario uses as expression strings. The big graphs are the only ones the handler
+makes itself (named by `generate`), so that 100,000 nodes need not travel.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from adkit.grade import checks
+from adkit.grade.explain import wired_names
+from adkit.grade.reference import cached
+from adkit.model import primitives, programs
+
+Program = dict[str, Any]
+Wiring = dict[str, Any]
+
+# The paper graphs: hand-picked shapes, the same for every student: x*x (a node listed
+# twice among the children), x-x, a diamond, fan-out.
+FIXED: list[Program] = [
+    {"inputs": [1.5], "ops": [{"op": "mul", "args": [0, 0]}]},
+    {"inputs": [1.5], "ops": [{"op": "sub", "args": [0, 0]}, {"op": "exp", "args": [1]}]},
+    {"inputs": [0.7], "ops": [{"op": "sin", "args": [0]}, {"op": "cos", "args": [0]},
+                              {"op": "mul", "args": [1, 2]}]},
+    {"inputs": [0.7, 1.2], "ops": [{"op": "add", "args": [0, 1]}, {"op": "mul", "args": [2, 0]},
+                                   {"op": "sub", "args": [2, 3]}, {"op": "mul", "args": [2, 4]},
+                                   {"op": "add", "args": [5, {"const": 2.0}]}]},
+]
+
+
+def paper_examples(rng: random.Random, points: int = 3) -> list[Program]:
+    """The paper's y = log(x1) + x1*x2 - sin(x2) at x1 = 2, x2 = 5, then at `points` of the
+    student's random points (so that the paper's numbers alone do not pass)."""
+    out = [programs.paper_example()]
+    for _ in range(points):
+        out.append(programs.paper_example(round(rng.uniform(0.5, 4.0), 3),
+                                          round(rng.uniform(-4.0, 4.0), 3)))
+    return out
+
+
+_WIRED: dict[int, tuple[Program, Wiring]] = {}
+
+
+def wiring(program: Program) -> Wiring:
+    """programs.wiring(program), remembered for the last programs (each is asked for by its
+    scenario, its verdict and its names; recomputing costs about a third of a small test)."""
+    hit = _WIRED.get(id(program))
+    if hit is not None and hit[0] is program:
+        return hit[1]
+    if len(_WIRED) > 256:
+        _WIRED.clear()
+    wired = programs.wiring(program)
+    _WIRED[id(program)] = (program, wired)
+    return wired
+
+
+def names_of(program: Program) -> list[str]:
+    """Names of a hand-wired graph's nodes (x1, v1, ..., y; constants by value)."""
+    return wired_names(program, wiring(program))
+
+
+def _sent(wired: Wiring) -> Wiring:
+    """The part of a wiring the handler uses."""
+    return {k: wired[k] for k in ("values", "ops", "parents", "grads")}
+
+
+def reach(wired: Wiring) -> Any:
+    """reach(start, reverse): the indices a forward/backward call from `start` reaches."""
+    children: list[list[int]] = []
+
+    def of(start: int, reverse: bool) -> set[int]:
+        if not reverse and not children:
+            children.extend(checks.children_of(wired["parents"]))
+        return checks.reachable(start, wired["parents"] if reverse else children)
+
+    return of
+
+
+# --- orders, forward, backward, tape on hand-wired graphs --------------------------------
+
+def order_scenarios(program: Program) -> list[dict[str, Any]]:
+    """topological_order from every input and an inner node; reverse from output and inner."""
+    wired = wiring(program)
+    n_in = len(program["inputs"])
+    inner = wired["index"][n_in + len(program["ops"]) // 2]
+    starts = [(wired["index"][i], False) for i in range(n_in)] + [(inner, False)]
+    starts += [(wired["output"], True), (inner, True)]
+    return [{"kind": "order", "wiring": _sent(wired), "start": s, "reverse": r}
+            for s, r in starts]
+
+
+def forward_scenario(program: Program) -> dict[str, Any]:
+    """forward from every input in turn, then from an inner node, on one graph."""
+    wired = wiring(program)
+    n_in = len(program["inputs"])
+    roots = [wired["index"][i] for i in range(n_in)]
+    roots.append(wired["index"][n_in + len(program["ops"]) // 2])
+    return {"kind": "forward", "wiring": _sent(wired), "roots": roots}
+
+
+def backward_scenario(program: Program) -> dict[str, Any]:
+    """backward from the output twice, then from an inner node, then the output again."""
+    wired = wiring(program)
+    inner = wired["index"][len(program["inputs"]) + len(program["ops"]) // 2]
+    out = wired["output"]
+    return {"kind": "backward", "wiring": _sent(wired), "outputs": [out, out, inner, out]}
+
+
+def tape_scenario(program: Program) -> dict[str, Any]:
+    """The forward calls, then the backward calls, through the tape that recorded the graph."""
+    f, b = forward_scenario(program), backward_scenario(program)
+    calls = [["forward", r] for r in f["roots"]] + [["backward", o] for o in b["outputs"]]
+    return {"kind": "tape", "wiring": f["wiring"], "calls": calls}
+
+
+# --- built with the student's functions ----------------------------------------------------
+
+def rule(name: str) -> dict[str, Any]:
+    """One primitive's rules as expression strings, for the handler to compile."""
+    row = primitives.TABLE[name]
+    return {"params": list(primitives.ARGUMENTS[: row.arity]), "value": row.value,
+            "partials": list(row.partials),
+            "number": row.number}
+
+
+def build_scenario(program: Program, via: str = "primitives") -> dict[str, Any]:
+    """Build `program` with the student's primitives, operators, or primitive() (`wrapper`:
+    only the rules of the primitives this program uses are sent)."""
+    scenario: dict[str, Any] = {"kind": "build", "program": program, "via": via}
+    if via == "wrapper":
+        scenario["rows"] = {op["op"]: rule(op["op"]) for op in program["ops"]}
+    return scenario
+
+
+def wrapper_scenario(function: str, name: str | None, args: list[Any]) -> dict[str, Any]:
+    """primitive(value, *partials, name=name) of the table's `function`, applied to args."""
+    return {"kind": "wrapper", "row": rule(function), "name": name, "args": args}
+
+
+def grad_scenario(program: Program, via: str = "operators") -> dict[str, Any]:
+    """grad(f)(*inputs), f building `program`; backward is fed this wiring."""
+    wired = wiring(program)
+    return {"kind": "grad", "program": program, "via": via, "wiring": _sent(wired),
+            "positions": wired["index"]}
+
+
+# --- the big graphs: the same for every student ----------------------------------------------
+# A chain 100,000 deep, which is also a 100,000-node graph: its inputs x2 and x3 each feed
+# 50,000 nodes, so it tests fan-out at scale as well as depth; one big graph per student
+# keeps grading a cohort fast (docs/grading.md).
+
+BIG = (("chain", 100_000, "a chain of 100,000 operations (100,003 nodes)"),)
+
+
+def generated_graph(kind: str, size: int, seed: int) -> tuple[Program, Wiring, list[str]]:
+    """(program, wiring, names) of a graph the handler generates itself (the big graphs).
+
+    Cached per grading job: such graphs are large, and the same for everyone (computing
+    the chain's takes about 0.5 s).
+    """
+    def make() -> tuple[Program, Wiring, list[str]]:
+        if kind == "chain":
+            program = programs.chain_program(size, random.Random(seed))
+        elif kind == "star":
+            program = programs.star_program(size)
+        else:
+            raise ValueError(f"unknown generated graph {kind!r}")
+        wired = programs.wiring(program)
+        return program, wired, wired_names(program, wired)
+
+    return cached(f"generated:{kind}:{size}:{seed}", make)
+
+
+def children_of_generated(wired: Wiring) -> list[list[int]]:
+    """The child lists of a generated graph's wiring (cached per grading job)."""
+    return cached(f"children:{id(wired)}", lambda: checks.children_of(wired["parents"]))
+
+
+def reach_of_generated(wired: Wiring) -> Any:
+    """reach(start, reverse) on a generated graph, each answer cached per grading job."""
+    def of(start: int, reverse: bool) -> set[int]:
+        return cached(f"reach:{id(wired)}:{start}:{reverse}",
+                      lambda: set(reach(wired)(start, reverse)))
+
+    return of
+
+
+def big_graphs(common_seed: int, record: bool = False,
+               ) -> list[tuple[dict[str, Any], Wiring, list[str], str]]:
+    """(scenario start, wiring, names, description) of each big graph.
+
+    The handler builds each once per task (kept between that task's calls), inside a Tape
+    when `record` (the tape task); it builds without the Tape if the student's fails.
+    """
+    out = []
+    for kind, size, text in BIG:
+        spec = {"generate": [kind, size, common_seed], "keep": True, "record": record}
+        _, wired, names = generated_graph(kind, size, common_seed)
+        out.append((spec, wired, names, text))
+    return out
+
+
+def big_report(wired: Wiring) -> list[int]:
+    """The nodes whose numbers come back from a big graph: a spread sample and the ends."""
+    n = len(wired["values"])
+    return sorted({0, 1, 2, n - 1, n - 2, *range(3, n, max(1, n // 300))})

@@ -1,0 +1,142 @@
+"""Running a test's scenarios on both sides and judging them: one case per scenario or
+function, and the smallest failing function explained, shrunk (adkit/grade/explain.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from adkit.grade import builders, reference
+from adkit.grade.explain import shrink, to_text
+from adkit.grade.session import Session
+from adkit.grade.verdicts import Judge, derivative_verdict, order_verdict
+
+Program = dict[str, Any]
+
+
+def check_programs(
+    session: Session,
+    judge: Judge,
+    programs_: list[Program],
+    scenario_of: Callable[[Program], dict[str, Any]],
+    verdict: Callable[[Program, dict[str, Any], dict[str, Any]], str | None],
+    what: str,
+    shrinkable: bool = True,
+) -> None:
+    """Run one scenario per program (smallest first); explain the smallest failure, shrunk.
+
+    `verdict(program, want, got)`. A failure that is a crash of the student's code is
+    reported as it is, not shrunk.
+    """
+    programs_ = sorted(programs_, key=lambda p: len(p["ops"]))
+    scenarios = [scenario_of(p) for p in programs_]
+    got = session.call(scenarios)
+    want = reference.expect(scenarios)
+    failures = []
+    for program, w, g in zip(programs_, want, got, strict=True):
+        problem = verdict(program, w, g)
+        judge.case(problem is None)
+        if problem is not None:
+            failures.append((program, problem, "error" in g))
+    if not failures:
+        return
+    program, problem, crashed = failures[0]
+    if shrinkable and not crashed and session.time_left() > 1.0:
+        def failing(candidates: list[Program]) -> list[bool]:
+            sc = [scenario_of(c) for c in candidates]
+            return [verdict(c, w, g) is not None for c, w, g in
+                    zip(candidates, reference.expect(sc), session.call(sc), strict=True)]
+
+        program = shrink(program, failing, seconds=min(2.0, session.time_left() / 2))
+        scenario = scenario_of(program)
+        again = session.call([scenario])[0]
+        problem = verdict(program, reference.expect([scenario])[0], again) or problem
+    judge.problem(f"{what} for {to_text(program)}: {problem}"
+                  + (f" ({len(failures)} of {len(programs_)} functions failed)"
+                     if len(failures) > 1 else ""))
+
+
+def _order_problem(program: Program, scenario: dict[str, Any], got: dict[str, Any]) -> str | None:
+    return order_verdict(scenario, got, builders.wiring(program), builders.names_of(program))
+
+
+def check_orders(session: Session, judge: Judge, programs_: list[Program],
+                 shrinkable: bool = True) -> None:
+    """Every order scenario of every program is one case (any valid order passes)."""
+    # One call for all programs: flatten, then judge each program on all of its orders.
+    flat = [(p, s) for p in programs_ for s in builders.order_scenarios(p)]
+    got = session.call([s for _, s in flat])
+
+    by_program: dict[int, list[str]] = {}
+    crashed = False
+    for (p, s), g in zip(flat, got, strict=True):
+        problem = _order_problem(p, s, g)
+        judge.case(problem is None)
+        if problem:
+            by_program.setdefault(id(p), []).append(problem)
+            crashed = crashed or "error" in g
+    failing = [p for p in programs_ if id(p) in by_program]
+    if not failing:
+        return
+    program = min(failing, key=lambda p: len(p["ops"]))
+    problem = by_program[id(program)][0]
+    if shrinkable and not crashed and session.time_left() > 1.0:
+        def fails(candidates: list[Program]) -> list[bool]:
+            flat_c = [(c, s) for c in candidates for s in builders.order_scenarios(c)]
+            results = session.call([s for _, s in flat_c])
+            bad = {id(c): False for c in candidates}
+            for (c, s), g in zip(flat_c, results, strict=True):
+                if _order_problem(c, s, g) is not None:
+                    bad[id(c)] = True
+            return [bad[id(c)] for c in candidates]
+
+        program = shrink(program, fails, seconds=min(2.0, session.time_left() / 2))
+        scenarios = builders.order_scenarios(program)
+        for s, g in zip(scenarios, session.call(scenarios), strict=True):
+            found = _order_problem(program, s, g)
+            if found:
+                problem = found
+                break
+    judge.problem(f"the order for {to_text(program)}: {problem}")
+
+
+def check_derivatives(session: Session, judge: Judge, programs_: list[Program],
+                      make: Callable[[Program], dict[str, Any]], what: str,
+                      shrinkable: bool = True) -> None:
+    """forward/backward/tape numbers: one case per program."""
+    def verdict(p: Program, want: dict[str, Any], got: dict[str, Any]) -> str | None:
+        wired = builders.wiring(p)
+        return derivative_verdict(make(p), want, got, wired, builders.names_of(p),
+                                  builders.reach(wired))
+
+    check_programs(session, judge, programs_, make, verdict, what, shrinkable)
+
+
+def check_big(session: Session, judge: Judge,
+              make: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]], what: str,
+              kinds: tuple[str, ...] = ("chain",), record: bool = False) -> None:
+    """`make(spec, wired)` gives the scenario; each big graph is one case."""
+    for spec, wired, names, text in builders.big_graphs(session.common_seed, record):
+        if spec["generate"][0] not in kinds:
+            continue
+        scenario = make(dict(spec), wired)
+        got = session.call([scenario])[0]
+        if scenario["kind"] == "order":
+            problem = big_order_verdict(scenario, wired, names, got)
+        else:
+            want = reference.expect([scenario], same_for_all=True)[0]
+            problem = derivative_verdict(scenario, want, got, wired, names,
+                                         builders.reach_of_generated(wired))
+        judge.case(problem is None)
+        if problem:
+            judge.problem(f"{what} on {text}: {problem}")
+
+
+def big_order_verdict(scenario: dict[str, Any], wired: dict[str, Any], names: list[str],
+                      got: dict[str, Any]) -> str | None:
+    """An order on a generated graph: equal to the reference's (checked at C speed), or valid."""
+    if isinstance(got, dict) and "order" in got:
+        want = reference.expect([scenario], same_for_all=True)[0]
+        if got["order"] == want["order"]:  # the common case
+            return None
+    return order_verdict(scenario, got, wired, names, builders.children_of_generated(wired))

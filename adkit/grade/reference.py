@@ -1,0 +1,69 @@
+"""The reference's answers: the same scenarios run with the reference, in this process.
+
+The handler (adkit/inside/handler.py) runs each scenario here on the pristine reference
+exactly as the worker runs it on the student's package, so both sides answer the same
+question with the same code. This is the one grader-side module that runs the handler:
+nothing here is sent to, or trusted from, the student's worker.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from adkit.inside import handler
+
+REFERENCE = Path(__file__).resolve().parents[2] / "reference" / "simpleautodiff"
+_REFERENCE_NAME = "_adkit_reference_simpleautodiff"
+
+# Values computed once per grading job and kept for all its students: the big graphs'
+# wirings, names, child lists and expected answers. They pay: the reference's answers on
+# the 100,000-op chain take about 1 s, against 0.1 ms to look them up (docs/grading.md).
+cache: dict[str, Any] = {}
+
+
+class GraderError(RuntimeError):
+    """The grader itself went wrong (not the student): reported as a grader error."""
+
+
+def load_reference() -> Any:
+    """The reference package, under a module name nothing else uses."""
+    if _REFERENCE_NAME in sys.modules:
+        return sys.modules[_REFERENCE_NAME]
+    spec = importlib.util.spec_from_file_location(
+        _REFERENCE_NAME, REFERENCE / "__init__.py", submodule_search_locations=[str(REFERENCE)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_REFERENCE_NAME] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def cached(key: str, make: Callable[[], Any]) -> Any:
+    """`make()`, computed once per grading job (for values the same for every student)."""
+    if key not in cache:
+        cache[key] = make()
+        # Kept as long as the process: keep the cyclic collector from walking their
+        # millions of objects again for every student.
+        gc.collect()
+        gc.freeze()
+    return cache[key]
+
+
+def _answer(scenario: dict[str, Any]) -> dict[str, Any]:
+    result = handler.run(scenario, load_reference())
+    if "error" in result:
+        raise GraderError(f"the reference failed a {scenario['kind']} scenario: "
+                          f"{result['error']}")
+    return result
+
+
+def expect(scenarios: list[dict[str, Any]], same_for_all: bool = False) -> list[dict[str, Any]]:
+    """The reference's answer to each scenario (kept in `cache` when `same_for_all`)."""
+    if not same_for_all:
+        return [_answer(s) for s in scenarios]
+    return [cached("answer:" + repr(sorted(s.items())), lambda s=s: _answer(s))
+            for s in scenarios]

@@ -1,0 +1,110 @@
+"""One student's grading session: their worker, their seed, and the current test's budget."""
+
+from __future__ import annotations
+
+import binascii
+import random
+import time
+from array import array
+from typing import Any
+
+from adkit.grade.reference import GraderError
+
+
+def unpack_order(packed: Any) -> list[int] | None:
+    """An order the handler sent packed (base64 of 32-bit integers), or None if damaged."""
+    try:
+        data = binascii.a2b_base64(packed["int32"], strict_mode=True)
+        if len(data) % 4:
+            return None
+        order = array("i")
+        order.frombytes(data)
+        return order.tolist()
+    except (TypeError, KeyError, ValueError, binascii.Error):
+        return None
+
+
+def _excerpt(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+class Session:
+    """One student's grading: their sandbox, their seed, and the current test's time limit.
+
+    `seed` is this student's; `common_seed` is the same for every student (the big graphs).
+    """
+
+    def __init__(self, student_id: str, seed: int, common_seed: int, sandbox: Any,
+                 broken: str | None = None) -> None:
+        self.student_id = student_id
+        self.seed = seed
+        self.common_seed = common_seed
+        self.sandbox = sandbox
+        self.broken = broken
+        self.deadline = time.monotonic() + 10.0
+        # Scenario kinds that crashed or hung, per task: later calls of that kind in the same
+        # task are skipped (a hang costs its time limit once), other tasks still try theirs.
+        self.failed_kinds: dict[tuple[str, str], str] = {}
+        self.task = ""
+
+    def rng(self, salt: str) -> random.Random:
+        """This student's random numbers for one test (stable whatever other tests do)."""
+        return random.Random(f"{self.seed}:{salt}")
+
+    def start_test(self, seconds: float, task: str = "") -> None:
+        """A test starts: its time limit; a new task also gets a fresh worker, so nothing
+        swapped in or kept during one task survives into the next."""
+        self.deadline = time.monotonic() + seconds
+        if task != self.task and self.task:
+            self.restart_worker()
+        self.task = task
+
+    def restart_worker(self) -> None:
+        restart = getattr(self.sandbox, "restart", None)
+        if restart is None:  # sandboxes from before Sandbox.restart()
+            restart = getattr(getattr(self.sandbox, "_state", None), "stop_worker", None)
+        if callable(restart):
+            restart()
+
+    def time_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def call(self, scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run scenarios in the student's worker: one answer or {"error": ...} each."""
+        if self.broken:
+            return [{"error": self.broken} for _ in scenarios]
+        kinds = {s["kind"] for s in scenarios}
+        skipped = [self.failed_kinds[(self.task, k)] for k in kinds
+                   if (self.task, k) in self.failed_kinds]
+        if skipped and len(skipped) == len(kinds):
+            return [{"error": f"not run: {skipped[0]}"} for _ in scenarios]
+        timeout = self.time_left()
+        if timeout <= 0.05:
+            return [{"error": "not run: this test's time limit was used up by earlier calls"}
+                    for _ in scenarios]
+        reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout)
+        if not reply.ok:
+            problem = reply.problem or "your code stopped the grader's worker"
+            if reply.output:
+                problem += f" Output before that: {_excerpt(reply.output)}"
+            for k in kinds:
+                self.failed_kinds[(self.task, k)] = problem
+            return [{"error": problem} for _ in scenarios]
+        value = reply.value
+        if not isinstance(value, dict):
+            raise GraderError(f"the worker replied {type(value).__name__}")
+        if "import_error" in value:
+            self.broken = f"your package could not be imported: {value['import_error']}"
+            return [{"error": self.broken} for _ in scenarios]
+        results = value.get("results")
+        if not isinstance(results, list) or len(results) != len(scenarios):
+            return [{"error": "the worker did not answer once per check (did your code change "
+                              "the grader's worker?)"} for _ in scenarios]
+        for k, result in enumerate(results):
+            if isinstance(result, dict) and isinstance(result.get("order"), dict):
+                order = unpack_order(result["order"])
+                results[k] = {"order": order} if order is not None else {
+                    "error": "the order came back damaged (did your code change the grader's "
+                             "worker?)"}
+        return results
