@@ -183,6 +183,12 @@ def test_requests_are_checked():
     paper = programs.paper_example()
     scenarios.validate_request({"kind": "tape", "program": paper,
                                 "calls": [["forward", 0], ["backward", 6]]})
+    wired = {k: v for k, v in programs.wiring(paper).items() if k not in ("index", "output")}
+    scenarios.validate_request({"kind": "backward", "wiring": wired, "outputs": [6]})
+    rule = {"params": ["a"], "value": "math.log(a)", "partials": ["1.0 / a"], "number": None}
+    scenarios.validate_request({"kind": "wrapper", "row": rule, "name": None, "args": [1.5]})
+    scenarios.validate_request({"kind": "build", "program": paper, "via": "wrapper",
+                                "rows": {"log": rule}})
     bad = [
         ({"kind": "forward", "program": paper, "root": [0]}, "missing 'roots'"),
         ({"kind": "order", "program": paper, "start": 9, "reverse": False}, "node 9"),
@@ -193,6 +199,14 @@ def test_requests_are_checked():
         ({"kind": "wrapper", "function": "hypot", "name": None, "args": [1.0]}, "1 arguments"),
         ({"kind": "tape", "program": paper, "calls": [["sideways", 0]]}, "sideways"),
         ({"kind": "explode"}, "known kind"),
+        ({"kind": "order", "program": paper, "wiring": wired, "start": 0, "reverse": False},
+         "exactly one of"),
+        ({"kind": "order", "wiring": dict(wired, grads=wired["grads"][:-1]), "start": 0,
+          "reverse": False}, "differ in length"),
+        ({"kind": "wrapper", "row": dict(rule, value="math.log(a"), "name": None,
+          "args": [1.5]}, "not an expression"),
+        ({"kind": "wrapper", "row": rule, "function": "log", "name": None, "args": [1.5]},
+         "exactly one of"),
     ]
     for scenario, words in bad:
         with pytest.raises(ValueError, match=words):
@@ -221,6 +235,7 @@ def test_answers_are_checked():
     assert "0 nodes, not 7" in scenarios.validate_answer(build, {"nodes": [], "others": []})
 
 
+@pytest.mark.slow
 def test_the_reference_answers_every_scenario_the_graders_ask_in_the_declared_shape(tmp_path):
     """Grade the reference in this process, checking every request and every answer."""
     from adkit.inside import handler

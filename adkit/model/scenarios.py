@@ -46,23 +46,44 @@ class Program(TypedDict):
 
 # --- requests -----------------------------------------------------------------------------
 
+class Wiring(TypedDict):
+    """A graph as data (programs.wiring), for the worker to wire by hand from `Node`."""
+
+    values: list[float]
+    ops: list[str]  # operator names, "input" or "const"
+    parents: list[list[int]]
+    grads: list[list[float]]  # the local derivatives, one per parent
+    index: NotRequired[list[int]]  # the entry of program node i
+    output: NotRequired[int]
+
+
+class Rule(TypedDict):
+    """One row's rules as expressions, sent for the worker to compile (the wrapper task)."""
+
+    params: list[str]  # the arguments' names, "a", "b", ...
+    value: str
+    partials: list[str]
+    number: str | None  # the plain number's name (power's "p"), bound when called
+
+
 class Graph(TypedDict):
-    """The graph a scenario runs on: a program, or one the worker generates (big ones)."""
+    """The graph a scenario runs on: one of a program, its wiring, or a generated one."""
 
     kind: str
     program: NotRequired[Program]
-    generate: NotRequired[list[Any]]  # [kind ("chain" or "star"), size, seed]
+    wiring: NotRequired[Wiring]  # computed by the grader from the table
+    generate: NotRequired[list[Any]]  # [kind ("chain" or "star"), size, seed]: big graphs
     keep: NotRequired[bool]  # built once per worker and reused (big graphs)
     record: NotRequired[bool]  # built inside `with Tape()`
     inputs_outside: NotRequired[bool]  # the inputs made before the tape starts
     report: NotRequired[list[int] | None]  # the nodes whose numbers come back (None: all)
-    wiring: NotRequired[dict[str, Any]]  # programs.wiring(program), computed by the grader
 
 
 class BuildRequest(TypedDict):
     kind: Literal["build"]
     program: Program
     via: NotRequired[Literal["primitives", "operators", "wrapper"]]
+    rows: NotRequired[dict[str, Rule]]  # via "wrapper": the rules of the ops used
 
 
 class OrderRequest(Graph):
@@ -85,7 +106,8 @@ class TapeRequest(Graph):
 
 class WrapperRequest(TypedDict):
     kind: Literal["wrapper"]
-    function: str  # a row of the table (wrapper-only rows too)
+    function: NotRequired[str]  # a row of the table (wrapper-only rows too) by name ...
+    row: NotRequired[Rule]  # ... or its rules, sent (one of the two)
     name: str | None  # primitive(..., name=name); None: called without name=
     args: list[Number | Const]  # inputs become Nodes; {"const": x} stay numbers
 
@@ -94,6 +116,8 @@ class GradRequest(TypedDict):
     kind: Literal["grad"]
     program: Program
     via: NotRequired[Literal["primitives", "operators"]]
+    wiring: NotRequired[Wiring]  # for the grader's own backward, swapped in
+    positions: NotRequired[list[int]]  # the wiring's entry of each program node
 
 
 # --- answers ------------------------------------------------------------------------------
@@ -172,6 +196,10 @@ def _problem(value: Any, hint: Any, where: str, strict_floats: bool) -> str | No
     if origin is dict:
         if type(value) is not dict or any(type(k) is not str for k in value):
             return f"{where or 'it'} is {_kind(value)}, not a dict"
+        for key, item in value.items():
+            problem = _problem(item, args[1], f"{where}.{key}", strict_floats)
+            if problem:
+                return problem
         return None
     if origin is list:
         if type(value) is not list:
@@ -251,6 +279,8 @@ def graph_size(scenario: dict[str, Any]) -> int:
     if "generate" in scenario:
         kind, size = scenario["generate"][:2]
         return size + (3 if kind == "chain" else 1)
+    if "wiring" in scenario:
+        return len(scenario["wiring"]["values"])
     program = scenario["program"]
     consts = sum(1 for op in program["ops"] for a in op["args"] if type(a) is dict)
     return len(program["inputs"]) + len(program["ops"]) + consts
@@ -266,23 +296,67 @@ def validate_request(scenario: Any) -> None:
         raise ValueError(f"the {kind} scenario: {problem}")
     if kind in ("build", "grad"):
         validate_program(scenario["program"])
+        for name, rule in scenario.get("rows", {}).items():
+            _validate_rule(rule, f"the rule sent for {name}")
+        if "wiring" in scenario:
+            _validate_wiring(scenario["wiring"])
+            if len(scenario.get("positions", ())) != programs_nodes(scenario["program"]):
+                raise ValueError("the grad scenario needs one position per program node")
     elif kind == "wrapper":
-        if scenario["function"] not in table.TABLE:
+        if ("function" in scenario) == ("row" in scenario):
+            raise ValueError("the wrapper scenario needs exactly one of 'function' and 'row'")
+        if "row" in scenario:
+            _validate_rule(scenario["row"], "the wrapper scenario's rule")
+            arity, what = len(scenario["row"]["params"]), "its rule"
+        elif scenario["function"] not in table.TABLE:
             raise ValueError(f"the wrapper scenario wraps {scenario['function']!r}, "
                              "which is not in the table")
-        if len(scenario["args"]) != table.TABLE[scenario["function"]].arity:
-            raise ValueError(f"the wrapper scenario gives {scenario['function']} "
-                             f"{len(scenario['args'])} arguments")
+        else:
+            arity, what = table.TABLE[scenario["function"]].arity, scenario["function"]
+        if len(scenario["args"]) != arity:
+            raise ValueError(f"the wrapper scenario gives {what} "
+                             f"{len(scenario['args'])} arguments, not {arity}")
     else:
         _validate_graph(scenario)
 
 
+def programs_nodes(program: dict[str, Any]) -> int:
+    return len(program["inputs"]) + len(program["ops"])
+
+
+def _validate_rule(rule: dict[str, Any], where: str) -> None:
+    """The expressions must compile with the parameters they name."""
+    names = [*rule["params"], *([rule["number"]] if rule["number"] else [])]
+    for body in (rule["value"], *rule["partials"]):
+        try:
+            compile(f"lambda {', '.join(names)}: {body}", where, "eval")
+        except SyntaxError as error:
+            raise ValueError(f"{where}: {body!r} is not an expression ({error.msg})") from None
+    if len(rule["partials"]) != len(rule["params"]):
+        raise ValueError(f"{where}: {len(rule['partials'])} partials for "
+                         f"{len(rule['params'])} arguments")
+
+
+def _validate_wiring(wired: dict[str, Any]) -> None:
+    n = len(wired["values"])
+    if not len(wired["ops"]) == len(wired["parents"]) == len(wired["grads"]) == n:
+        raise ValueError("the wiring's values, ops, parents and grads differ in length")
+    for i, (ps, gs) in enumerate(zip(wired["parents"], wired["grads"])):
+        if len(ps) != len(gs) or any(not 0 <= p < i for p in ps):
+            raise ValueError(f"the wiring's node {i}: parents must be earlier nodes, "
+                             "one local derivative each")
+
+
 def _validate_graph(scenario: dict[str, Any]) -> None:
     kind = scenario["kind"]
-    if ("program" in scenario) == ("generate" in scenario):
-        raise ValueError(f"the {kind} scenario needs exactly one of 'program' and 'generate'")
+    given = [key for key in ("program", "wiring", "generate") if key in scenario]
+    if len(given) != 1:
+        raise ValueError(f"the {kind} scenario needs exactly one of 'program', 'wiring' and "
+                         f"'generate', not {given}")
     if "program" in scenario:
         validate_program(scenario["program"])
+    elif "wiring" in scenario:
+        _validate_wiring(scenario["wiring"])
     else:
         spec = scenario["generate"]
         if (len(spec) != 3 or spec[0] not in ("chain", "star") or type(spec[1]) is not int
