@@ -88,6 +88,8 @@ def test_operators_on_nodes_give_the_rows_value(row):
 def test_rows_are_plain_data():
     for row in ROWS:
         assert primitives.Primitive.from_dict(row.to_dict()) == row
+        scenarios.validate_request({"kind": "wrapper", "row": row.rule(), "name": row.name,
+                                    "args": [1.0] * row.arity})
     with pytest.raises(ValueError, match="no operator"):
         primitives.apply_operator("log", [1.0])
     with pytest.raises(ValueError, match="needs its number"):

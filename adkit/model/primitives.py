@@ -44,6 +44,11 @@ class Primitive:
         """The rule expressions' parameters: the arguments, then the number if any."""
         return ARGUMENTS[: self.arity] + ((self.number,) if self.number else ())
 
+    def rule(self) -> dict[str, Any]:
+        """The rules as the grader sends them to the worker (adkit/model/scenarios.py, Rule)."""
+        return {"params": list(ARGUMENTS[: self.arity]), "value": self.value,
+                "partials": list(self.partials), "number": self.number}
+
     def to_dict(self) -> dict[str, Any]:
         """The row as JSON-able data (to send it into the sandbox)."""
         return asdict(self)
