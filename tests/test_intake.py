@@ -301,3 +301,26 @@ def test_report_lists_skipped_folders_and_warns_when_not_isolated():
     clean = outputs.results("s1", rubric, {}, {"seconds": 0.0, "sandbox": "bubblewrap",
                                                 "isolated": True})
     assert "WITHOUT" not in report_html([clean])
+
+
+def test_notes_from_the_notebooks_reach_the_feedback(tmp_path):
+    student = tmp_path / "s1"
+    student.mkdir()
+    for path in _source_notebooks()[:2]:
+        (student / path.name).write_bytes(path.read_bytes())
+    (student / "broken.ipynb").write_text("{not json")
+    backend = _FakeBackend()
+    runner.grade(Submission("s1", student), tmp_path / "grades", load_rubric(), backend)
+    assert backend.seen["files"] == ["simpleautodiff", "simpleautodiff/__init__.py"]
+    feedback = (tmp_path / "grades" / "s1" / "feedback.md").read_text()
+    assert "**From your notebooks:**" in feedback
+    assert "broken.ipynb could not be read as a notebook" in feedback
+    assert "no cell answer_tape; it counts as released" in feedback
+    assert str(tmp_path) not in feedback
+
+
+def test_a_deep_folder_does_not_stop_the_check_for_changes(tmp_path):
+    deep = tmp_path / "s1"
+    (deep / "/".join(["d"] * 200)).mkdir(parents=True)
+    began = time.time()
+    assert Submission("s1", deep).newest_change() >= began

@@ -136,7 +136,27 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(chosen, str):
         return _fail(chosen)
     out.mkdir(parents=True, exist_ok=True)
-    backend = _sandbox(args.trusted, [runner.REFERENCE.parent, GRADERS, out, submissions_dir])
+    rows: list[dict[str, Any]] = []
+    try:
+        with stop_signals():
+            code = _run(args, chosen, out, rubric, rows)
+    except Stopped:
+        code = EXIT_INTERRUPTED
+    if code == EXIT_USAGE:
+        return code
+    with stop_signals(ignored=True):  # the gradebook is written even when told to stop
+        finished = _finish(everyone, skipped, out, rows)
+    if code == EXIT_INTERRUPTED:
+        print("interrupted: finished students are saved in the gradebook; run the same "
+              "command again to grade the rest", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return finished
+
+
+def _run(args: argparse.Namespace, chosen: list[Submission], out: Path, rubric: Rubric,
+         rows: list[dict[str, Any]]) -> int:
+    """Choose the sandbox, then grade who needs it into `rows`; 0, or EXIT_USAGE."""
+    backend = _sandbox(args.trusted, [runner.REFERENCE.parent, GRADERS, out, args.submissions])
     if backend is None:
         return EXIT_USAGE
     for leftover in [*out.glob(".*.tmp"), *out.glob("*/.*.tmp")]:
@@ -147,36 +167,25 @@ def main(argv: list[str] | None = None) -> int:
     if len(chosen) > len(todo):
         print(f"{len(chosen) - len(todo)} student(s) already graded and unchanged (--force "
               "regrades them)", file=sys.stderr)
-    rows, interrupted = _grade_all(todo, out, rubric, args.jobs, backend)
-    with stop_signals(ignored=True):  # the gradebook is written even when told to stop
-        code = _finish(everyone, skipped, out, rows)
-    if interrupted:
-        print("interrupted: finished students are saved in the gradebook; run the same "
-              "command again to grade the rest", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return code
+    _grade_all(todo, out, rubric, args.jobs, backend, rows)
+    return 0
 
 
-def _grade_all(todo: list[Submission], out: Path, rubric: Rubric, jobs: int,
-               backend: Any) -> tuple[list[dict[str, Any]], bool]:
-    """Grade in parallel: (rows of the finished students, whether SIGINT/SIGTERM stopped it)."""
-    rows: list[dict[str, Any]] = []
+def _grade_all(todo: list[Submission], out: Path, rubric: Rubric, jobs: int, backend: Any,
+               rows: list[dict[str, Any]]) -> None:
+    """Grade in parallel, adding each finished student's row to `rows`; Stopped when told."""
     if not todo:
-        return rows, False
+        return
     progress = Progress(len(todo))
     pool = JobPool(lambda s: _grade_one(s, out, rubric, backend),
                    lambda s, why: _crashed(s, out, rubric, backend, why))
     try:
-        with stop_signals():
-            for row in pool.run(todo, min(jobs, len(todo))):
-                rows.append(row)
-                progress.step(row)
-    except Stopped:
-        return rows, True
+        for row in pool.run(todo, min(jobs, len(todo))):
+            rows.append(row)
+            progress.step(row)
     finally:
         with stop_signals(ignored=True):
             pool.stop()
-    return rows, False
 
 
 def _grade_one(submission: Submission, out: Path, rubric: Rubric, backend: Any,

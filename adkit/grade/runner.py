@@ -141,6 +141,8 @@ def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: 
     folder, notebooks, problem = submission.code(staged.folder)
     if notebooks and not problem:
         folder, problem = _extract(notebooks, scratch, staged.folder)
+        if folder is not None:
+            notes += _notebook_notes(folder)
     if problem or folder is None:
         problem = problem or "no code found"
         return _all(rubric, problem), [f"**Your code could not be graded:** {problem}", *notes]
@@ -228,6 +230,20 @@ def _extract(notebooks: list[Path], scratch: Path, staged: Path,
         return None, str(error)
 
 
+def _notebook_notes(folder: Path, most: int = 20) -> list[str]:
+    """The extractor's notes (the `# NOTE:` lines it wrote atop the package) for feedback."""
+    found = []
+    with open(folder / "simpleautodiff" / "__init__.py", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("# ---"):
+                break
+            if line.startswith("# NOTE: ") and len(found) < most:
+                found.append(f"- {capped(line[8:].rstrip(), 600)}")
+    if not found:
+        return []
+    return ["**From your notebooks:**\n" + "\n".join(found)]
+
+
 def is_current(submission: Submission, out: Path, rubric: Rubric, graders_changed: float,
                isolating: bool = False) -> bool:
     """Whether this student's results are newer than their submission and the graders.
@@ -245,7 +261,11 @@ def is_current(submission: Submission, out: Path, rubric: Rubric, graders_change
     if not (out / submission.student_id / "feedback.md").exists():
         return False
     done = path.stat().st_mtime
-    return done > graders_changed and done > submission.newest_change()
+    try:
+        changed = submission.newest_change()
+    except OSError:  # the folder changes under us: grade it
+        return False
+    return done > graders_changed and done > changed
 
 
 def newest(files: list[Path]) -> float:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from adkit.intake.staging import shown
+from adkit.intake.staging import MAX_DEPTH, MAX_FILES, shown
 
 # Linear (no nested repetition) and applied to names of at most a few hundred characters.
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
@@ -49,14 +50,24 @@ class Submission:
             + (f"; it holds {', '.join(listing)}" if listing else "; it is empty"))
 
     def newest_change(self) -> float:
-        """The latest modification time of anything in the submission (links not followed)."""
+        """The latest modification time of anything in the submission (links not followed).
+
+        The walk is bounded like staging is (depth, entries); a folder past the bounds
+        counts as changed now, so it is regraded rather than the walk running for ever.
+        """
         newest = os.lstat(self.folder).st_mtime
-        for root, dirs, files in os.walk(self.folder, followlinks=False):
-            for name in dirs + files:
-                try:
-                    newest = max(newest, os.lstat(os.path.join(root, name)).st_mtime)
-                except OSError:
-                    continue
+        stack, seen = [(str(self.folder), 0)], 0
+        while stack:
+            path, depth = stack.pop()
+            with os.scandir(path) as listing:
+                for entry in listing:
+                    seen += 1
+                    if seen > 10 * MAX_FILES or depth >= MAX_DEPTH:
+                        return time.time()
+                    info = entry.stat(follow_symlinks=False)
+                    newest = max(newest, info.st_mtime)
+                    if stat.S_ISDIR(info.st_mode):
+                        stack.append((entry.path, depth + 1))
         return newest
 
 
@@ -90,7 +101,10 @@ def scan_submissions(folder: Path) -> tuple[list[Submission], list[Skipped]]:
     with os.scandir(folder) as listing:
         entries = sorted(listing, key=lambda e: e.name)
     for entry in entries:
-        mode = entry.stat(follow_symlinks=False).st_mode
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError:  # gone since the listing
+            continue
         if not (stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
             continue
         problem = _problem(entry.name, mode)
