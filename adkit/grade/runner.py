@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from adkit import sandbox as sandbox_module
-from adkit.grade.harness import Session
 from adkit.grade.plugin import GradePlugin, Outcome
 from adkit.grade.rubric import GRADERS, Rubric, student_seed
+from adkit.grade.session import Session
 from adkit.intake.staging import UnsafeFile, refused_note, stage
 from adkit.intake.submissions import Submission
 from adkit.outputs import files as outputs
@@ -24,7 +24,6 @@ from adkit.outputs.files import capped
 KIT = Path(__file__).resolve().parents[1]
 WORKER = KIT / "inside" / "handler.py"
 PROGRAMS = KIT / "model" / "programs.py"
-PRIMITIVES = KIT / "model" / "primitives.py"  # the table programs.py reads
 REFERENCE = KIT.parent / "reference" / "simpleautodiff"
 BIG_GRAPHS_ID = "\0big graphs"  # not a folder name: the seed of the graphs all students share
 
@@ -158,7 +157,7 @@ def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend
     from adkit.sandbox import Limits
 
     limits = Limits(wall_seconds=30.0)
-    with backend.open(folder, WORKER, [PROGRAMS, PRIMITIVES], limits) as sandbox:
+    with backend.open(folder, WORKER, [], limits) as sandbox:
         _OPEN.append(sandbox)
         try:
             session = Session(submission.student_id, seed,
