@@ -15,7 +15,7 @@ WHAT = "building the graph with your primitives"
 
 
 def _verdict(program, want, got):
-    return compare_build(want, got, node_names(program))
+    return compare_build(want, got, node_names(program), build_scenario(program))
 
 
 

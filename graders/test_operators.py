@@ -23,7 +23,8 @@ def _note(session, judge, cases):
     probe = [p for p in cases if all(op["op"] != "rpow" for op in p["ops"])]  # no function
     scenarios = [build_scenario(p) for p in probe]
     got, want = session.call(scenarios), reference.expect(scenarios)
-    if any(compare_build(w, g, node_names(p)) for p, w, g in zip(probe, want, got)):
+    if any(compare_build(w, g, node_names(p), s)
+           for p, s, w, g in zip(probe, scenarios, want, got, strict=True)):
         judge.notes.append("Note: operators build nodes with your primitives, and those "
                            "build some of these functions wrong too (see the `graph` task); "
                            "fix them first.")
@@ -93,7 +94,7 @@ def _build(program):
 
 
 def _verdict(program, want, got):
-    return compare_build(want, got, node_names(program))
+    return compare_build(want, got, node_names(program), _build(program))
 
 
 def test_operators_build_primitives(session, judge):

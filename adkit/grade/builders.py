@@ -122,10 +122,7 @@ def tape_scenario(program: Program) -> dict[str, Any]:
 
 def rule(name: str) -> dict[str, Any]:
     """One primitive's rules as expression strings, for the handler to compile."""
-    row = primitives.TABLE[name]
-    return {"params": list(primitives.ARGUMENTS[: row.arity]), "value": row.value,
-            "partials": list(row.partials),
-            "number": row.number}
+    return primitives.TABLE[name].rule()
 
 
 def build_scenario(program: Program, via: str = "primitives") -> dict[str, Any]:

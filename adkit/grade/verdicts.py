@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adkit.grade import checks
+from adkit.model import scenarios
 
 
 class Judge:
@@ -52,89 +53,51 @@ class Judge:
 # --- the shape of an answer ----------------------------------------------------------------
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    return type(x) in (int, float)
 
 
-def _is_index(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _indices(x: Any, n_nodes: int) -> bool:
-    """A list of node indices, -1 standing for an object that is not a node of the graph."""
-    return isinstance(x, list) and all(_is_index(i) and -1 <= i < n_nodes for i in x)
-
-
-def _numbers(x: Any, length: int | None) -> bool:
-    return (isinstance(x, list) and (length is None or len(x) == length)
-            and all(_is_number(v) for v in x))
-
-
-def _described_problem(got: dict[str, Any], n_nodes: int) -> str | None:
-    nodes, others = got.get("nodes"), got.get("others")
-    if not isinstance(nodes, list) or not isinstance(others, list):
-        return "no `nodes` or `others` list"
-    if len(nodes) != n_nodes:
-        return f"{len(nodes)} nodes described instead of {n_nodes}"
-
-    def ref_ok(r: Any) -> bool:
-        if _is_index(r):
-            return 0 <= r < n_nodes
-        return (isinstance(r, str) and r[:1] == "c" and r[1:].isdigit()
-                and int(r[1:]) < len(others))
-
-    for node in nodes:
-        if not (isinstance(node, dict) and _is_number(node.get("value"))
-                and isinstance(node.get("operator"), str) and _numbers(node.get("grads"), None)
-                and all(isinstance(node.get(k), list) and all(ref_ok(r) for r in node[k])
-                        for k in ("parents", "children"))):
-            return "a node's description lacks a field or holds a wrong type"
-    for other in others:
-        if not (isinstance(other, dict) and _is_number(other.get("value"))
-                and isinstance(other.get("operator"), str) and _is_index(other.get("n_parents"))):
-            return "a constant's description lacks a field or holds a wrong type"
+def _references_problem(scenario: dict[str, Any], got: dict[str, Any]) -> str | None:
+    """Node references inside a well-typed answer must point into it (or into the graph)."""
+    kind = scenario["kind"]
+    if kind in ("build", "wrapper"):
+        n, m = len(got["nodes"]), len(got["others"])
+        for node in got["nodes"]:
+            for r in (*node["parents"], *node["children"]):
+                inside = (0 <= r < n if type(r) is int else
+                          r[:1] == "c" and r[1:].isdigit() and int(r[1:]) < m)
+                if not inside:
+                    return f"it refers to a node {r!r} it does not describe"
+    if kind == "tape" and "recorded" in got:
+        n = len(scenario["wiring"]["values"]) if "wiring" in scenario else \
+            scenarios.graph_size(scenario)
+        if any(not -1 <= i < n for i in got["recorded"]):
+            return "tape.nodes names a node that is not in the graph"
     return None
 
 
-def answer_problem(scenario: dict[str, Any], got: Any, n_nodes: int) -> str | None:
-    """Whether `got` has the shape the handler gives this scenario's answers.
+def answer_problem(scenario: dict[str, Any], got: Any) -> str | None:
+    """None if `got` has the shape the handler gives this scenario's answers, else a sentence.
 
-    `n_nodes`: the nodes described (build, wrapper) or wired (orders, derivatives).
+    The shapes are declared once, in adkit/model/scenarios.py. A grad answer may hold any
+    number of derivatives: a wrong count is the student's grad's bug, which compare_grad
+    explains.
     """
-    if not isinstance(got, dict):
-        problem: str | None = "not a dict"
-    elif "error" in got:
-        problem = None if isinstance(got["error"], str) else "an error that is not a sentence"
+    kind = scenario["kind"]
+    if kind == "grad":
+        ok = type(got) is dict and (
+            (set(got) == {"error"} and type(got["error"]) is str)
+            or (set(got) == {"grad"} and type(got["grad"]) is list
+                and all(map(_is_number, got["grad"]))))
+        problem = None if ok else "not a list of derivatives"
     else:
-        kind = scenario["kind"]
-        if kind in ("build", "wrapper"):
-            problem = _described_problem(got, n_nodes)
-        elif kind == "order":
-            problem = None if _indices(got.get("order"), n_nodes) else "no order of node indices"
-        elif kind == "grad":
-            problem = None if _numbers(got.get("grad"), None) else "no list of derivatives"
-        else:
-            problem = _derivatives_shape(scenario, got, n_nodes)
+        problem = scenarios.validate_answer(scenario, got)
+        if problem is not None or "error" in got:
+            return problem
+        problem = _references_problem(scenario, got)
     if problem is None:
         return None
-    return (f"the answer to this check came back incomplete or damaged ({problem}); did "
-            "your code change the grader's worker?")
-
-
-def _derivatives_shape(scenario: dict[str, Any], got: dict[str, Any], n_nodes: int,
-                       ) -> str | None:
-    kind = scenario["kind"]
-    calls = {"forward": scenario.get("roots"), "backward": scenario.get("outputs"),
-             "tape": scenario.get("calls")}[kind]
-    width = len(scenario["report"]) if scenario.get("report") is not None else n_nodes
-    after = got.get("after")
-    if not isinstance(after, list) or len(after) != len(calls):
-        return "not one list of numbers per call"
-    if not all(_numbers(row, width) for row in after):
-        return f"a list of numbers is not {width} long"
-    if kind == "tape" and scenario.get("recorded", True):
-        if not _indices(got.get("recorded"), n_nodes):
-            return "no list of the nodes on the tape"
-    return None
+    return (f"the answer to the grader's {kind} question came back damaged ({problem}); did "
+            "your code change the grader's worker or its output?")
 
 
 # --- verdicts --------------------------------------------------------------------------------
@@ -144,9 +107,9 @@ def _fmt(x: Any) -> str:
 
 
 def compare_build(want: dict[str, Any], got: dict[str, Any], names: list[str],
-                  scenario: dict[str, Any] | None = None) -> str | None:
+                  scenario: dict[str, Any]) -> str | None:
     """Values, operators, parents, local derivatives and children of built nodes."""
-    problem = answer_problem(scenario or {"kind": "build"}, got, len(want["nodes"]))
+    problem = answer_problem(scenario, got)
     if problem is not None or "error" in got:
         return problem or got["error"]
 
@@ -196,7 +159,7 @@ def compare_numbers(want: list[float], got: list[float], chosen: list[int] | ran
 def compare_grad(want: dict[str, Any], got: dict[str, Any], scenario: dict[str, Any],
                  ) -> str | None:
     """The derivatives grad(f) returned, one per input."""
-    problem = answer_problem(scenario, got, 0)
+    problem = answer_problem(scenario, got)
     if problem is not None or "error" in got:
         return problem or got["error"]
     w, g = want["grad"], got["grad"]
@@ -211,7 +174,7 @@ def compare_grad(want: dict[str, Any], got: dict[str, Any], scenario: dict[str, 
 def order_verdict(scenario: dict[str, Any], got: dict[str, Any], wired: dict[str, Any],
                   names: list[str], children: list[list[int]] | None = None) -> str | None:
     """Whether the returned order is a valid (reverse) topological order from the start."""
-    problem = answer_problem(scenario, got, len(wired["values"]))
+    problem = answer_problem(scenario, got)
     if problem is not None or "error" in got:
         return problem or got["error"]
     problem = checks.check_order(got["order"], scenario["start"], wired["parents"],
@@ -251,7 +214,7 @@ def derivative_verdict(scenario: dict[str, Any], want: dict[str, Any], got: dict
 
     `reach(start, reverse)` is the set of wiring indices a call from `start` reaches.
     """
-    problem = answer_problem(scenario, got, len(wired["values"]))
+    problem = answer_problem(scenario, got)
     if problem is not None or "error" in got:
         return problem or got["error"]
     report = scenario.get("report")
