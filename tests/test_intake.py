@@ -324,3 +324,15 @@ def test_a_deep_folder_does_not_stop_the_check_for_changes(tmp_path):
     (deep / "/".join(["d"] * 200)).mkdir(parents=True)
     began = time.time()
     assert Submission("s1", deep).newest_change() >= began
+
+
+def test_a_hard_link_to_a_file_outside_is_not_copied(tmp_path):
+    secret = tmp_path / "solution.py"
+    secret.write_text("SOLUTION = 42\n")
+    student = tmp_path / "s1"
+    student.mkdir()
+    os.link(secret, student / "simpleautodiff.py")
+    staged = staging.stage(student, tmp_path / "copy")
+    assert not list(staged.folder.iterdir())
+    assert staged.refused == ["simpleautodiff.py: a hard link to another file (hand in a copy "
+                              "of the file)"]

@@ -18,6 +18,7 @@ from adkit.grade.rubric import DEFAULT_RUBRIC, GRADERS, Rubric, RubricError, loa
 from adkit.intake.submissions import Skipped, Submission, scan_submissions
 from adkit.outputs import files as outputs
 from adkit.outputs.report import report_html
+from adkit.sandbox import Backend
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -102,7 +103,7 @@ def _print_skipped(skipped: list[Skipped]) -> None:
         print(f"skipped {entry.name!r}: {entry.reason}", file=sys.stderr)
 
 
-def _sandbox(trusted: bool, secrets: list[Path]) -> Any:
+def _sandbox(trusted: bool, secrets: list[Path]) -> Backend | None:
     """The sandbox backend to grade in, or None (the reason printed) when none may be used."""
     try:
         backend = runner.choose_backend(trusted)
@@ -171,7 +172,7 @@ def _run(args: argparse.Namespace, chosen: list[Submission], out: Path, rubric: 
     return 0
 
 
-def _grade_all(todo: list[Submission], out: Path, rubric: Rubric, jobs: int, backend: Any,
+def _grade_all(todo: list[Submission], out: Path, rubric: Rubric, jobs: int, backend: Backend,
                rows: list[dict[str, Any]]) -> None:
     """Grade in parallel, adding each finished student's row to `rows`; Stopped when told."""
     if not todo:
@@ -188,7 +189,7 @@ def _grade_all(todo: list[Submission], out: Path, rubric: Rubric, jobs: int, bac
             pool.stop()
 
 
-def _grade_one(submission: Submission, out: Path, rubric: Rubric, backend: Any,
+def _grade_one(submission: Submission, out: Path, rubric: Rubric, backend: Backend,
                ) -> dict[str, Any]:
     """Grade one student in a job process: the gradebook row, with seconds and grader_error."""
     try:
@@ -198,7 +199,7 @@ def _grade_one(submission: Submission, out: Path, rubric: Rubric, backend: Any,
     return _row(data)
 
 
-def _crashed(submission: Submission, out: Path, rubric: Rubric, backend: Any,
+def _crashed(submission: Submission, out: Path, rubric: Rubric, backend: Backend,
              why: str) -> dict[str, Any]:
     """The row of a student whose job process died (recorded as a grader error)."""
     error = RuntimeError(f"the grading process stopped while grading you ({why})")

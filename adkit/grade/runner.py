@@ -20,6 +20,7 @@ from adkit.intake.staging import UnsafeFile, refused_note, stage
 from adkit.intake.submissions import Submission
 from adkit.outputs import files as outputs
 from adkit.outputs.files import capped
+from adkit.sandbox import Backend
 
 KIT = Path(__file__).resolve().parents[1]
 WORKER = KIT / "inside" / "handler.py"
@@ -67,7 +68,7 @@ SandboxUnavailable = sandbox_module.SandboxUnavailable
 _REAL_SANDBOX = sandbox_module.Sandbox
 
 
-def choose_backend(trusted: bool = False) -> Any:
+def choose_backend(trusted: bool = False) -> Backend:
     """The sandbox backend to grade in; raises SandboxUnavailable when none isolates here
     (unless `trusted`)."""
     return sandbox_module.choose_backend(trusted)
@@ -89,7 +90,7 @@ class _SwappedSandbox:
         return None
 
 
-def _default_backend() -> Any:
+def _default_backend() -> Backend:
     if sandbox_module.Sandbox is not _REAL_SANDBOX:
         return _SwappedSandbox()
     return choose_backend()
@@ -108,7 +109,7 @@ def close_open_sandboxes() -> None:
 
 
 def grade(submission: Submission, out: Path, rubric: Rubric,
-          backend: Any = None) -> dict[str, Any]:
+          backend: Backend | None = None) -> dict[str, Any]:
     """Grade one student in `backend`'s sandbox; write OUT/<id>/results.json and feedback.md.
 
     The sandbox gets a capped copy of the student's folder (adkit.intake.staging), never
@@ -127,7 +128,7 @@ def grade(submission: Submission, out: Path, rubric: Rubric,
     return data
 
 
-def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: Any,
+def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: Backend,
                 seed: int) -> tuple[dict[tuple[str, str], Outcome], list[str]]:
     """Stage the student's folder into `scratch`, then grade the copy: (outcomes, notes)."""
     try:
@@ -151,7 +152,7 @@ def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: 
     return outcomes, notes
 
 
-def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend: Any,
+def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend: Backend,
                    seed: int) -> tuple[dict[tuple[str, str], Outcome], str | None]:
     """The graders' outcomes for the package in `folder`, and why it could not load if so."""
     from adkit.sandbox import Limits
@@ -205,7 +206,7 @@ def write_student(out: Path, student_id: str, data: dict[str, Any], rubric: Rubr
 
 
 def grader_error(submission: Submission, out: Path, rubric: Rubric, error: BaseException,
-                 backend: Any = None) -> dict[str, Any]:
+                 backend: Backend | None = None) -> dict[str, Any]:
     """Record that the grader itself failed on this student (the others go on)."""
     message = (f"grader error: {type(error).__name__}: {capped(str(error), 2000)} (not your "
                "fault: tell the course staff)")

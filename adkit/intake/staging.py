@@ -89,6 +89,8 @@ def read_file(name: str, dir_fd: int, cap: int) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFile(0, _kind(info.st_mode))
+        if info.st_nlink > 1:  # a second name of a file elsewhere (the reference, say)
+            raise UnsafeFile(0, "a hard link to another file (hand in a copy of the file)")
         if info.st_size > cap:
             raise UnsafeFile(0, f"{_size(info.st_size)}, over the {_size(cap)} limit per file")
         chunks, total = [], 0
