@@ -30,6 +30,12 @@ def _sleepers() -> list[int]:
     return found
 
 
+def _temporary_folders(base: Path) -> list[str]:
+    """The run's temporary folders (all under adkit-run-*) still there; ours only: each test
+    gives the run a TMPDIR of its own."""
+    return [p.name for p in base.glob("tmp/adkit-*")]
+
+
 def _trusted() -> list[str]:
     from adkit.sandbox import SandboxUnavailable, choose_backend
 
@@ -53,11 +59,12 @@ def cohort(tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_to_the_group_stops_a_run_with_a_hanging_student(cohort, tmp_path, sig):
     out = tmp_path / "grades"
+    (tmp_path / "tmp").mkdir()
     run = subprocess.Popen(
         [sys.executable, "-m", "adkit.grade", str(cohort), "--out", str(out), "--jobs", "2",
          *_trusted()],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        start_new_session=True, env=os.environ | {"TMPDIR": str(tmp_path / "tmp")})
     try:
         deadline = time.monotonic() + 60
         done = [out / n / "results.json" for n in ("b_empty", "c_empty", "d_empty")]
@@ -85,6 +92,7 @@ def test_a_signal_to_the_group_stops_a_run_with_a_hanging_student(cohort, tmp_pa
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
     time.sleep(0.5)
     assert not _sleepers(), "the hanging student's process outlived the run"
+    assert not _temporary_folders(tmp_path), "the run left temporary folders behind"
 
 
 def test_without_an_isolating_sandbox_nothing_is_graded(cohort, tmp_path, monkeypatch,

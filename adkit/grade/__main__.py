@@ -6,9 +6,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -180,13 +184,28 @@ def _grade_all(todo: list[Submission], out: Path, rubric: Rubric, jobs: int, bac
     progress = Progress(len(todo))
     pool = JobPool(lambda s: _grade_one(s, out, rubric, backend),
                    lambda s, why: _crashed(s, out, rubric, backend, why))
+    with _temporary_root():
+        try:
+            for row in pool.run(todo, min(jobs, len(todo))):
+                rows.append(row)
+                progress.step(row)
+        finally:
+            with stop_signals(ignored=True):
+                pool.stop()
+
+
+@contextlib.contextmanager
+def _temporary_root() -> Iterator[None]:
+    """Every temporary folder of the run (the jobs' and their sandboxes') in one folder,
+    removed at the end: a job killed mid-student leaves nothing behind in /tmp."""
+    root = tempfile.mkdtemp(prefix="adkit-run-")
+    os.chmod(root, 0o711)  # a sandbox worker with a uid of its own reaches its own folder
+    saved, tempfile.tempdir = tempfile.tempdir, root
     try:
-        for row in pool.run(todo, min(jobs, len(todo))):
-            rows.append(row)
-            progress.step(row)
+        yield
     finally:
-        with stop_signals(ignored=True):
-            pool.stop()
+        tempfile.tempdir = saved
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _grade_one(submission: Submission, out: Path, rubric: Rubric, backend: Backend,
