@@ -22,6 +22,7 @@ a copy of both files into the student's process.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from typing import Any
@@ -93,10 +94,16 @@ def build(program: Program, ad: Any) -> list[Any]:
             args.append(number(op))
         if name not in found:
             # A row that is only an operator (`2.0 ** x`) has no function in the package.
-            found[name] = (getattr(ad, name) if row(name).role == "primitive" else
-                           lambda *xs, name=name: table.apply_operator(name, xs[:-1], xs[-1]))
+            found[name] = (getattr(ad, name) if row(name).role == "primitive"
+                           else functools.partial(_by_operator, name))
         nodes.append(found[name](*args))
     return nodes
+
+
+def _by_operator(name: str, *args: Any) -> Any:
+    arity = row(name).arity
+    return table.apply_operator(name, list(args[:arity]), args[arity] if row(name).number
+                                else None)
 
 
 def evaluate(program: Program) -> list[float]:
