@@ -272,7 +272,3 @@ def wide_program(n_inputs: int, rng: random.Random | None = None) -> Program:
         total = n_inputs + len(ops) - 1
     return {"inputs": inputs, "ops": ops}
 
-
-def _apply(name: str, args: list[float], p: float | None = None) -> float:
-    """Deprecated: `primitives.value`. Kept until adkit/inside/handler.py uses `wiring`."""
-    return table.value(name, args, p)
