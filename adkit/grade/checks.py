@@ -1,4 +1,4 @@
-"""Checks shared by the graders and the kit's tests: orders of a graph, and float equality.
+"""Checks used by both the graders and the kit's tests: orders of a graph, and float equality.
 
 A graph is given as `parents[i]`, the list of node indices that node `i` uses. An order
 returned by a submission is a list of node indices (-1 for a node the grader did not

@@ -210,7 +210,7 @@ def generated_wiring(kind: str, size: int, seed: int) -> Wiring:
         x3 = 1.0 + rng.uniform(-1e-5, 1e-5)
         x1, x2 = round(rng.uniform(0.5, 1.5), 6), round(rng.uniform(0.5, 1.5), 6)
         values, parents, grads, ops = [x1, x2, x3], [[], [], []], [[], [], []], ["input"] * 3
-        # Constant rows are shared: nothing changes a wiring, and hand_build copies them.
+        # Constant rows are reused: nothing changes a wiring, and hand_build copies them.
         add_grads, neg_grads, sub_grads = [1.0, 1.0], [-1.0], [1.0, -1.0]
         value = x1
         for k in range(size):
@@ -382,7 +382,7 @@ def reachable(parents: list[list[int]], start: int, reverse: bool) -> list[int]:
 
 
 def stand_in_order(scope: Scope, nodes: list[Any], parents: list[list[int]], reverse: bool,
-          known: dict[int, int]) -> Callable[[Any], list[Any]]:
+                   known: dict[int, int]) -> Callable[[Any], list[Any]]:
     """(reverse_)topological_order for this scenario's wired graph only."""
     what = "reverse_topological_order" if reverse else "topological_order"
     made: dict[int, list[Any]] = {}
