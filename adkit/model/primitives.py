@@ -4,13 +4,14 @@ Everything in the kit that needs a primitive's rule reads it here: evaluating pr
 drawing random ones, wiring graphs by hand, the wrapper task's float functions, the
 operators on Nodes, and the text shown to students. A rule is a Python expression in the
 arguments `a`, `b`, `c` (and the op's number, e.g. `p` for power), so that a row is plain
-data: the grader can send one row into the sandbox, and adding a primitive is one new row
-here plus its function in the reference (docs/adding-a-primitive.md).
+data: the grader sends a row's rules to the sandbox (`Primitive.rule`), and adding a
+primitive is one new row here plus its function in the reference
+(docs/adding-a-primitive.md).
 
     >>> value("log", [2.0]), partials("mul", [2.0, 5.0]), in_domain("log", [-1.0])
     (0.6931471805599453, [5.0, 2.0], False)
 
-Standard library only, and nothing from the kit: the sandbox worker carries a copy.
+Standard library only, and nothing from the kit.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ argument is a node index, or {"const": number} for a plain number. An op with a 
 carries it under the key its row names: `power` as "p", `rpow` (`base ** x`) as "base".
 The last op is the output. What each op computes is in the table, adkit/model/primitives.py.
 
-Standard library only, and nothing from the kit but the table: the sandbox worker carries
-a copy of both files into the student's process.
+Standard library only, and nothing from the kit but the table. The worker in the sandbox
+imports neither: the grader sends it wirings (`wiring`) and rules as data.
 """
 
 from __future__ import annotations
@@ -27,10 +27,7 @@ import math
 import random
 from typing import Any
 
-if __package__:
-    from adkit.model import primitives as table
-else:  # copied into the sandbox beside primitives.py
-    import primitives as table  # type: ignore[no-redef]
+from adkit.model import primitives as table
 
 Program = dict[str, Any]
 

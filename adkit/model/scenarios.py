@@ -8,19 +8,14 @@ run it on every scenario the graders build, so a malformed one fails loudly) and
 `validate_answer` (the grader runs it on what the sandbox sent back, which the student's
 code may have damaged).
 
-Standard library only, and nothing from the kit but the model: it may be copied into the
-sandbox beside programs.py and primitives.py.
+Standard library only, and nothing from the kit but the table.
 """
-
 
 import types
 import typing
 from typing import Any, Literal, NotRequired, TypedDict, Union
 
-if __package__:
-    from adkit.model import primitives as table
-else:  # copied into the sandbox
-    import primitives as table  # type: ignore[no-redef]
+from adkit.model import primitives as table
 
 Number = int | float  # in requests; answers hold floats only
 
