@@ -125,3 +125,20 @@ def test_secrets_a_sandbox_could_read_stop_the_run(cohort, tmp_path, monkeypatch
     monkeypatch.setattr(sandbox, "choose_backend", lambda trusted=False: Leaky())
     assert cli.main([str(cohort), "--out", str(tmp_path / "grades")]) == 2
     assert "the worker could read graders/" in capsys.readouterr().err
+
+
+def test_a_job_that_dies_costs_its_item_only():
+    from adkit.grade.jobs import JobPool
+
+    def work(item: int) -> dict:
+        if item == 2:
+            os._exit(7)  # the job process dies mid-item
+        return {"item": item}
+
+    pool = JobPool(work, lambda item, why: {"item": item, "crashed": why})
+    try:
+        rows = list(pool.run([1, 2, 3, 4], 2))
+    finally:
+        pool.stop()
+    assert sorted(r["item"] for r in rows) == [1, 2, 3, 4]
+    assert [r for r in rows if "crashed" in r] == [{"item": 2, "crashed": "exit status 7"}]
