@@ -11,6 +11,12 @@ Only answer cells come from the student's files: the given cells come from the c
 itself, so editing them changes nothing, and an answer cell that is missing (or a notebook
 that was not submitted) counts as left as released. Code in cells the student added is
 not part of the package, as the notebooks say.
+
+Notebooks are hostile input: they are read without following links and under byte caps
+(adkit/intake/staging.py), scanned with string methods only (no backtracking patterns), and
+the grader runs the whole extraction through `extract_in_child`, a forked child with CPU,
+memory and time limits, so a pathological notebook costs its own student only. Notes name
+files relative to the student's folder, never by a host path.
 """
 
 from __future__ import annotations
