@@ -180,8 +180,9 @@ def _load_problem(sandbox: Any) -> str | None:
     if not ping.ok:
         broken = f"your package could not be loaded: {capped(ping.problem or '', 4000)}"
     elif isinstance(ping.value, dict) and "import_error" in ping.value:
-        broken = ("your package could not be imported: "
-                  f"{capped(str(ping.value['import_error']), 4000)}")
+        error = ping.value["import_error"]  # decoded JSON: a str, or repr of plain data
+        text = capped(error if isinstance(error, str) else repr(error), 4000)
+        broken = f"your package could not be imported: {text}"
     else:
         return None
     if ping.output:
