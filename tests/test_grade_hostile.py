@@ -1,24 +1,126 @@
-"""Hostile and broken submissions, graded_hostile in one cohort with correct ones (issue 5).
+"""Hostile and broken submissions, graded in one cohort with correct ones, in every backend.
 
 Each must end with its expected grade and message; the correct students in the same run
-keep full marks; the gradebook is complete; nothing is written outside the sandbox.
+keep full marks; the gradebook is complete; nothing is written outside the sandbox; every
+student's outputs stay small. The cohort is tests/hostile/ (expectations.toml) plus the
+entries git cannot hold, built at test time by `build_unusual` (symbolic links, a FIFO,
+/dev/zero, a sparse file of 2 GiB, folders named like the kit's outputs).
+
+The run is repeated in each isolating backend that can run here: bubblewrap on this
+machine, and the container backend inside a simulated default container
+(tests/container_sim.py), grading from a copy of the kit protected as the Gradescope
+bundle's setup.sh protects it.
 """
+
+from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from adkit.grade import expectations
 from adkit.grade.rubric import load_rubric
+from tests import container_sim
+from tests.container_sim import INSIDE, in_container
 from tests.test_grade_cohort import ROOT, copy_cohort, grade, graded_once
 
 HOSTILE = ROOT / "tests" / "hostile"
 EXPECTED = expectations.load(HOSTILE / "expectations.toml") \
     if (HOSTILE / "expectations.toml").exists() else {}
 CORRECT = ("reference", "correct_kahn")
-pytestmark = [pytest.mark.xdist_group("grade_hostile"), pytest.mark.slow]
+CLASSMATE = "nb_classmate"  # a real notebook student, whose notebooks another one links to
+SOURCE_NOTEBOOKS = ROOT / "assignments" / "source" / "autodiff"
+OUTPUT_BYTES = 1_000_000  # feedback.md and results.json of any student
+SPARSE_BYTES = 2 * 1024**3
+pytestmark = pytest.mark.slow
+
+# Student folders made at test time: what each attacks and must get (as in expectations.toml;
+# "graded_only": it must be graded without a grader error, whatever its grade).
+BUILT: dict[str, dict] = {
+    "hostile_nb_links_to_source": {
+        "why": "notebooks that are symbolic links to the course's source notebooks (the "
+               "instructor's solutions): links are never followed, so nothing scores",
+        "zero": "all"},
+    "hostile_nb_links_to_classmate": {
+        "why": "notebooks that are symbolic links to a classmate's notebooks: nothing scores",
+        "zero": "all"},
+    "hostile_nb_fifo": {
+        "why": "a FIFO named 1_graph.ipynb (a reader blocks forever): zero, and the run "
+               "finishes by itself", "zero": "all"},
+    "hostile_nb_dev_zero": {
+        "why": "1_graph.ipynb is a link to /dev/zero (endless bytes): zero, the run finishes",
+        "zero": "all"},
+    "hostile_nb_future_spaces": {
+        "why": "a classmate-like notebook whose first answer cell starts with "
+               "`from __future__ import` and 2,000,000 spaces on one line (slow parsing): "
+               "graded, whatever the grade, and the run finishes", "graded_only": True},
+    "hostile_sparse_2gib": {
+        "why": "a correct package next to a sparse 2 GiB file of mode 0600: it must not be "
+               "copied whole (full marks, graded in seconds)", "full": "all",
+        "max_seconds": 60},
+    CLASSMATE: {
+        "why": "nbgrader notebooks of demo_cohort/s2409 (Node.__rsub__ wrong), the target "
+               "of hostile_nb_links_to_classmate", "loses": ["operators"]},
+}
+# Entries of the submissions folder that must be skipped (named on stderr, never graded).
+SKIPPED = {
+    "hostile_folder_link_to_reference": "a student folder that is a link to the reference",
+    "hostile_folder_link_to_etc": "a student folder that is a link to /etc",
+    "gradebook.csv": "a student folder named like OUT/gradebook.csv",
+    "report.html": "a student folder named like OUT/report.html",
+}
+GRADED = sorted([*EXPECTED, *BUILT, *CORRECT])
+
+
+def build_unusual(cohort: Path, kit: Path) -> None:
+    """Make the BUILT and SKIPPED entries in `cohort`; `kit` is the kit as the grader sees it."""
+    notebooks = sorted((ROOT / "demo_cohort" / "s2409").glob("*.ipynb"))
+    shutil.copytree(ROOT / "demo_cohort" / "s2409", cohort / CLASSMATE)
+
+    links = cohort / "hostile_nb_links_to_source"
+    links.mkdir()
+    for source in sorted(SOURCE_NOTEBOOKS.glob("*.ipynb")):
+        (links / source.name).symlink_to(source)
+    copycat = cohort / "hostile_nb_links_to_classmate"
+    copycat.mkdir()
+    for notebook in notebooks:
+        (copycat / notebook.name).symlink_to(Path("..") / CLASSMATE / notebook.name)
+
+    os.mkfifo(_folder(cohort, "hostile_nb_fifo") / "1_graph.ipynb")
+    (_folder(cohort, "hostile_nb_dev_zero") / "1_graph.ipynb").symlink_to("/dev/zero")
+    spaces = _folder(cohort, "hostile_nb_future_spaces")
+    for notebook in notebooks:
+        shutil.copy(notebook, spaces / notebook.name)
+    first = spaces / notebooks[0].name
+    data = json.loads(first.read_text(encoding="utf-8"))
+    cell = next(c for c in data["cells"] if c["cell_type"] == "code"
+                and str(c.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+                .startswith("answer"))
+    cell["source"] = ["from __future__ import" + " " * 2_000_000 + "\n", *cell["source"]]
+    first.write_text(json.dumps(data), encoding="utf-8")
+
+    sparse = _folder(cohort, "hostile_sparse_2gib")
+    shutil.copy(ROOT / "tests" / "cohort" / "correct_kahn" / "simpleautodiff.py", sparse)
+    with open(sparse / "weights.bin", "wb") as handle:
+        handle.truncate(SPARSE_BYTES)
+    os.chmod(sparse / "weights.bin", 0o600)
+
+    (cohort / "hostile_folder_link_to_reference").symlink_to(kit / "reference")
+    (cohort / "hostile_folder_link_to_etc").symlink_to("/etc")
+    for name in ("gradebook.csv", "report.html"):
+        shutil.copy(ROOT / "tests" / "cohort" / "correct_kahn" / "simpleautodiff.py",
+                    _folder(cohort, name))
+
+
+def _folder(cohort: Path, name: str) -> Path:
+    (cohort / name).mkdir()
+    return cohort / name
 
 
 def _forbidden() -> list[Path]:
@@ -26,31 +128,101 @@ def _forbidden() -> list[Path]:
                    for p in e.get("forbid_paths", [])})
 
 
-def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in folder.rglob("*") if p.is_file()}
+def _snapshot(folder: Path) -> dict[str, list[int]]:
+    """Size and time of every entry, links not followed (a FIFO is never opened)."""
+    tree = {}
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            info = os.lstat(os.path.join(top, name))
+            tree[os.path.relpath(os.path.join(top, name), folder)] = [
+                info.st_size, info.st_mtime_ns, info.st_mode]
+    return tree
 
 
-# Session scope: graded once per test process even when xdist interleaves other modules.
-@pytest.fixture(scope="session")
-def graded_hostile(tmp_path_factory):
+def _cohort(base: Path, kit: Path) -> Path:
+    cohort = copy_cohort(EXPECTED, HOSTILE, base / "submissions")
+    copy_cohort(["correct_kahn"], ROOT / "tests" / "cohort", cohort)
+    copy_cohort(["reference"], ROOT, cohort)
+    build_unusual(cohort, kit)
+    return cohort
+
+
+def _bubblewrap_problem() -> str:
+    try:
+        from adkit.sandbox.choose import backend_named
+    except ImportError as exc:
+        return f"adkit.sandbox has no backends yet ({exc})"
+    try:
+        backend_named("bubblewrap")
+    except Exception as exc:  # noqa: BLE001 - SandboxError or whatever says why
+        return str(exc)
+    return ""
+
+
+def _run_bubblewrap(base: Path) -> dict:
+    cohort = _cohort(base, ROOT)
+    before = {str(p): p.stat().st_mtime_ns for p in _forbidden() if p.exists()}
+    tree = _snapshot(cohort)
+    run = grade(cohort, base / "grades", "--jobs", "2")
+    return {"out": str(base / "grades"), "code": run.returncode, "stderr": run.stderr,
+            "cohort": str(cohort), "tree": tree, "before": before}
+
+
+def protected_kit(root: Path) -> Path:
+    """The Gradescope bundle's tree at root/source, protected by its own setup.sh."""
+    from adkit.platforms import gradescope
+
+    gradescope.build(root / "build")
+    source = root / "source"
+    shutil.copytree(root / "build" / "autograder", source)
+    shutil.rmtree(root / "build")
+    setup = subprocess.run(["bash", str(source / "setup.sh")], capture_output=True, text=True,
+                           env=dict(os.environ, ADKIT_SETUP_OFFLINE="1",
+                                    ADKIT_PYTHON=sys.executable), timeout=120)
+    assert setup.returncode == 0, setup.stderr[-2000:]
+    return source
+
+
+def _run_container(base: Path) -> dict:
+    root = base / "root"
+    root.mkdir()
+    os.chmod(root, 0o755)  # inside, only the modes setup.sh sets protect the kit
+    protected_kit(root)
+    cohort = _cohort(root, INSIDE / "source")
+    os.chmod(cohort, 0o700)
+    (root / "grades").mkdir(mode=0o700)  # the worker's uid must not read OUT either
+    tree = _snapshot(cohort)
+    run = in_container([sys.executable, "-m", "adkit.grade", str(INSIDE / "submissions"),
+                        "--out", str(INSIDE / "grades"), "--jobs", "2"], root,
+                       cwd=str(INSIDE / "source"), timeout=900)
+    return {"out": str(root / "grades"), "code": run.returncode, "stderr": run.stderr,
+            "cohort": str(cohort), "tree": tree, "before": {}}
+
+
+BACKENDS = {"bubblewrap": (_bubblewrap_problem, _run_bubblewrap),
+            "container": (container_sim.problem, _run_container)}
+
+
+# Session scope: graded once per backend per test run, even when xdist interleaves modules.
+# One xdist group per backend: with -n 2 the two runs go on at once, each on one worker.
+@pytest.fixture(scope="session", params=[
+    pytest.param(name, marks=pytest.mark.xdist_group(f"grade_hostile_{name}"))
+    for name in sorted(BACKENDS)])
+def graded_hostile(request, tmp_path_factory):
     if not EXPECTED:
         pytest.skip("tests/hostile/expectations.toml is not there yet")
-
-    def make(base: Path) -> dict:
-        cohort = copy_cohort(EXPECTED, HOSTILE, base / "submissions")
-        copy_cohort(["correct_kahn"], ROOT / "tests" / "cohort", cohort)
-        copy_cohort(["reference"], ROOT, cohort)
-        before = {str(p): p.stat().st_mtime_ns for p in _forbidden() if p.exists()}
-        tree = _snapshot(cohort)
-        run = grade(cohort, base / "grades", "--jobs", "2")
-        return {"out": str(base / "grades"), "code": run.returncode, "stderr": run.stderr,
-                "cohort": str(cohort), "tree": tree, "before": before}
-
-    result = graded_once(tmp_path_factory, "hostile", make)
+    problem, make = BACKENDS[request.param]
+    why = problem()
+    if why:
+        pytest.skip(f"the {request.param} backend cannot run here: {why}")
+    result = graded_once(tmp_path_factory, f"hostile-{request.param}", make)
+    result["backend"] = request.param
     result["out"], result["cohort"] = Path(result["out"]), Path(result["cohort"])
-    result["tree"] = {k: tuple(v) for k, v in result["tree"].items()}
     return result
+
+
+def _results(graded: dict, student: str) -> dict:
+    return json.loads((graded["out"] / student / "results.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
@@ -59,31 +231,67 @@ def test_each_hostile_submission_gets_its_expected_grade(graded_hostile, student
                                  load_rubric().tasks) == []
 
 
-def test_the_run_finishes_and_the_gradebook_is_complete(graded_hostile):
+@pytest.mark.parametrize("student", sorted(BUILT))
+def test_each_unusual_entry_gets_its_expected_grade(graded_hostile, student):
+    expected = BUILT[student]
+    assert expectations.problems(student, expected, graded_hostile["out"],
+                                 load_rubric().tasks) == []
+    if "max_seconds" in expected:
+        seconds = _results(graded_hostile, student)["extra_data"]["seconds"]
+        assert seconds < expected["max_seconds"], f"{student} took {seconds} s"
+
+
+def test_the_run_finishes_in_the_chosen_backend_and_the_gradebook_is_complete(graded_hostile):
     assert graded_hostile["code"] == 0, graded_hostile["stderr"][-3000:]
     lines = (graded_hostile["out"] / "gradebook.csv").read_text(encoding="utf-8").splitlines()
-    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted([*EXPECTED, *CORRECT])
+    assert sorted(line.split(",")[0] for line in lines[1:]) == GRADED
+    for student in GRADED:
+        sandbox = _results(graded_hostile, student)["extra_data"].get("sandbox")
+        assert sandbox in (None, graded_hostile["backend"]), (student, sandbox)
+
+
+def test_links_and_reserved_names_are_skipped_with_a_reason(graded_hostile):
+    stderr = graded_hostile["stderr"]
+    for name, what in SKIPPED.items():
+        assert name in stderr, f"{what} ({name}) is not named on stderr"
+    outputs = stderr + "".join(p.read_text(encoding="utf-8", errors="replace")
+                               for p in graded_hostile["out"].rglob("*") if p.is_file())
+    for leaked in ("passwd", "shadow", "BEGIN SOLUTION"):
+        assert leaked not in outputs, f"{leaked!r} was listed in the outputs or on stderr"
 
 
 def test_correct_students_in_a_hostile_cohort_keep_full_marks(graded_hostile):
     for student in CORRECT:
-        data = json.loads((graded_hostile["out"] / student / "results.json").read_text())
+        data = _results(graded_hostile, student)
         assert data["score"] == 100, (student, data["output"])
+
+
+def test_every_students_outputs_stay_small(graded_hostile):
+    for student in GRADED:
+        for name in ("feedback.md", "results.json"):
+            size = (graded_hostile["out"] / student / name).stat().st_size
+            assert size < OUTPUT_BYTES, f"{student}/{name} is {size} bytes"
+    for name, expected in EXPECTED.items():
+        most = expected.get("max_output_bytes")
+        for file in ("feedback.md", "results.json") if most else ():
+            assert (graded_hostile["out"] / name / file).stat().st_size < most, (name, file)
 
 
 def test_nothing_is_written_outside_the_sandbox(graded_hostile):
     for path in _forbidden():
         if str(path) in graded_hostile["before"]:
             assert path.stat().st_mtime_ns == graded_hostile["before"][str(path)], path
-        else:
+        elif graded_hostile["backend"] != "container":  # there /tmp and /work vanish
             assert not path.exists(), path
-    assert _snapshot(graded_hostile["cohort"]) == graded_hostile["tree"]  # submissions untouched
+    assert _snapshot(graded_hostile["cohort"]) == graded_hostile["tree"]  # untouched
     written = {p.name for p in graded_hostile["out"].iterdir()}
-    assert written == {*EXPECTED, *CORRECT, "gradebook.csv", "report.html"}
+    assert written == {*GRADED, "gradebook.csv", "report.html"}
+    for name in ("gradebook.csv", "report.html"):
+        assert stat.S_ISREG((graded_hostile["out"] / name).lstat().st_mode), name
 
 
 def test_grades_do_not_depend_on_what_students_print(graded_hostile):
-    for student in EXPECTED:
+    for student in GRADED:
         text = (graded_hostile["out"] / student / "results.json").read_text()
         assert "FORGED-7f3a9c" not in text
     assert "FORGED-7f3a9c" not in (graded_hostile["out"] / "gradebook.csv").read_text()

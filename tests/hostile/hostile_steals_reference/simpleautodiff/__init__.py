@@ -17,7 +17,7 @@ import time
 import zipfile
 
 _here = os.path.dirname(os.path.abspath(__file__))
-_BUDGET = 3.0  # seconds of searching per import
+_BUDGET = 1.0  # seconds of searching per import (a fresh worker per task imports again)
 _SKIP = {"proc", "sys", "dev", ".git", ".venv", "node_modules", "__pycache__"}
 
 
