@@ -46,16 +46,16 @@ BUILT: dict[str, dict] = {
     "hostile_nb_links_to_source": {
         "why": "notebooks that are symbolic links to the course's source notebooks (the "
                "instructor's solutions): links are never followed, so nothing scores",
-        "zero": "all"},
+        "zero": "all", "feedback_contains": ["symbolic link"]},
     "hostile_nb_links_to_classmate": {
         "why": "notebooks that are symbolic links to a classmate's notebooks: nothing scores",
-        "zero": "all"},
+        "zero": "all", "feedback_contains": ["symbolic link"]},
     "hostile_nb_fifo": {
         "why": "a FIFO named 1_graph.ipynb (a reader blocks forever): zero, and the run "
-               "finishes by itself", "zero": "all"},
+               "finishes by itself", "zero": "all", "feedback_contains": ["fifo"]},
     "hostile_nb_dev_zero": {
         "why": "1_graph.ipynb is a link to /dev/zero (endless bytes): zero, the run finishes",
-        "zero": "all"},
+        "zero": "all", "feedback_contains": ["symbolic link"]},
     "hostile_nb_future_spaces": {
         "why": "a classmate-like notebook whose first answer cell starts with "
                "`from __future__ import` and 2,000,000 spaces on one line (slow parsing): "
@@ -63,7 +63,7 @@ BUILT: dict[str, dict] = {
     "hostile_sparse_2gib": {
         "why": "a correct package next to a sparse 2 GiB file of mode 0600: it must not be "
                "copied whole (full marks, graded in seconds)", "full": "all",
-        "max_seconds": 60},
+        "feedback_contains": ["weights.bin"], "max_seconds": 60},
     CLASSMATE: {
         "why": "nbgrader notebooks of demo_cohort/s2409 (Node.__rsub__ wrong), the target "
                "of hostile_nb_links_to_classmate", "loses": ["operators"]},

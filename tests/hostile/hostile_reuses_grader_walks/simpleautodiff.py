@@ -20,10 +20,11 @@ _MINE = {}
 
 def _grader_helper(*names):
     """A function of the grader's own (its walk, its backward) if I can reach one."""
-    for name in names:
+    for name in names:  # the grader's handler is the module that has `handle`
         for module in list(sys.modules.values()):
             space = getattr(module, "__dict__", None)
-            if isinstance(space, dict) and space is not globals() and callable(space.get(name)):
+            if isinstance(space, dict) and space is not globals() \
+                    and callable(space.get("handle")) and callable(space.get(name)):
                 return space[name]
     for name in ("handler", "worker", "adkit.inside.handler"):
         try:
