@@ -1,5 +1,7 @@
 """Correct, except that forward raises an exception whose message is a str subclass of
-50 MB that claims len() == 12, and backward one whose class name is such a string.
+50 MB that claims len() == 12, and backward one whose class name is such a string (50 MB
+the first time in each worker process, 1,000 characters after that: one answer then stays
+under the sandbox's 64 MiB reply cap, so the text does reach the grader).
 
 Attacks truncation by len(): forward_mode and reverse_mode lose, everything else keeps
 full marks, and feedback.md and results.json stay under 1 MB.
@@ -24,12 +26,22 @@ class _Liar(str):
 _HUGE = _Liar("all is well " + "x" * 50_000_000)
 
 
+_raised = []
+
+
+def _huge_once():
+    """50 MB the first time in a process (one answer then stays under the sandbox's 64 MiB
+    reply cap, so the text reaches the grader), a short liar after that."""
+    _raised.append(1)
+    return _HUGE if len(_raised) == 1 else _Liar("x" * 1000)
+
+
 class Oops(Exception):
     def __str__(self):
-        return _HUGE
+        return self.args[0]
 
     def __repr__(self):
-        return _HUGE
+        return self.args[0]
 
 
 class _Quiet(Exception):
@@ -38,6 +50,13 @@ class _Quiet(Exception):
 
 _Quiet.__name__ = _Liar("Quiet" + "Q" * 50_000_000)
 _Quiet.__qualname__ = _Quiet.__name__
+
+
+class _SmallQuiet(Exception):
+    pass
+
+
+_SmallQuiet.__name__ = _SmallQuiet.__qualname__ = _Liar("Quiet" + "Q" * 1000)
 
 # Tapes recording right now; every new Node is appended to each of them.
 _active_tapes: list = []
@@ -234,11 +253,13 @@ def reverse_topological_order(output):
 # ---- forward and reverse mode ------------------------------------------------------
 
 def forward(root):
-    raise Oops()
+    raise Oops(_huge_once())
 
 
 def backward(output):
-    raise _Quiet(_HUGE)
+    if _huge_once() is _HUGE:
+        raise _Quiet("no")
+    raise _SmallQuiet("no")
 
 
 def grad(f):
