@@ -114,7 +114,7 @@ def test_bundle_grades_in_the_default_container(bundle, tmp_path):
         _setup(root)
         got[name] = _autograde(root)
     for name, results in got.items():
-        assert results["extra_data"].get("sandbox") in (None, "container"), \
+        assert results["extra_data"].get("sandbox") == "container", \
             (name, results["_stderr"][-2000:])
     correct = got["correct"]
     assert correct["score"] == correct["extra_data"]["max_total"], correct["_stderr"][-2000:]

@@ -251,7 +251,7 @@ def test_the_run_finishes_in_the_chosen_backend_and_the_gradebook_is_complete(gr
     assert sorted(line.split(",")[0] for line in lines[1:]) == GRADED
     for student in GRADED:
         sandbox = _results(graded_hostile, student)["extra_data"].get("sandbox")
-        assert sandbox in (None, graded_hostile["backend"]), (student, sandbox)
+        assert sandbox == graded_hostile["backend"], (student, sandbox)
 
 
 def test_links_and_reserved_names_are_skipped_with_a_reason(graded_hostile):
