@@ -39,6 +39,7 @@ def _bwrap() -> str | None:
 def test_the_simulated_container_looks_like_gradescopes(tmp_path):
     """uid 0, no CAP_SYS_ADMIN, no user namespaces, bwrap fails, setuid works."""
     bwrap = _bwrap()
+    host_limit = Path("/proc/sys/user/max_user_namespaces").read_text()
     script = (
         "id -u; grep CapBnd /proc/self/status; cat /proc/sys/user/max_user_namespaces; "
         "unshare --user true 2>/dev/null && echo userns=yes || echo userns=no; "
@@ -55,8 +56,9 @@ def test_the_simulated_container_looks_like_gradescopes(tmp_path):
     assert bounding & (1 << 7)  # CAP_SETUID stays: the container backend needs it
     assert lines[3:7] == ["0", "userns=no", "54321", "bwrap=no"]
     assert lines[7:] == [], "the hidden folders are not empty"
-    with open("/proc/sys/user/max_user_namespaces") as handle:  # per namespace: ours only
-        assert int(handle.read()) > 0
+    # The limit is per user namespace: 0 in the container, the host's is unchanged.
+    assert Path("/proc/sys/user/max_user_namespaces").read_text() == host_limit
+    assert int(host_limit) > 0
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +141,9 @@ def test_setup_is_offline_capable_and_protects_the_source(bundle, tmp_path):
     root = tmp_path / "setup"
     _lay_out(bundle, root, None)
     _setup(root)  # ran the kit's import check inside, without network
+    secret = str(INSIDE / "source" / "reference" / "simpleautodiff" / "__init__.py")
+    as_root = in_container(["cat", secret], root, cwd=INSIDE, timeout=60)
+    assert as_root.returncode == 0, as_root.stderr
+    as_worker = in_container(["setpriv", "--reuid=54321", "--regid=54321", "--clear-groups",
+                              "cat", secret], root, cwd=INSIDE, timeout=60)
+    assert as_worker.returncode != 0 and "Permission denied" in as_worker.stderr, as_worker
