@@ -107,7 +107,9 @@ def test_unusable_student_folders_are_skipped_with_a_reason(tmp_path):
     assert [s.student_id for s in found] == ["s1"]
     reasons = {s.name: s.reason for s in skipped}
     assert set(reasons) == {"gradebook.csv", "Report.HTML", ".hidden", "_private", "two words",
-                            "Alice", "alice", "x" * 80 + "...", "reference_link", "etc"}
+                            "Alice", "alice", "x" * 80 + "...", "reference_link", "etc",
+                            "README.txt"}  # listed too: nothing is skipped silently
+    assert [s.name for s in skipped if s.plain_file] == ["README.txt"]
     assert "OUT/gradebook.csv" in reasons["gradebook.csv"]
     assert "OUT/report.html" in reasons["Report.HTML"]
     assert "symbolic link" in reasons["etc"]

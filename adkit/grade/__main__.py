@@ -1,6 +1,8 @@
 """`python -m adkit.grade SUBMISSIONS --out OUT [--jobs N] [--force] [--only ID ...]`
 
-[--trusted] grades even where no isolating sandbox runs (only code you trust).
+SUBMISSIONS is a folder (student folders, student archives, an LMS bulk download unpacked)
+or one archive of the cohort. [--trusted] grades even where no isolating sandbox runs
+(only code you trust).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from typing import Any
 from adkit.grade import runner
 from adkit.grade.jobs import JobPool, Stopped, stop_signals
 from adkit.grade.rubric import DEFAULT_RUBRIC, GRADERS, Rubric, RubricError, load_rubric
+from adkit.intake.archives import is_archive
 from adkit.intake.submissions import Skipped, Submission, scan_submissions
 from adkit.outputs import files as outputs
+from adkit.outputs.cohort import needs_attention
 from adkit.outputs.report import report_html
 from adkit.sandbox import Backend
 
@@ -32,7 +36,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m adkit.grade",
         description="Grade every student folder in SUBMISSIONS into OUT.")
-    parser.add_argument("submissions", type=Path, help="folder of student folders")
+    parser.add_argument("submissions", type=Path,
+                        help="folder of student folders or archives, or the cohort's archive")
     parser.add_argument("--out", type=Path, default=Path("grades"), help="where grades go")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="students graded at once (default: the number of cores)")
@@ -79,10 +84,13 @@ class Progress:
 
 def _check_folders(submissions: Path, out: Path, jobs: int) -> str | None:
     """What is wrong with the command line's folders and numbers, or None."""
-    if not submissions.is_dir():
-        return (f"submissions folder {submissions} does not exist (give the folder that "
-                "holds one folder per student)")
-    if out.resolve().is_relative_to(submissions.resolve()):
+    if submissions.is_file() and not is_archive(submissions.name):
+        return (f"{submissions} is a file but not a zip or tar archive: give the folder of "
+                "student folders, or the cohort's .zip/.tar(.gz) archive")
+    if not submissions.exists():
+        return (f"submissions {submissions} does not exist (give the folder that holds one "
+                "folder or archive per student, or the cohort's archive)")
+    if submissions.is_dir() and out.resolve().is_relative_to(submissions.resolve()):
         return (f"--out {out} is inside the submissions folder {submissions}; choose a "
                 "folder outside it")
     if jobs < 1:
@@ -133,10 +141,18 @@ def main(argv: list[str] | None = None) -> int:
         rubric = load_rubric(args.rubric)
     except RubricError as error:
         return _fail(str(error))
-    everyone, skipped = scan_submissions(submissions_dir)
+    with _private_folder("adkit-unpacked-", 0o700) as unpacked:
+        return _grade_cohort(args, rubric, unpacked)
+
+
+def _grade_cohort(args: argparse.Namespace, rubric: Rubric, unpacked: Path) -> int:
+    """Find the students (archives unpacked into `unpacked`), grade them, write the outputs."""
+    submissions_dir, out = args.submissions, args.out
+    everyone, skipped = scan_submissions(submissions_dir, unpacked)
     _print_skipped(skipped)
     if not everyone:
-        return _fail(f"no student folders in {submissions_dir}")
+        return _fail(f"no student folders or archives in {submissions_dir} (see the skipped "
+                     "entries above, if any)")
     chosen = _choose(everyone, args.only, submissions_dir)
     if isinstance(chosen, str):
         return _fail(chosen)
@@ -150,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if code == EXIT_USAGE:
         return code
     with stop_signals(ignored=True):  # the gradebook is written even when told to stop
-        finished = _finish(everyone, skipped, out, rows)
+        finished = _finish(everyone, skipped, out, rows, code == EXIT_INTERRUPTED)
     if code == EXIT_INTERRUPTED:
         print("interrupted: finished students are saved in the gradebook; run the same "
               "command again to grade the rest", file=sys.stderr)
@@ -184,7 +200,8 @@ def _grade_all(todo: list[Submission], out: Path, rubric: Rubric, jobs: int, bac
     progress = Progress(len(todo))
     pool = JobPool(lambda s: _grade_one(s, out, rubric, backend),
                    lambda s, why: _crashed(s, out, rubric, backend, why))
-    with _temporary_root():
+    with _private_folder("adkit-run-", 0o711) as root:
+        saved, tempfile.tempdir = tempfile.tempdir, str(root)
         try:
             for row in pool.run(todo, min(jobs, len(todo))):
                 rows.append(row)
@@ -192,19 +209,18 @@ def _grade_all(todo: list[Submission], out: Path, rubric: Rubric, jobs: int, bac
         finally:
             with stop_signals(ignored=True):
                 pool.stop()
+            tempfile.tempdir = saved
 
 
 @contextlib.contextmanager
-def _temporary_root() -> Iterator[None]:
-    """Every temporary folder of the run (the jobs' and their sandboxes') in one folder,
-    removed at the end: a job killed mid-student leaves nothing behind in /tmp."""
-    root = tempfile.mkdtemp(prefix="adkit-run-")
-    os.chmod(root, 0o711)  # a sandbox worker with a uid of its own reaches its own folder
-    saved, tempfile.tempdir = tempfile.tempdir, root
+def _private_folder(prefix: str, mode: int) -> Iterator[Path]:
+    """A new folder in /tmp, removed at the end. The run's temporary folders (the jobs' and
+    their sandboxes') live in one, so a job killed mid-student leaves nothing behind."""
+    root = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(root, mode)  # 0711: a sandbox worker with a uid of its own reaches its folder
     try:
-        yield
+        yield Path(root)
     finally:
-        tempfile.tempdir = saved
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -231,8 +247,10 @@ def _row(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _finish(everyone: list[Submission], skipped: list[Skipped], out: Path,
-            rows: list[dict[str, Any]]) -> int:
-    """Rewrite the gradebook and the report from every student's results; summarise."""
+            rows: list[dict[str, Any]], partial: bool = False) -> int:
+    """Rewrite the gradebook and the report from every student's results; summarise.
+
+    `partial`: the run was interrupted (the report says so, and who is not graded yet)."""
     results = []
     missing = []
     for s in everyone:
@@ -243,12 +261,15 @@ def _finish(everyone: list[Submission], skipped: list[Skipped], out: Path,
             results.append(data)
     outputs.write_atomic(out / "gradebook.csv",
                          outputs.gradebook([outputs.row_of(r) for r in results]))
+    entries = [(s.name, s.reason) for s in skipped if not s.plain_file]
+    others = [(s.name, s.reason) for s in skipped if s.plain_file]
     outputs.write_atomic(out / "report.html",
-                         report_html(results, [(s.name, s.reason) for s in skipped]))
+                         report_html(results, entries, missing, partial, others))
     seconds = sum(r["seconds"] for r in rows)
     if rows:
         print(f"graded {len(rows)} student(s): {seconds:.1f} s of grading, "
               f"{seconds / len(rows):.2f} s per student", file=sys.stderr)
+    _print_attention(results)
     print(f"results: {out / 'gradebook.csv'}, {out / 'report.html'}, "
           f"{out}/<student>/feedback.md and results.json", file=sys.stderr)
     errors = [r["extra_data"]["student_id"] for r in results if r["extra_data"]["grader_error"]]
@@ -258,8 +279,19 @@ def _finish(everyone: list[Submission], skipped: list[Skipped], out: Path,
         print(f"GRADER ERROR for {len(errors)} student(s): {', '.join(errors)}; see their "
               "feedback.md; the other students are graded", file=sys.stderr)
     if skipped:
-        print(f"{len(skipped)} folder(s) skipped (see above and report.html)", file=sys.stderr)
+        print(f"{len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} of SUBMISSIONS not "
+              "graded (see above and report.html)", file=sys.stderr)
     return 1 if errors or missing else 0
+
+
+def _print_attention(results: list[dict[str, Any]]) -> None:
+    """One line per student whose grade needs a look (the report says more)."""
+    found = [a for a in needs_attention(results) if a.kind != "grader error"]
+    if found:
+        print(f"needs attention ({len({a.student_id for a in found})} student(s), see "
+              "report.html):", file=sys.stderr)
+    for a in found:
+        print(f"  {a.student_id}: {a.kind}: {a.why[:160]}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -119,25 +119,33 @@ def grade(submission: Submission, out: Path, rubric: Rubric,
     started = time.perf_counter()
     seed = student_seed(rubric.secret, submission.student_id)
     with tempfile.TemporaryDirectory(prefix="adkit-grade-") as scratch:
-        outcomes, notes = _grade_copy(submission, Path(scratch), rubric, backend, seed)
+        left_out: list[str] = []
+        outcomes, notes = _grade_copy(submission, Path(scratch), rubric, backend, seed,
+                                      left_out)
     extra = {"seed": seed, "fingerprint": fingerprint(rubric),
              "seconds": round(time.perf_counter() - started, 3),
-             "sandbox": str(backend.name), "isolated": bool(backend.isolating)}
+             "sandbox": str(backend.name), "isolated": bool(backend.isolating),
+             # for the report's "needs attention" (the feedback names them all)
+             "left_out": [capped(x, 200) for x in left_out[:5]], "left_out_count": len(left_out)}
     data = outputs.results(submission.student_id, rubric, outcomes, extra)
     write_student(out, submission.student_id, data, rubric, "\n\n".join(notes) or None)
     return data
 
 
 def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: Backend,
-                seed: int) -> tuple[dict[tuple[str, str], Outcome], list[str]]:
-    """Stage the student's folder into `scratch`, then grade the copy: (outcomes, notes)."""
+                seed: int, left_out: list[str]) -> tuple[dict[tuple[str, str], Outcome], list[str]]:
+    """Stage the student's folder into `scratch`, then grade the copy: (outcomes, notes).
+    The files refused (unpacking, staging) are added to `left_out`."""
+    left_out += submission.refused
     try:
         staged = stage(submission.folder, scratch / "submission")
     except UnsafeFile as error:
         problem = (f"your submission folder could not be read ({error.strerror}): hand in "
                    "a folder holding your files")
         return _all(rubric, problem), [f"**Your code could not be graded:** {problem}"]
-    notes = [n for n in [refused_note(staged.refused)] if n]
+    # Members refused while unpacking the student's archives come first (adkit.intake).
+    left_out += staged.refused
+    notes = [n for n in [refused_note(left_out)] if n]
     folder, notebooks, problem = submission.code(staged.folder)
     if notebooks and not problem:
         folder, problem = _extract(notebooks, scratch, staged.folder)

@@ -1,21 +1,51 @@
-"""OUT/report.html: per-task pass rates, the score distribution (inline SVG), the students."""
+"""OUT/report.html: who needs attention, which tests trip the class, the score distribution,
+task pass rates, and a sortable, filterable table of every student linking to their feedback.
+
+One self-contained page (inline style, script and SVG; no network). Every text that comes
+from a student (ids, messages their code produced, file names) is escaped.
+"""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from adkit.authoring.regions import TASKS
+from adkit.outputs.cohort import (
+    UNGRADED,
+    Attention,
+    attention_of,
+    needs_attention,
+    summary,
+    test_failures,
+)
+from adkit.outputs.report_assets import SCRIPT, STYLE
+
+# Nothing from the network, nothing but the page's own inline style and script.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 
 
-def histogram_svg(scores: list[float], maximum: float, bins: int = 10) -> str:
-    """A bar chart of `scores` in `bins` equal ranges of [0, maximum], drawn by hand."""
-    width, height, pad = 520, 220, 30
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def bins_of(scores: list[float], maximum: float, bins: int = 10) -> list[int]:
+    """Counts of `scores` in `bins` equal ranges [low, high) of [0, maximum], the last
+    range closed (a full score falls in the top bin)."""
     counts = [0] * bins
     for s in scores:
         k = min(bins - 1, int(bins * s / maximum)) if maximum > 0 else 0
         counts[max(k, 0)] += 1
+    return counts
+
+
+def histogram_svg(scores: list[float], maximum: float, bins: int = 10) -> str:
+    """A bar chart of `scores` in `bins` equal ranges of [0, maximum], labelled at the
+    ranges' edges (0, 10, ..., 100), drawn by hand."""
+    width, height, pad = 560, 220, 30
+    counts = bins_of(scores, maximum, bins)
     top = max(counts) or 1
     bar = (width - 2 * pad) / bins
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 40}" '
@@ -25,16 +55,22 @@ def histogram_svg(scores: list[float], maximum: float, bins: int = 10) -> str:
         h = (height - pad) * count / top
         x = pad + k * bar
         low, high = maximum * k / bins, maximum * (k + 1) / bins
+        closing = "]" if k == bins - 1 else ")"
         parts.append(f'<rect x="{x + 2:.1f}" y="{height - h:.1f}" width="{bar - 4:.1f}" '
-                     f'height="{h:.1f}" fill="#4a7bb7"><title>{low:g}-{high:g}: {count} '
-                     f'student(s)</title></rect>')
+                     f'height="{h:.1f}" fill="#4a7bb7"><title>[{low:g}, {high:g}{closing}: '
+                     f'{count} student(s)</title></rect>')
         if count:
             parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - h - 4:.1f}" '
                          f'text-anchor="middle" font-size="12">{count}</text>')
-        parts.append(f'<text x="{x + bar / 2:.1f}" y="{height + 16}" text-anchor="middle" '
-                     f'font-size="11">{low:g}</text>')
+    for k in range(bins + 1):  # one label per edge, under the tick
+        x = pad + k * bar
+        parts.append(f'<line x1="{x:.1f}" y1="{height}" x2="{x:.1f}" y2="{height + 4}" '
+                     f'stroke="#333"/><text class="edge" x="{x:.1f}" y="{height + 16}" '
+                     f'text-anchor="middle" font-size="11">{maximum * k / bins:g}</text>')
     parts.append(f'<text x="{width / 2}" y="{height + 34}" text-anchor="middle" '
                  f'font-size="12">total points (out of {maximum:g})</text></svg>')
+    parts.append(f"<p>Each bar counts the scores from its left edge up to its right edge, "
+                 f"not included (the last bar includes {maximum:g}).</p>")
     return "\n".join(parts)
 
 
@@ -45,59 +81,128 @@ def _banner(results: list[dict[str, Any]]) -> str:
     if not plain:
         return ""
     count = sum(1 for r in results if r["extra_data"].get("isolated") is False)
-    return (f'<p style="background:#fdd;border:2px solid #c00;padding:8px"><b>{count} '
-            f"student(s) were graded WITHOUT an isolating sandbox</b> "
-            f"({html.escape(', '.join(plain))}, --trusted): their code ran with the "
-            "grader's rights. Regrade on a machine where the sandbox runs.</p>")
+    return (f'<p class="warn"><b>{count} student(s) were graded WITHOUT an isolating '
+            f"sandbox</b> ({_e(', '.join(plain))}, --trusted): their code ran with the "
+            "grader's rights. Regrade on a machine where the sandbox runs.</p>\n")
 
 
-def _skipped(skipped: Sequence[tuple[str, str]]) -> str:
-    """The folders of SUBMISSIONS that were not graded, and why."""
-    if not skipped:
+def _partial(partial: bool, missing: Sequence[str]) -> str:
+    if not partial and not missing:
         return ""
-    items = "".join(f"<li><code>{html.escape(name)}</code>: {html.escape(reason)}</li>"
-                    for name, reason in skipped)
-    return f"<h2>Folders not graded ({len(skipped)})</h2>\n<ul>{items}</ul>\n"
+    why = "The run was interrupted: " if partial else ""
+    return (f'<p class="partial" id="partial"><b>PARTIAL.</b> {why}{len(missing)} student(s) '
+            "are not graded yet and are not in the gradebook. Run the same command again to "
+            "grade them.</p>\n")
 
 
-def report_html(results: list[dict[str, Any]],
-                skipped: Sequence[tuple[str, str]] = ()) -> str:
-    """The cohort summary a teaching assistant looks at first.
+def _attention(found: list[Attention]) -> str:
+    if not found:
+        return "<h2>Needs attention</h2>\n<p>Nobody: every student was graded fully.</p>\n"
+    rows = "".join(f'<tr><td class="l">{_link(a.student_id, a.kind != "not graded")}</td>'
+                   f'<td class="l kind">{_e(a.kind)}</td><td class="l">{_e(a.why)}</td></tr>\n'
+                   for a in found)
+    people = len({a.student_id for a in found})
+    return (f'<h2>Needs attention ({people})</h2>\n<table id="attention" class="sortable">'
+            '<thead><tr><th class="l">student</th><th class="l">what</th>'
+            f'<th class="l">why</th></tr></thead>\n<tbody>{rows}</tbody></table>\n')
 
-    `skipped`: (folder name, why) for each folder of SUBMISSIONS that was not graded.
-    """
-    maximum = max((r["extra_data"]["max_total"] for r in results), default=100)
-    scores = [float(r["score"]) for r in results]
+
+def _link(student_id: str, graded: bool = True) -> str:
+    if not graded:
+        return f"<code>{_e(student_id)}</code>"
+    return f'<a href="{_e(quote(student_id))}/feedback.md">{_e(student_id)}</a>'
+
+
+def _tests(results: list[dict[str, Any]]) -> str:
+    # Students whose code never ran fail every test: they would hide which test trips the
+    # class, and they are listed under "Needs attention" already.
+    results = [r for r in results if not any(a.kind in UNGRADED for a in attention_of(r))]
+    rows = "".join(f'<tr><td class="l">{_e(t.name)}</td><td class="l">{_e(t.task)}</td>'
+                   f'<td data-v="{t.failed}">{t.failed} / {t.graded}</td>'
+                   f'<td class="l"><code>{_e(t.common)}</code> ({t.common_count})</td></tr>\n'
+                   for t in test_failures(results))
+    if not rows:
+        return "<h2>Failed tests</h2>\n<p>No student failed any test.</p>\n"
+    return ('<h2>Failed tests (which test trips the class)</h2>\n'
+            f"<p>Among the {len(results)} students whose code ran.</p>\n"
+            '<table id="tests" class="sortable"><thead><tr><th class="l">test</th>'
+            '<th class="l">task</th><th>students failing</th>'
+            '<th class="l">most common message (students)</th></tr></thead>\n'
+            f"<tbody>{rows}</tbody></table>\n")
+
+
+def _tasks(results: list[dict[str, Any]]) -> str:
     rows = []
+    n = max(len(results), 1)
     for task in TASKS:
         full = sum(1 for r in results
                    if all(t["score"] >= t["max_score"] for t in r["tests"] if task in t["tags"]))
-        mean = sum(float(r["extra_data"]["tasks"][task]) for r in results) / max(len(results), 1)
-        rows.append(f"<tr><td>{task}</td><td>{full}/{len(results)} "
-                    f"({100 * full / max(len(results), 1):.0f}%)</td><td>{mean:.1f}</td></tr>")
-    students = []
+        mean = sum(float(r["extra_data"]["tasks"][task]) for r in results) / n
+        rows.append(f'<tr><td class="l">{task}</td><td data-v="{full / n:.4f}">{full}/'
+                    f"{len(results)} ({100 * full / n:.0f}%)</td><td>{mean:.1f}</td></tr>")
+    return ('<h2>Tasks</h2>\n<table id="tasks" class="sortable"><thead><tr><th class="l">task'
+            '</th><th>full marks</th><th>mean points</th></tr></thead>\n<tbody>'
+            + "".join(rows) + "</tbody></table>\n")
+
+
+def _students(results: list[dict[str, Any]], flagged: dict[str, list[str]]) -> str:
+    rows = []
     for r in sorted(results, key=lambda r: r["extra_data"]["student_id"]):
         extra = r["extra_data"]
-        cells = "".join(f"<td>{extra['tasks'][t]}</td>" for t in TASKS)
-        flag = " (grader error)" if extra.get("grader_error") else ""
-        sid = html.escape(extra["student_id"])
-        students.append(f'<tr><td><a href="{sid}/feedback.md">{sid}</a>{flag}</td>{cells}'
-                        f"<td><b>{r['score']}</b></td></tr>")
-    mean = sum(scores) / len(scores) if scores else 0.0
+        sid = extra["student_id"]
+        cells = "".join(f'<td data-v="{float(extra["tasks"][t]):g}">{extra["tasks"][t]}</td>'
+                        for t in TASKS)
+        kinds = flagged.get(sid, [])
+        mark = ' data-flagged=""' if kinds else ""
+        rows.append(f'<tr{mark}><td class="l">{_link(sid)}</td><td class="l flag">'
+                    f'{_e(", ".join(kinds))}</td>{cells}<td data-v="{float(r["score"]):g}">'
+                    f'<b>{r["score"]}</b></td></tr>\n')
     head = "".join(f"<th>{t}</th>" for t in TASKS)
+    return ('<h2>Students</h2>\n<p><label>Filter: <input id="filter" type="search" '
+            'placeholder="id, task or flag"></label> <label><input id="only-flagged" '
+            'type="checkbox"> needs attention only</label> <span id="shown"></span> '
+            "(click a column's title to sort)</p>\n"
+            '<table id="students" class="sortable"><thead><tr><th class="l">student</th>'
+            f'<th class="l">attention</th>{head}<th>total</th></tr></thead>\n<tbody>'
+            + "".join(rows) + "</tbody></table>\n")
+
+
+def _others(others: Sequence[tuple[str, str]]) -> str:
+    if not others:
+        return ""
+    items = "".join(f"<li><code>{_e(name)}</code>: {_e(why)}</li>" for name, why in others)
+    return (f'<h2>Other files in SUBMISSIONS, not graded ({len(others)})</h2>\n'
+            f'<ul id="others">{items}</ul>\n')
+
+
+def report_html(results: list[dict[str, Any]], skipped: Sequence[tuple[str, str]] = (),
+                missing: Sequence[str] = (), partial: bool = False,
+                others: Sequence[tuple[str, str]] = ()) -> str:
+    """The cohort summary a teaching assistant looks at first.
+
+    `skipped`: (entry of SUBMISSIONS, why) for each folder or archive that was not graded
+    (they need attention); `others`: the same for plain files beside the submissions (a
+    README); `missing`: students found but not graded yet; `partial`: the run was stopped.
+    """
+    maximum = float(max((r["extra_data"]["max_total"] for r in results), default=100))
+    scores = [float(r["score"]) for r in results]
+    stats = summary(scores)
+    found = needs_attention(results, list(missing), list(skipped))
+    flagged: dict[str, list[str]] = {}
+    for a in found:
+        flagged.setdefault(a.student_id, []).append(a.kind)
+    title = (f"{len(results)} students graded: mean {stats['mean']:.1f}, median "
+             f"{stats['median']:.1f} / {maximum:g} (lowest {stats['min']:g}, highest "
+             f"{stats['max']:g})")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Grades</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{text-align:left}}
-</style></head><body>
-<h1>Grades: {len(results)} students, mean {mean:.1f} / {maximum:g}</h1>
-{_banner(results)}{_skipped(skipped)}<h2>Score distribution</h2>
-{histogram_svg(scores, float(maximum))}
-<h2>Tasks</h2>
-<table><tr><th>task</th><th>full marks</th><th>mean points</th></tr>
-{''.join(rows)}</table>
-<h2>Students</h2>
-<table><tr><th>student</th>{head}<th>total</th></tr>
-{''.join(students)}</table>
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<style>{STYLE}</style></head><body>
+<h1 id="summary">{_e(title)}</h1>
+{_partial(partial, missing)}{_banner(results)}{_attention(found)}{_tests(results)}
+<h2>Score distribution</h2>
+{histogram_svg(scores, maximum)}
+{_tasks(results)}{_students(results, flagged)}{_others(others)}
+<script>{SCRIPT}</script>
 </body></html>
 """

@@ -1,0 +1,298 @@
+"""Unpacking zip and tar archives safely into a private folder.
+
+Archives are hostile input like student folders are: a member may name a path outside the
+target (`../x`, `/etc/x`, `C:\\x`), be a link or a device, be repeated, or decompress to far
+more than its size (a zip bomb). Every member is checked before a byte is written; only
+regular files and folders are created (with O_EXCL | O_NOFOLLOW, in folders we made), under
+caps on the count, the size of each file, the total and the compression ratio. Each refused
+member is named, with why, for the student's feedback.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tarfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from adkit.intake.staging import (
+    FILE_BYTES,
+    MAX_DEPTH,
+    MAX_FILES,
+    NOTEBOOK_BYTES,
+    TOTAL_BYTES,
+    UnsafeFile,
+    shown,
+)
+
+SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+MAX_RATIO = 100  # uncompressed / compressed, for members over RATIO_FLOOR bytes
+RATIO_FLOOR = 1024**2
+_CHUNK = 1 << 20
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+@dataclass(frozen=True)
+class Caps:
+    """Limits for one archive: members, bytes per file and in all, whether archives inside
+    it may be opened later (the cohort's archive) or are refused (a student's)."""
+
+    members: int
+    file_bytes: int
+    notebook_bytes: int
+    total_bytes: int
+    nested: bool
+
+    def per_file(self, name: str) -> int:
+        return self.notebook_bytes if name.endswith(".ipynb") else self.file_bytes
+
+
+STUDENT = Caps(MAX_FILES, FILE_BYTES, NOTEBOOK_BYTES, TOTAL_BYTES, nested=False)
+# A whole cohort: one student's archive may be a file of up to a student's total.
+COHORT = Caps(200 * MAX_FILES, TOTAL_BYTES, TOTAL_BYTES, 4 * 1024**3, nested=True)
+
+
+def is_archive(name: str) -> bool:
+    return name.lower().endswith(SUFFIXES)
+
+
+def stem(name: str) -> str:
+    """The name without its archive suffix: `s1.tar.gz` -> `s1`."""
+    lower = name.lower()
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if lower.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+@dataclass
+class Unpacked:
+    """What unpacking wrote and refused (member names, for feedback)."""
+
+    folder: Path
+    refused: list[str] = field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+    newest: float = 0.0
+
+
+def unpack(archive: Path, target: Path, caps: Caps = STUDENT,
+           dir_fd: int | None = None) -> Unpacked:
+    """Unpack the zip or tar `archive` into `target` (created if missing) under `caps`.
+
+    Never raises for a bad archive: an unreadable one is a single refusal naming it.
+    """
+    result = Unpacked(Path(target))
+    os.makedirs(target, mode=0o755, exist_ok=True)
+    label = shown(archive.name)
+    try:
+        handle = _open_regular(archive, dir_fd, 2 * caps.total_bytes)
+    except UnsafeFile as error:
+        result.refused.append(f"{label}: {error.strerror}")
+        return result
+    with handle:
+        result.newest = os.fstat(handle.fileno()).st_mtime
+        try:
+            if zipfile.is_zipfile(handle):
+                _unzip(handle, result, caps, label)
+            else:
+                handle.seek(0)
+                _untar(handle, result, caps, label)
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError,
+                RuntimeError, NotImplementedError) as error:
+            result.refused.append(f"{label}: not a readable zip or tar archive "
+                                  f"({shown(type(error).__name__ + ': ' + str(error), 120)})")
+    return result
+
+
+def _open_regular(path: Path, dir_fd: int | None, cap: int) -> IO[bytes]:
+    """The archive opened for reading: a regular file (no link followed), under `cap`."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS, dir_fd=dir_fd)
+    except OSError as error:
+        raise UnsafeFile(error.errno, "a symbolic link or unreadable (hand in the archive "
+                                      "itself)") from None
+    info = os.fstat(fd)
+    why = None
+    if not stat.S_ISREG(info.st_mode):
+        why = "not a regular file"
+    elif info.st_nlink > 1:
+        why = "a hard link to another file (hand in a copy of the archive)"
+    elif info.st_size > cap:
+        why = f"an archive of {info.st_size / 1024**2:.1f} MiB, over the limit of " \
+              f"{cap / 1024**2:.0f} MiB"
+    if why:
+        os.close(fd)
+        raise UnsafeFile(0, why)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def member_path(name: str) -> list[str] | str:
+    """The parts of a member's path inside the target, or why it is refused."""
+    name = name.replace("\\", "/")  # archives made on Windows
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return "an absolute path (refused: it would be written outside your folder)"
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return "a path with `..` (refused: it would be written outside your folder)"
+    if not parts or any("\0" in p or len(p.encode()) > 255 for p in parts):
+        return "not a usable file name"
+    if len(parts) > MAX_DEPTH:
+        return f"folders nested more than {MAX_DEPTH} deep"
+    if parts[0] == "__MACOSX" or parts[-1] == ".DS_Store":
+        return "macOS metadata, not part of the submission"
+    return parts
+
+
+def _check(result: Unpacked, caps: Caps, name: str, size: int, packed: int | None,
+           ) -> list[str] | str:
+    """The member's path parts if it may be written, else why not."""
+    parts = member_path(name)
+    if isinstance(parts, str):
+        return parts
+    if result.files >= caps.members:
+        return f"over the limit of {caps.members} files"
+    if is_archive(parts[-1]) and not caps.nested:
+        return "an archive inside an archive (only one level is opened): hand in its files"
+    if size > caps.per_file(parts[-1]):
+        return f"{size / 1024**2:.1f} MiB, over the {caps.per_file(parts[-1]) / 1024**2:.0f} " \
+               "MiB limit per file"
+    if result.bytes + size > caps.total_bytes:
+        return f"over the {caps.total_bytes / 1024**2:.0f} MiB limit for all files together"
+    if packed is not None and size > RATIO_FLOOR and size > MAX_RATIO * max(packed, 1):
+        return f"compressed {size // max(packed, 1)} times (a zip bomb?), over the limit " \
+               f"of {MAX_RATIO}"
+    return parts
+
+
+def _unzip(handle: IO[bytes], result: Unpacked, caps: Caps, label: str) -> None:
+    with zipfile.ZipFile(handle) as archive:
+        for info in archive.infolist():
+            where = f"{label}: {shown(info.filename)}"
+            mode = info.external_attr >> 16
+            if info.is_dir():
+                parts = member_path(info.filename)
+                if isinstance(parts, str):
+                    result.refused.append(f"{where}: {parts}")
+                else:
+                    _folder(result.folder, parts)
+                continue
+            if stat.S_IFMT(mode) not in (0, stat.S_IFREG) and info.create_system == 3:
+                result.refused.append(f"{where}: {_kind(mode)}")
+                continue
+            if info.flag_bits & 1:
+                result.refused.append(f"{where}: encrypted (hand in an archive without a "
+                                      "password)")
+                continue
+            parts = _check(result, caps, info.filename, info.file_size, info.compress_size)
+            if isinstance(parts, str):
+                result.refused.append(f"{where}: {parts}")
+                continue
+            when = time.mktime((*info.date_time, 0, 0, -1))
+            with archive.open(info) as member:
+                _write(result, caps, parts, member, when, where)
+
+
+def _untar(handle: IO[bytes], result: Unpacked, caps: Caps, label: str) -> None:
+    packed = os.fstat(handle.fileno()).st_size
+    read = 0  # bytes decompressed, written or skipped: skipping a member decompresses it
+    with tarfile.open(fileobj=handle, mode="r:*") as archive:
+        while (member := archive.next()) is not None:
+            archive.members.clear()  # do not keep every header in memory
+            where = f"{label}: {shown(member.name)}"
+            read += member.size
+            if read > max(MAX_RATIO * packed, 2 * caps.total_bytes):
+                result.refused.append(f"{where}: the archive decompresses to over "
+                                      f"{MAX_RATIO} times its size (a bomb?): the rest of "
+                                      "it is not read")
+                return
+            if member.isdir():
+                parts = member_path(member.name)
+                if isinstance(parts, str):
+                    result.refused.append(f"{where}: {parts}")
+                else:
+                    _folder(result.folder, parts)
+                continue
+            if not member.isreg():
+                result.refused.append(f"{where}: {_tar_kind(member)}")
+                continue
+            parts = _check(result, caps, member.name, member.size, None)
+            if isinstance(parts, str):
+                result.refused.append(f"{where}: {parts}")
+                continue
+            source = archive.extractfile(member)
+            if source is not None:
+                _write(result, caps, parts, source, float(member.mtime), where)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link (hand in the file itself)"
+    if stat.S_ISDIR(mode):
+        return "a folder marked as a file"
+    return "a device, FIFO or other special file, not a regular file"
+
+
+def _tar_kind(member: tarfile.TarInfo) -> str:
+    if member.issym():
+        return "a symbolic link (hand in the file itself)"
+    if member.islnk():
+        return "a hard link (hand in the file itself)"
+    return "a device, FIFO or other special file, not a regular file"
+
+
+def _folder(root: Path, parts: list[str]) -> Path | None:
+    """root/parts, made folder by folder; None when a part exists and is not a folder."""
+    path = root
+    for part in parts:
+        path = path / part
+        try:
+            os.mkdir(path, 0o755)
+        except FileExistsError:
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                return None
+    return path
+
+
+def _write(result: Unpacked, caps: Caps, parts: list[str], source: IO[bytes], when: float,
+           where: str) -> None:
+    """Copy one member under the caps (declared sizes may lie); refuse it when over them."""
+    parent = _folder(result.folder, parts[:-1])
+    if parent is None:
+        result.refused.append(f"{where}: its folder is also a file in the archive")
+        return
+    cap = min(caps.per_file(parts[-1]), caps.total_bytes - result.bytes)
+    path = parent / parts[-1]
+    try:
+        fd = os.open(path, _WRITE_FLAGS, 0o644)
+    except OSError:
+        result.refused.append(f"{where}: a second member of the same name")
+        return
+    written = 0
+    with os.fdopen(fd, "wb") as out:
+        while chunk := source.read(min(_CHUNK, cap + 1 - written)):
+            written += len(chunk)
+            if written > cap:
+                break
+            out.write(chunk)
+    if written > cap:
+        os.unlink(path)
+        result.refused.append(f"{where}: decompresses past the size limits (a zip bomb?)")
+        return
+    os.utime(path, (when, when))
+    result.files += 1
+    result.bytes += written
+    result.newest = max(result.newest, when)
+
+
+def settle_times(folder: Path, when: float) -> None:
+    """Give `folder` and its subfolders the time `when` (the newest of what they hold), so
+    that a rerun sees an unchanged archive as unchanged (adkit.grade.runner.is_current)."""
+    for path, _, _ in os.walk(folder):
+        os.utime(path, (when, when))

@@ -1,0 +1,211 @@
+"""Submissions as course platforms hand them out (adkit/intake/archives.py, lms.py): per-student
+zips and tars, one archive of the cohort, Canvas's and Moodle's bulk downloads; every refused
+member is named, nothing else is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from adkit.intake import archives
+from adkit.intake.lms import named, plain
+from adkit.intake.submissions import scan_submissions
+from tests.archive_builders import (
+    ROOT,
+    package_members,
+    tar_bytes,
+    zip_bomb_member,
+    zip_bytes,
+)
+
+
+def _hostile_zip() -> bytes:
+    members = package_members("hw3/")
+    members["../../outside.py"] = b"ESCAPED = True\n"
+    members["/tmp/absolute.py"] = b"ESCAPED = True\n"
+    members["hw3/..\\..\\windows.py"] = b"ESCAPED = True\n"
+    members["hw3/again.zip"] = zip_bytes({"x.py": b"x = 1\n"})
+    members["hw3/zeros.ipynb"] = b"\0" * (3 * 1024**2)  # 3 MiB that compress ~1000 times
+    return zip_bytes(members, {"hw3/stolen.py": "/work/main/reference/simpleautodiff/node.py"})
+
+
+def _scan(tmp_path: Path, source: Path):
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    return scan_submissions(source, unpacked)
+
+
+def test_a_hostile_student_zip_is_unpacked_with_every_refusal_named(tmp_path):
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    (submissions / "s1.zip").write_bytes(_hostile_zip())
+    (found,), skipped = _scan(tmp_path, submissions)
+    assert skipped == []
+    assert found.student_id == "s1" and found.folder.name == "hw3"  # the wrapping folder
+    assert sorted(p.name for p in (found.folder / "simpleautodiff").iterdir()) == \
+        sorted(p.name for p in (ROOT / "reference" / "simpleautodiff").glob("*.py"))
+    refused = "\n".join(found.refused)
+    for name, why in [("../../outside.py", "`..`"), ("/tmp/absolute.py", "absolute path"),
+                      ("windows.py", "`..`"), ("again.zip", "archive inside an archive"),
+                      ("zeros.ipynb", "zip bomb"), ("stolen.py", "symbolic link")]:
+        assert any(name in line and why in line for line in found.refused), (name, refused)
+    assert not list(tmp_path.rglob("outside.py")) and not list(tmp_path.rglob("windows.py"))
+    assert not list(tmp_path.rglob("absolute.py")) and not list(tmp_path.rglob("stolen.py"))
+
+
+def test_a_zip_bomb_and_a_lying_member_stay_under_the_caps(tmp_path):
+    (tmp_path / "bomb.zip").write_bytes(zip_bomb_member(64 * 1024**2))
+    result = archives.unpack(tmp_path / "bomb.zip", tmp_path / "out")
+    assert result.files == 0 and "over the 4 MiB limit" in result.refused[0]
+    many = {f"f{k}.py": b"#" * (3 * 1024**2) for k in range(30)}  # 90 MiB, each 1000:1
+    (tmp_path / "many.zip").write_bytes(zip_bytes(many))
+    result = archives.unpack(tmp_path / "many.zip", tmp_path / "many")
+    assert result.bytes == 0 and len(result.refused) == 30
+    assert sum(p.stat().st_size for p in (tmp_path / "many").rglob("*")) == 0
+
+
+def test_member_count_cap(tmp_path):
+    caps = archives.Caps(5, 1024, 1024, 10_000, nested=False)
+    (tmp_path / "a.zip").write_bytes(zip_bytes({f"f{k}.py": b"x" for k in range(8)}))
+    result = archives.unpack(tmp_path / "a.zip", tmp_path / "out", caps)
+    assert result.files == 5 and sum("over the limit of 5 files" in r for r in result.refused) == 3
+
+
+def test_a_tar_with_links_and_dots_is_refused_member_by_member(tmp_path):
+    members = {**package_members(), "../up.py": b"x", "./ok/./fine.py": b"y = 2\n"}
+    (tmp_path / "s2.tar.gz").write_bytes(tar_bytes(members, {"link.py": "/etc/passwd"}))
+    result = archives.unpack(tmp_path / "s2.tar.gz", tmp_path / "out")
+    assert (tmp_path / "out" / "ok" / "fine.py").read_text() == "y = 2\n"
+    assert (tmp_path / "out" / "simpleautodiff" / "node.py").is_file()
+    assert any("../up.py" in r and "`..`" in r for r in result.refused)
+    assert any("link.py" in r and "symbolic link" in r for r in result.refused)
+    assert not (tmp_path / "up.py").exists() and not (tmp_path / "out" / "link.py").exists()
+
+
+def test_a_broken_archive_is_one_named_refusal(tmp_path):
+    (tmp_path / "s3.zip").write_bytes(b"PK\3\4 this is not a zip")
+    result = archives.unpack(tmp_path / "s3.zip", tmp_path / "out")
+    assert len(result.refused) == 1 and "s3.zip" in result.refused[0]
+    assert "not a readable zip or tar archive" in result.refused[0]
+
+
+def test_an_archive_that_is_a_link_is_refused(tmp_path):
+    (tmp_path / "real.zip").write_bytes(zip_bytes({"a.py": b""}))
+    (tmp_path / "s4.zip").symlink_to(tmp_path / "real.zip")
+    result = archives.unpack(tmp_path / "s4.zip", tmp_path / "out")
+    assert result.files == 0 and "symbolic link" in result.refused[0]
+
+
+@pytest.mark.parametrize(("entry", "folder", "student", "file"), [
+    ("smithjohn_12345_67890_simpleautodiff.py", False, "smithjohn_12345", "simpleautodiff.py"),
+    ("smithjohn_LATE_12345_67891_1_graph-1.ipynb", False, "smithjohn_12345", "1_graph.ipynb"),
+    ("Zoë O'Brien_501_assignsubmission_file_", True, "zoe-o-brien_501", ""),
+    ("Jane Doe_77_assignsubmission_file_hw.zip", False, "jane-doe_77", "hw.zip"),
+])
+def test_canvas_and_moodle_names_give_stable_ids(entry, folder, student, file):
+    found = named(entry, folder)
+    assert found is not None and (found.student_id, found.file) == (student, file)
+    assert named("s2401", True) is None and named("README.md", False) is None
+    assert plain("Åsa Ñúñez") == "asa-nunez"
+
+
+def test_a_canvas_bulk_download_as_one_archive(tmp_path):
+    notebooks = sorted((ROOT / "demo_cohort" / "s2409").glob("*.ipynb"))
+    members = {f"smithjohn_LATE_1001_{k}_{p.stem}-1.ipynb": p.read_bytes()
+               for k, p in enumerate(notebooks)}
+    members["doejane_1002_77_hw.zip"] = zip_bytes(package_members("hw/"))
+    members["roeric_1003_78_simpleautodiff.py"] = b"def broken(:\n"
+    members["roeric_1003_79_notes.txt"] = b"my notes\n"
+    cohort = tmp_path / "cohort.zip"
+    cohort.write_bytes(zip_bytes(members))
+    found, skipped = _scan(tmp_path, cohort)
+    assert skipped == []
+    by_id = {s.student_id: s for s in found}
+    assert sorted(by_id) == ["doejane_1002", "roeric_1003", "smithjohn_1001"]
+    assert sorted(p.name for p in by_id["smithjohn_1001"].folder.iterdir()) == \
+        sorted(p.name for p in notebooks)
+    assert (by_id["doejane_1002"].folder / "simpleautodiff" / "tape.py").is_file()
+    assert (by_id["roeric_1003"].folder / "simpleautodiff.py").read_text() == "def broken(:\n"
+
+
+def test_a_moodle_download_unpacked_into_a_folder(tmp_path):
+    submissions = tmp_path / "moodle"
+    first = submissions / "Ada Lovelace_11_assignsubmission_file_"
+    first.mkdir(parents=True)
+    (first / "hw.zip").write_bytes(zip_bytes(package_members()))
+    second = submissions / "Alan Turing_12_assignsubmission_file_"
+    second.mkdir()
+    (second / "simpleautodiff.py").write_text("x = 1\n")
+    text = submissions / "Alan Turing_12_assignsubmission_onlinetext_"
+    text.mkdir()
+    (text / "onlinetext.html").write_text("<p>hi</p>")
+    found, skipped = _scan(tmp_path, submissions)
+    assert [s.student_id for s in found] == ["ada-lovelace_11", "alan-turing_12"]
+    assert (found[0].folder / "simpleautodiff" / "node.py").is_file()
+    assert found[1].folder == second
+    assert [s.name for s in skipped] == [text.name] and "onlinetext" in skipped[0].reason
+
+
+def test_nothing_in_submissions_is_skipped_silently(tmp_path):
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    (submissions / "s1").mkdir()
+    (submissions / "s1.zip").write_bytes(zip_bytes({"simpleautodiff.py": b""}))
+    (submissions / "bad name.zip").write_bytes(zip_bytes({"simpleautodiff.py": b""}))
+    (submissions / "grades.csv").write_text("id,score\n")
+    os.mkfifo(submissions / "pipe")
+    found, skipped = _scan(tmp_path, submissions)
+    assert found == []
+    reasons = {s.name: s.reason for s in skipped}
+    assert set(reasons) == {"s1", "s1.zip", "bad name.zip", "grades.csv", "pipe"}
+    assert "keep one" in reasons["s1"] and "rename the archive" in reasons["bad name.zip"]
+    assert "FIFO" in reasons["pipe"] and "not a student folder" in reasons["grades.csv"]
+
+
+def test_an_unchanged_archive_keeps_its_times_across_runs(tmp_path):
+    (tmp_path / "s1.zip").write_bytes(zip_bytes(package_members()))
+    times = []
+    for run in range(2):
+        unpacked = tmp_path / f"run{run}"
+        unpacked.mkdir()
+        (student,), _ = scan_submissions(_only(tmp_path, "s1.zip"), unpacked)
+        times.append(student.newest_change())
+    assert times[0] == times[1] and times[0] < (tmp_path / "s1.zip").stat().st_mtime + 1
+
+
+def _only(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / "only"
+    folder.mkdir(exist_ok=True)
+    if not (folder / name).exists():
+        (folder / name).write_bytes((tmp_path / name).read_bytes())
+    return folder
+
+
+def test_cli_grades_a_cohort_archive_and_explains_refusals(tmp_path, capsys):
+    from adkit.grade import __main__ as cli
+
+    members = {"doejane_1002_77_hw.zip": _hostile_zip(),
+               "roeric_1003_78_simpleautodiff.py": b"def broken(:\n",
+               "../evil.py": b"x"}
+    cohort = tmp_path / "cohort.zip"
+    with zipfile.ZipFile(cohort, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    out = tmp_path / "grades"
+    code = cli.main([str(cohort), "--out", str(out), "--jobs", "2"])
+    stderr = capsys.readouterr().err
+    assert code == 0, stderr
+    assert "../evil.py" in stderr and "`..`" in stderr  # the cohort's own refusal
+    report = (out / "report.html").read_text()
+    assert "evil.py" in report and "roeric_1003" in report
+    assert json.loads((out / "roeric_1003" / "results.json").read_text())["score"] == 0
+    assert json.loads((out / "doejane_1002" / "results.json").read_text())["score"] == 100
+    feedback = (out / "doejane_1002" / "feedback.md").read_text()
+    for name in ("outside.py", "absolute.py", "windows.py", "again.zip", "zeros.ipynb",
+                 "stolen.py"):
+        assert name in feedback, name
+    assert "files left out" in report and "could not be graded" in report
