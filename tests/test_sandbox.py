@@ -1,4 +1,4 @@
-"""The sandbox against hostile submissions, in both modes.
+"""The sandbox against hostile submissions, under every backend that runs here.
 
 The student module is tests/sandbox_cases/student.py (copied as simpleautodiff.py); its
 functions each do one hostile thing, called through tests/sandbox_cases/handler.py. Import-
@@ -8,15 +8,29 @@ time hostility uses small modules written here. Limits are small so the suite is
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from adkit import sandbox as sandbox_module
-from adkit.sandbox import Limits, Sandbox, SandboxError, available_mode
+from adkit.sandbox import (
+    Limits,
+    Sandbox,
+    SandboxError,
+    SandboxUnavailable,
+    available_mode,
+    choose,
+    choose_backend,
+)
+from adkit.sandbox import bubblewrap as bubblewrap_module
+from adkit.sandbox import staged as staged_module
+from adkit.sandbox.cgroups import cgroup_support
+from adkit.sandbox.common import Backend
+from adkit.sandbox.files import python_for_others
 
 CASES = Path(__file__).parent / "sandbox_cases"
 HANDLER = CASES / "handler.py"
@@ -27,13 +41,23 @@ LIMITS = Limits(wall_seconds=10.0, cpu_seconds=20, memory_bytes=512 * 1024**2, p
 ROOT = os.geteuid() == 0
 
 
-def _mode_param(mode: str) -> object:
-    usable, why = available_mode()
-    skip = mode == "bubblewrap" and usable != "bubblewrap"
-    return pytest.param(mode, marks=pytest.mark.skipif(skip, reason=f"no bubblewrap: {why}"))
+@functools.cache
+def _backend(name: str) -> Backend | str:
+    """The backend, or why it cannot run here."""
+    try:
+        return choose._make(name)
+    except SandboxError as exc:
+        return str(exc)
 
 
-MODES = [_mode_param("bubblewrap"), _mode_param("plain")]
+def _param(name: str) -> object:
+    why = _backend(name)
+    return pytest.param(name, id=name, marks=pytest.mark.skipif(
+        isinstance(why, str), reason=f"{name} cannot run here: {why}"))
+
+
+MODES = [_param("bubblewrap"), _param("container"), _param("trusted")]
+ISOLATING = [_param("bubblewrap"), _param("container")]
 
 
 def _submission(folder: Path, source: str | bytes | None = None) -> Path:
@@ -76,12 +100,9 @@ def _with_token(token: str) -> list[int]:
 
 
 def _plain_contains_forks(mode: str) -> bool:
-    """Whether this mode stops a fork bomb here: a fresh uid needs root (see the docs)."""
-    if mode == "bubblewrap":
-        return True
-    from adkit.sandbox import _plain_python, _reachable_by_others
-
-    return ROOT and _reachable_by_others(_plain_python())
+    """Whether this backend stops a fork bomb here: trusted needs root and an interpreter
+    other users may run, for a fresh uid (see the docs)."""
+    return mode != "trusted" or (ROOT and python_for_others() is not None)
 
 
 @pytest.fixture
@@ -90,7 +111,9 @@ def student(tmp_path: Path) -> Path:
 
 
 def _box(submission: Path, mode: str, limits: Limits = LIMITS) -> Sandbox:
-    return Sandbox(submission, HANDLER, [HELPER], limits=limits, mode=mode)
+    backend = _backend(mode)
+    assert not isinstance(backend, str), backend
+    return backend.open(submission, HANDLER, [HELPER], limits=limits)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -144,7 +167,7 @@ def test_hostile_calls_become_problems(student: Path, mode: str, function: str, 
                                        timeout: float | None, problem: str,
                                        forks: bool) -> None:
     if forks and not _plain_contains_forks(mode):
-        pytest.skip("a plain sandbox contains a fork bomb only when run by root")
+        pytest.skip("a trusted sandbox contains a fork bomb only when run by root")
     box = _box(student, mode)
     uids = [box.call({"call": "whoami"}).value["uid"]]
     reply = box.call({"call": function, "args": args}, timeout=timeout)
@@ -161,10 +184,9 @@ def test_hostile_calls_become_problems(student: Path, mode: str, function: str, 
         assert [_alive(uid) for uid in uids] == [[], []]
 
 
-def test_the_scratch_space_is_bounded_under_bubblewrap(student: Path) -> None:
-    if available_mode()[0] != "bubblewrap":
-        pytest.skip(f"no bubblewrap: {available_mode()[1]}")
-    with _box(student, "bubblewrap") as box:
+@pytest.mark.parametrize("mode", [_param("bubblewrap")])
+def test_the_scratch_space_is_bounded_under_bubblewrap(student: Path, mode: str) -> None:
+    with _box(student, mode) as box:
         reply = box.call({"call": "fill_disk", "args": [1024**2 - 1]})
         assert reply.problem.startswith("ran out of disk space for its files")
         assert box.call({"call": "double", "args": [1]}).value == 2
@@ -214,7 +236,7 @@ def test_output_is_captured_capped_and_never_an_answer(student: Path, mode: str,
 def test_writes_stay_inside(student: Path, mode: str, tmp_path: Path) -> None:
     targets = [tmp_path / "escaped.txt", student / "escaped.txt"]
     host_tmp = Path(f"/tmp/adkit-escaped-{os.urandom(6).hex()}")
-    if mode == "bubblewrap":  # a plain sandbox may write to the host's /tmp: a known gap
+    if mode == "bubblewrap":  # the others may write to the host's /tmp: a known gap
         targets.append(host_tmp)
     try:
         with _box(student, mode) as box:
@@ -226,10 +248,9 @@ def test_writes_stay_inside(student: Path, mode: str, tmp_path: Path) -> None:
         host_tmp.unlink(missing_ok=True)
 
 
-def test_the_kit_is_invisible_under_bubblewrap(student: Path) -> None:
-    if available_mode()[0] != "bubblewrap":
-        pytest.skip(f"no bubblewrap: {available_mode()[1]}")
-    with _box(student, "bubblewrap") as box:
+@pytest.mark.parametrize("mode", [_param("bubblewrap")])
+def test_the_kit_is_invisible_under_bubblewrap(student: Path, mode: str) -> None:
+    with _box(student, mode) as box:
         reply = box.call({"call": "search_disk"}, timeout=20)
         assert reply.ok, reply.problem
         *paths, cmdline = reply.value
@@ -296,33 +317,147 @@ def test_a_worker_that_dies_between_calls_is_replaced(student: Path, mode: str) 
         assert box.call({"call": "close_requests"}).value == 1  # answers, then cannot read
         assert box.call({"call": "double", "args": [7]}).value == 14
         second = box.call({"call": "whoami"}).value
-        if mode == "plain" or ROOT:  # a new worker shows a new pid or a uid of its own
+        if mode != "bubblewrap" or ROOT:  # a new worker shows a new pid or a uid of its own
             assert (second["uid"], second["pid"]) != (first["uid"], first["pid"])
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_sandbox_that_cannot_start_raises(student: Path, mode: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox_module, "_PYTHON_FLAGS", ("--no-such-flag",))
+    for module in (bubblewrap_module, staged_module):
+        monkeypatch.setattr(module, "PYTHON_FLAGS", ("--no-such-flag",))
     with _box(student, mode) as box, pytest.raises(SandboxError, match="failed to start"):
         box.call({"call": "double", "args": [1]})
 
 
+@pytest.mark.parametrize("mode", ISOLATING)
+def test_nested_user_namespaces_are_refused(student: Path, mode: str) -> None:
+    with _box(student, mode) as box:
+        assert box.call({"call": "new_user_namespace"}).value == "refused"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_scratch_modules_beside_the_package_change_nothing(tmp_path: Path, mode: str) -> None:
+    folder = _submission(tmp_path / "dave")
+    for name in ("random", "json", "importlib", "helper", "errno", "resource"):
+        (folder / f"{name}.py").write_text("raise SystemExit('the kit imported me')\n")
+    with _box(folder, mode) as box:
+        assert box.call({"call": "double", "args": [4]}).value == 8
+        assert box.call({"call": "echo", "args": [1]}).value == {"echo": [1]}
+        places = box.call({"call": "where_am_i"}).value
+        assert "dave" not in places["random"] and "dave" not in places["json"]
+        assert "submission" not in places["random"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_student_text_is_capped_whatever_its_type_claims(student: Path, mode: str) -> None:
+    with _box(student, mode) as box:
+        reply = box.call({"call": "lying_message", "args": [1_000_000]})
+        assert reply.problem.startswith("raised Lying: mmmm")
+        assert len(reply.problem.encode()) < 1000
+        reply = box.call({"call": "lying_name", "args": [1_000_000]})
+        assert reply.problem.startswith("raised NNNN")
+        assert len(reply.problem.encode()) < 1000
+        assert box.call({"call": "double", "args": [1]}).value == 2
+
+
+@pytest.mark.skipif(cgroup_support() is None, reason="no writable cgroup here: memory is "
+                    "bounded per process only")
+@pytest.mark.parametrize("mode", [_param("bubblewrap"), _param("container")])
+def test_memory_is_bounded_for_the_whole_sandbox(student: Path, mode: str) -> None:
+    limits = Limits(wall_seconds=30, memory_bytes=400 * 1024**2, processes=8)
+    with _box(student, mode, limits) as box:
+        # 4 x 150 MiB: each process is under RLIMIT_AS, together over the cgroup's limit
+        reply = box.call({"call": "memory_together", "args": [4, 150 * 1024**2]})
+        assert reply.value != "all lived", reply
+
+
+@pytest.mark.parametrize("mode", [_param("container")])
+def test_container_workers_cannot_read_each_other(tmp_path: Path, mode: str) -> None:
+    alice = _submission(tmp_path / "alice")
+    bob = _submission(tmp_path / "bob")
+    with _box(alice, mode) as one, _box(bob, mode) as two:
+        uid = one.call({"call": "whoami"}).value["uid"]
+        assert uid >= 100_000 and uid != two.call({"call": "whoami"}).value["uid"]
+        one.restart()
+        assert one.call({"call": "whoami"}).value["uid"] == uid  # restarts keep the uid
+        mine = one.call({"call": "where_am_i"}).value["cwd"]
+        theirs = two.call({"call": "where_am_i"}).value["cwd"]
+        stage = str(Path(theirs).parent)
+        paths = [theirs, f"{stage}/submission", f"{stage}/submission/simpleautodiff.py"]
+        assert one.call({"call": "read_paths", "args": [paths]}).value == []
+        assert one.call({"call": "read_paths", "args": [[mine]]}).value == [mine]
+
+
+@pytest.mark.parametrize("mode", [_param("container")])
+def test_container_check_secrets_names_what_is_readable(mode: str,
+                                                        request: pytest.FixtureRequest) -> None:
+    backend = _backend(mode)
+    secrets = Path(tempfile.mkdtemp(prefix="adkit-kit-"))  # pytest's tmp_path is root's only
+    request.addfinalizer(functools.partial(shutil.rmtree, secrets))
+    (secrets / "graders").mkdir(parents=True)
+    (secrets / "graders" / "answers.py").write_text("SECRET = 1\n")
+    for path in (secrets, secrets / "graders"):
+        os.chmod(path, 0o755)
+    os.chmod(secrets / "graders" / "answers.py", 0o644)
+    with pytest.raises(SandboxUnavailable, match="answers.py.*chmod -R go-rwx") as caught:
+        backend.check_secrets([secrets / "graders"])
+    assert "\n" not in str(caught.value)
+    os.chmod(secrets / "graders", 0o711)  # not listable, but the file's name can be guessed
+    with pytest.raises(SandboxUnavailable, match="answers.py"):
+        backend.check_secrets([secrets / "graders"])
+    os.chmod(secrets / "graders" / "answers.py", 0o600)
+    os.chmod(secrets / "graders", 0o700)
+    backend.check_secrets([secrets / "graders", secrets / "missing"])
+
+
 def test_bad_arguments_say_what_to_do(tmp_path: Path, student: Path) -> None:
+    backend = choose_backend(trusted=True)
     with pytest.raises(ValueError, match="is not a folder"):
-        Sandbox(tmp_path / "missing", HANDLER)
+        backend.open(tmp_path / "missing", HANDLER)
     with pytest.raises(ValueError, match="is not a Python file"):
-        Sandbox(student, tmp_path / "handler.txt")
+        backend.open(student, tmp_path / "handler.txt")
     with pytest.raises(ValueError, match="two files are named handler.py"):
-        Sandbox(student, HANDLER, [HANDLER])
-    with pytest.raises(ValueError, match="mode must be"):
+        backend.open(student, HANDLER, [HANDLER])
+    with pytest.raises(ValueError, match="no sandbox backend is named 'docker'"):
         Sandbox(student, HANDLER, mode="docker")
-    if available_mode()[0] != "bubblewrap":
-        with pytest.raises(SandboxError):
-            Sandbox(student, HANDLER, mode="bubblewrap")
 
 
-def test_available_mode_explains_itself() -> None:
-    mode, why = available_mode()
-    assert mode in ("bubblewrap", "plain")
-    assert (why == "") == (mode == "bubblewrap")
+def test_the_old_constructor_still_opens_a_sandbox(student: Path) -> None:
+    with Sandbox(student, HANDLER, [HELPER], LIMITS, mode="trusted") as box:
+        assert box.mode == "trusted"
+        assert box.call({"call": "double", "args": [2]}).value == 4
+
+
+def test_choosing_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(choose, "_isolating", lambda: (None, ("bubblewrap cannot run: x",
+                                                             "container needs root: y")))
+    with pytest.raises(SandboxUnavailable) as caught:
+        choose_backend()
+    message = str(caught.value)
+    assert "\n" not in message and "bubblewrap cannot run: x" in message
+    assert "--trusted" in message and "install bubblewrap" in message
+    trusted = choose_backend(trusted=True)
+    assert trusted.name == "trusted" and not trusted.isolating
+    with pytest.warns(DeprecationWarning):
+        assert available_mode()[0] == "none"
+
+
+def test_the_chosen_backend_isolates_and_explains_itself() -> None:
+    try:
+        backend = choose_backend()
+    except SandboxUnavailable as exc:
+        pytest.skip(f"no isolating backend here: {exc}")
+    assert backend.isolating and backend.name in ("bubblewrap", "container")
+    line = backend.describe()
+    assert "\n" not in line and line.startswith(backend.name)
+    assert choose_backend(trusted=True) is backend  # trusted only when nothing isolates
+    with pytest.warns(DeprecationWarning):
+        assert available_mode()[0] == backend.name
+
+
+def test_the_in_process_backend_does_not_isolate() -> None:
+    backend = choose._make("in-process")
+    assert backend.name == "in-process" and not backend.isolating
+    assert "\n" not in backend.describe()
+    backend.check_secrets([Path("graders")])  # nothing to check

@@ -1,11 +1,14 @@
-"""Grading trusted code (the reference, or a mutant of it) in this process, without a sandbox.
+"""The in-process backend: grading trusted code (the reference, or a mutant of it) in this
+process, without a sandbox.
 
+`InProcessBackend` is a backend of `adkit.sandbox` (name "in-process", not isolating); its
 `InProcessSandbox` has the interface of `adkit.sandbox.Sandbox` (`call(request, timeout)`
-returning a `Reply`), but imports the submission here and hands each request to the worker's
-own `handle`. coverage.py cannot follow code into the bubblewrap child, so the coverage proof
-grades the reference this way, and mutation testing grades mutants of the reference this way
-(with the call's time limit enforced by a timer signal). It gives no protection at all: use
-it only on code you wrote. `grade_in_process` runs the engine's own `runner.grade` with it.
+returning a `Reply`, `restart`, `close`), but imports the submission here and hands each
+request to the worker's own `handle`. coverage.py cannot follow code into the sandbox's
+child, so the coverage proof grades the reference this way, and mutation testing grades
+mutants of the reference this way (with the call's time limit enforced by a timer signal).
+It gives no protection at all: use it only on code you wrote. `grade_in_process` runs the
+engine's own `runner.grade` with it. `choose_backend` never picks it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import functools
 import gc
 import hashlib
 import importlib.util
+import inspect
 import json
 import signal
 import sys
@@ -80,6 +84,28 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+class InProcessBackend:
+    """The backend whose sandboxes run the worker in this process: no isolation at all."""
+
+    name = "in-process"
+    isolating = False
+
+    def __init__(self, timeouts: bool = False) -> None:
+        self.timeouts = timeouts
+
+    def describe(self) -> str:
+        limit = "time limits by a timer signal" if self.timeouts else "no limits"
+        return (f"in-process: the worker's handle() in this Python ({sys.executable}), NO "
+                f"isolation and {limit}; for the kit's own proofs on code it wrote")
+
+    def open(self, submission: Path, handler: Path | None = None, support: Sequence[Path] = (),
+             limits: Limits | None = None) -> InProcessSandbox:
+        return InProcessSandbox(submission, handler, support, limits, timeouts=self.timeouts)
+
+    def check_secrets(self, secrets: Sequence[Path]) -> None:
+        """Nothing to check: the code runs as the grader."""
+
+
 class InProcessSandbox:
     """A stand-in for `adkit.sandbox.Sandbox` that runs the worker in this process."""
 
@@ -87,7 +113,7 @@ class InProcessSandbox:
                  support: Sequence[Path] = (), limits: Limits | None = None,
                  mode: str | None = None, timeouts: bool = False) -> None:
         self.submission = Path(submission)
-        self.mode = "in-process"
+        self.mode = InProcessBackend.name
         self.timeouts = timeouts
         # The worker's module state (the student's module, big graphs kept between calls),
         # as one sandboxed worker process would keep it; swapped in for each call.
@@ -123,6 +149,10 @@ class InProcessSandbox:
             self._state["ad"] = None
             self._state["import_error"] = worker._explain(error)
 
+    def restart(self) -> None:
+        """Forget the worker's state; the next call imports the package afresh (cached)."""
+        self._state = {}
+
     def close(self) -> None:
         self._state = {}
 
@@ -135,7 +165,8 @@ class InProcessSandbox:
 
 @contextlib.contextmanager
 def in_process_grading(timeouts: bool = False) -> Iterator[None]:
-    """Make the engine's `runner.grade` use `InProcessSandbox` while the block runs."""
+    """Make the engine's `runner.grade` use `InProcessSandbox` while the block runs, for a
+    runner.grade that opens `Sandbox(...)` itself (before it took a backend)."""
     # The hook is the name `Sandbox` in adkit.sandbox, which runner.grade imports per call.
     saved = sandbox_module.Sandbox
     sandbox_module.Sandbox = functools.partial(InProcessSandbox, timeouts=timeouts)  # type: ignore[misc, assignment]
@@ -155,5 +186,9 @@ def grade_in_process(folder: Path, out: Path, student_id: str = "reference",
     from adkit.grade.rubric import load_rubric
     from adkit.intake.submissions import Submission
 
+    submission, rubric = Submission(student_id, Path(folder)), load_rubric()
+    if "backend" in inspect.signature(runner.grade).parameters:
+        return runner.grade(submission, Path(out), rubric,
+                            backend=InProcessBackend(timeouts))  # type: ignore[call-arg]
     with in_process_grading(timeouts):
-        return runner.grade(Submission(student_id, Path(folder)), Path(out), load_rubric())
+        return runner.grade(submission, Path(out), rubric)

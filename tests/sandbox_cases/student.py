@@ -173,3 +173,102 @@ def stop_self():
     import signal
 
     os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def new_user_namespace():
+    """Try to create a user namespace (where root could mount a tmpfs of host memory)."""
+    unshare = getattr(os, "unshare", None)  # Python 3.12+
+    try:
+        if unshare is not None:
+            unshare(0x10000000)
+        else:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.unshare(0x10000000) != 0:
+                number = ctypes.get_errno()
+                raise OSError(number, os.strerror(number))
+    except PermissionError:
+        return "refused"
+    except OSError as error:
+        return f"failed otherwise: {error!r}"
+    return "created"
+
+
+def read_paths(paths):
+    """Which of these files could be read or folders listed."""
+    done = []
+    for path in paths:
+        try:
+            if os.path.isdir(path):
+                os.listdir(path)
+            else:
+                with open(path, "rb") as handle:
+                    handle.read(1)
+            done.append(path)
+        except OSError:
+            pass
+    return done
+
+
+def where_am_i():
+    import random
+
+    return {"cwd": os.getcwd(), "random": random.__file__, "json": json.__file__}
+
+
+class _Liar(str):
+    def __len__(self):
+        return 1
+
+    def __getitem__(self, key):
+        return _Liar(str.__str__(self))
+
+    def __str__(self):
+        return self
+
+
+def lying_message(size):
+    class Lying(Exception):
+        def __str__(self):
+            return _Liar("m" * size)
+
+    raise Lying()
+
+
+def lying_name(size):
+    raise type(_Liar("N" * size), (Exception,), {})("short")
+
+
+def memory_together(children, each):
+    """Children that each stay under RLIMIT_AS but together exceed the memory limit: "all
+    lived" if they all held their memory at once, else how one of them ended."""
+    read, write = os.pipe()
+    pids = []
+    for _ in range(children):
+        pid = os.fork()
+        if pid == 0:
+            block = bytearray(each)
+            for index in range(0, each, 4096):
+                block[index] = 1
+            os.write(write, b"1")
+            time.sleep(30)
+            os._exit(0)
+        pids.append(pid)
+    os.close(write)
+    told = 0
+    deadline = time.monotonic() + 20
+    while told < children and time.monotonic() < deadline:
+        told += len(os.read(read, 64)) if _readable(read) else 0
+    time.sleep(0.2)  # a child killed for memory after it told us dies meanwhile
+    for pid in pids:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return f"a child ended: signal {os.WTERMSIG(status)}"
+    return "all lived" if told == children else "timed out"
+
+
+def _readable(fd):
+    import select
+
+    return bool(select.select([fd], [], [], 0.05)[0])

@@ -1,0 +1,122 @@
+"""Finding and killing a worker's processes through /proc, and the uids workers run under."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+KILL_WAIT = 5.0  # seconds to wait for killed processes to disappear
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def fresh_uid() -> int:
+    """A random uid above 100000: no account has it, so only the worker's processes do."""
+    return 100_000 + int.from_bytes(os.urandom(4), "little") % 1_000_000_000
+
+
+@dataclass(frozen=True)
+class _Process:
+    pid: int
+    parent: int
+    session: int
+    threads: int
+    uid: int  # real uid; -1 when not read
+
+
+def _processes(uids: bool) -> list[_Process]:
+    """Every live process we can see (zombies left out), with its uid if `uids`."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            if fields[0] in (b"Z", b"X"):
+                continue
+            uid = -1
+            if uids:
+                with open(f"/proc/{entry.name}/status", "rb") as handle:
+                    for line in handle:
+                        if line.startswith(b"Uid:"):
+                            uid = int(line.split()[1])
+                            break
+        except (OSError, IndexError, ValueError):
+            continue  # it exited meanwhile
+        found.append(_Process(int(entry.name), int(fields[1]), int(fields[3]),
+                              int(fields[17]), uid))
+    return found
+
+
+def tasks_of(uid: int) -> int:
+    """Processes and threads of `uid`: what RLIMIT_NPROC counts."""
+    return sum(process.threads for process in _processes(uids=True) if process.uid == uid)
+
+
+def members(root: int, uid: int | None, session: bool) -> list[int]:
+    """The live processes of a worker: those of its own `uid` when it has one; else those
+    descending from `root`, and with `session` also those in the session `root` leads."""
+    processes = _processes(uids=uid is not None)
+    if uid is not None:
+        return [process.pid for process in processes if process.uid == uid]
+    children: dict[int, list[int]] = {}
+    for process in processes:
+        children.setdefault(process.parent, []).append(process.pid)
+    found = {root} if any(process.pid == root for process in processes) else set()
+    todo = list(found)
+    while todo:  # iterative: a fork chain may be long
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    if session:
+        found.update(process.pid for process in processes if process.session == root)
+    return sorted(found)
+
+
+def descendants(root: int) -> list[int]:
+    """`root` and the processes below it, read from /proc/PID/task/*/children (cheap)."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as handle:
+                    todo += [int(child) for child in handle.read().split()]
+        except OSError:
+            continue  # gone
+    return found
+
+
+def _signal(pids: Sequence[int], number: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, number)
+        except OSError:
+            pass  # gone already
+
+
+def kill_members(root: int, uid: int | None, session: bool) -> None:
+    """SIGKILL all of a worker's processes and wait until none is left.
+
+    Found by parentage, a process whose parent dies moves to init and out of sight, so
+    they are all stopped first (a stopped process cannot fork) and killed together."""
+    deadline = time.monotonic() + KILL_WAIT
+    stopped: set[int] = set()
+    while time.monotonic() < deadline:
+        pids = members(root, uid, session)
+        if uid is None and set(pids) - stopped:
+            _signal(pids, signal.SIGSTOP)
+            stopped.update(pids)
+            continue
+        if not pids:
+            return
+        _signal(pids, signal.SIGKILL)
+        time.sleep(0.002)

@@ -1,0 +1,351 @@
+"""`Sandbox`: one submission's worker process and the calls to it, whatever the backend.
+
+A backend subclasses `Sandbox` and says how to start a worker (`_plan`, `_argv`); starting,
+the channel, the time limit, turning failures into sentences, killing and cleaning up are
+here. Whatever the student's code does, `call` returns a `Reply`, never hangs and never
+raises because of it; after a problem that leaves the worker untrustworthy the next call
+starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from adkit.sandbox import channel, words
+from adkit.sandbox.cgroups import Cgroup
+from adkit.sandbox.common import ENTRY, ENV, FILES_OPEN, Limits, Reply, SandboxError
+from adkit.sandbox.processes import KILL_WAIT, descendants, kill_members, members
+
+
+@dataclass
+class Plan:
+    """How one worker starts: what the backend decides, the session carries out."""
+
+    inside: tuple[str, str]  # (grader folder, submission folder) as the worker sees them
+    nproc: int  # RLIMIT_NPROC for the worker
+    user: int | None = None  # Popen runs the child as this uid (and gid)
+    switch_to: int | None = None  # the entry itself switches to this uid (bwrap as root)
+    find_by_uid: int | None = None  # every process of this uid belongs to the worker
+    seccomp: bytes = b""  # a filter the entry installs before any student code
+    cwd: Path | None = None
+    bwrap: bool = False  # killed through bwrap's PID namespace; exit 128+N means signal N
+
+
+@dataclass
+class _Worker:
+    """One running worker: its process, its pipes, and how to find all its processes."""
+
+    proc: subprocess.Popen
+    request: int  # we write requests here
+    reply: int  # we read replies here
+    output: int  # we read the student's stdout+stderr here
+    pidfd: int | None
+    plan: Plan
+    ready: bool = False
+    output_open: bool = True  # False once every holder of the student's stdout closed it
+
+    def members(self) -> list[int]:
+        return members(self.proc.pid, self.plan.find_by_uid, not self.plan.bwrap)
+
+    def exit_code(self) -> int:
+        code = self.proc.returncode
+        if self.plan.bwrap and code > 128:
+            code = -(code - 128)  # bwrap reports death by signal N as status 128 + N
+        return code
+
+    def _kill_namespace(self) -> bool:
+        """Kill bwrap's init: the kernel then kills every process of its PID namespace, and
+        bwrap exits only once they are all gone; no search of /proc needed."""
+        outer = self.proc.pid
+        if self.proc.poll() is not None:
+            return True  # bwrap exits after its namespace is empty
+        try:
+            with open(f"/proc/{outer}/task/{outer}/children") as handle:
+                children = handle.read().split()
+            if len(children) != 1:
+                return False
+            init = os.pidfd_open(int(children[0]))
+        except (OSError, AttributeError):
+            return False
+        try:
+            with open(f"/proc/{outer}/task/{outer}/children") as handle:
+                if handle.read().split() != children:  # not reused since: still bwrap's child
+                    return False
+            signal.pidfd_send_signal(init, signal.SIGKILL)
+            self.wait_exit(KILL_WAIT)
+            return True
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        finally:
+            os.close(init)
+
+    def wait_exit(self, seconds: float) -> None:
+        """Wait for the process to exit: woken by its pidfd at once, where Popen.wait(timeout)
+        would poll with growing sleeps (about 15 ms lost per student)."""
+        if self.pidfd is not None:
+            select.select([self.pidfd], [], [], seconds)
+        self.proc.wait(seconds)
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started, and wait until they are gone."""
+        if not (self.plan.bwrap and self._kill_namespace()):
+            if self.plan.bwrap:
+                try:
+                    self.proc.kill()  # --die-with-parent takes the sandbox with it
+                except OSError:
+                    pass
+            kill_members(self.proc.pid, self.plan.find_by_uid, not self.plan.bwrap)
+        self.proc.wait()
+        for fd in (self.request, self.reply, self.output, self.pidfd):
+            if fd is not None:
+                os.close(fd)
+
+
+@dataclass
+class _State:
+    """What a Sandbox must release: kept apart so a finalizer can hold it without the box."""
+
+    worker: _Worker | None = None
+    stage: str | None = None
+    cgroup: Cgroup | None = None
+
+    def stop_worker(self) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.kill()
+
+    def close(self) -> None:
+        self.stop_worker()
+        cgroup, self.cgroup = self.cgroup, None
+        if cgroup is not None:
+            cgroup.remove()
+        stage, self.stage = self.stage, None
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+class _OpenByMode(type):
+    """`Sandbox(submission, handler, ..., mode=None)` as before backends: opens one through
+    the backend named by `mode` (None: `choose_backend()`). Deprecated: use backend.open."""
+
+    def __call__(cls, *args: object, mode: str | None = None, **kwargs: object) -> Sandbox:
+        if cls is Sandbox:
+            from adkit.sandbox.choose import backend_named
+
+            return backend_named(mode).open(*args, **kwargs)  # type: ignore[arg-type]
+        return super().__call__(*args, **kwargs)
+
+
+class Sandbox(metaclass=_OpenByMode):
+    """One submission's sandbox: a context manager; not thread-safe."""
+
+    mode = "none"  # the backend's name
+    executable: str | None = None  # the program to run, when argv[0] is only its name
+    disk_room: int | None = None  # the size of the worker's private scratch space, if bounded
+
+    def __init__(self, submission: Path, handler: Path, support: Sequence[Path] = (),
+                 limits: Limits = Limits()) -> None:  # noqa: B008
+        self.submission = Path(submission)
+        self.limits = limits
+        self.files = [ENTRY, Path(handler), *map(Path, support)]
+        self.handler_module = Path(handler).stem
+        self._state = _State()
+        self._close = weakref.finalize(self, _State.close, self._state)
+
+    # -- what a backend supplies ------------------------------------------------------
+
+    def _plan(self) -> Plan:
+        raise NotImplementedError
+
+    def _argv(self, plan: Plan, args: list[str]) -> tuple[list[str], list[int]]:
+        """The command running the entry with `args`, and descriptors it must inherit."""
+        raise NotImplementedError
+
+    # -- starting ---------------------------------------------------------------------
+
+    def _start(self) -> _Worker:
+        plan = self._plan()
+        limits = self.limits
+        if self._state.cgroup is None:
+            self._state.cgroup = Cgroup.create(limits.memory_bytes, plan.nproc + 8)
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        output_r, output_w = os.pipe()
+        settings = json.dumps({"cpu": limits.cpu_seconds, "memory": limits.memory_bytes,
+                               "file": limits.file_bytes, "files_open": FILES_OPEN,
+                               "nproc": plan.nproc, "uid": plan.switch_to,
+                               "seccomp": plan.seccomp.hex()})
+        grader, submission = plan.inside
+        argv, extra = self._argv(plan, [f"{grader}/{ENTRY.name}", str(request_r), str(reply_w),
+                                        settings, grader, submission, self.handler_module])
+        ids = {} if plan.user is None else {"user": plan.user, "group": plan.user,
+                                             "extra_groups": []}
+        try:
+            proc = subprocess.Popen(
+                argv, executable=self.executable, stdin=subprocess.DEVNULL, stdout=output_w,
+                stderr=output_w, pass_fds=(request_r, reply_w, *extra), cwd=plan.cwd, env=ENV,
+                start_new_session=True, **ids)
+        except OSError as exc:
+            for fd in (request_r, request_w, reply_r, reply_w, output_r, output_w, *extra):
+                os.close(fd)
+            raise SandboxError(f"could not start the sandbox ({self.mode}): {exc}") from exc
+        for fd in (request_r, reply_w, output_w, *extra):
+            os.close(fd)
+        for fd in (request_w, reply_r, output_r):
+            os.set_blocking(fd, False)
+        try:
+            pidfd = os.pidfd_open(proc.pid)
+        except (AttributeError, OSError):
+            pidfd = None
+        return _Worker(proc, request_w, reply_r, output_r, pidfd, plan)
+
+    # -- calls ------------------------------------------------------------------------
+
+    def call(self, request: dict, timeout: float | None = None) -> Reply:
+        """Send one request to the worker (starting it if needed) and return its reply."""
+        if not self._close.alive:
+            raise ValueError("this Sandbox is closed: make a new one to run more calls")
+        seconds = self.limits.wall_seconds if timeout is None else timeout
+        deadline = time.monotonic() + seconds
+        token = os.urandom(8).hex()
+        payload = channel.request_line(token, request)
+        capture = channel.Capture(self.limits.output_bytes)
+        for attempt in range(2):
+            if self._state.worker is not None and self._state.worker.proc.poll() is not None:
+                self._state.stop_worker()  # it died between calls (a leftover thread?)
+            if self._state.worker is None:
+                self._state.worker = self._start()
+            worker = self._state.worker
+            channel.drain(worker.reply, None)  # whatever a leftover process wrote since
+            worker.output_open = channel.drain(worker.output, capture) and worker.output_open
+            outcome = self._exchange(worker, payload, token, deadline, capture)
+            if outcome == "stale" and attempt == 0:
+                self._state.stop_worker()  # it died between calls: start afresh, once
+                continue
+            break
+        if isinstance(outcome, dict) and outcome.get("ok") is True:
+            return Reply(ok=True, value=outcome.get("value"), output=capture.text())
+        problem, keep = self._problem(outcome, seconds)
+        if not keep:
+            self._state.stop_worker()
+        return Reply(ok=False, problem=words.cap(problem, words.PROBLEM_BYTES),
+                     output=capture.text())
+
+    def restart(self) -> None:
+        """Kill the running worker (if any); the next call starts a fresh one."""
+        self._state.stop_worker()
+
+    def _ready(self, worker: _Worker) -> None:
+        """The entry is up and no student code has run yet: into the cgroup with it all."""
+        worker.ready = True
+        if self._state.cgroup is not None:
+            self._state.cgroup.add(descendants(worker.proc.pid))
+
+    def _exchange(self, worker: _Worker, payload: bytes, token: str, deadline: float,
+                  capture: channel.Capture) -> dict | str:
+        """Write the request and read the reply frame; else a word saying what went wrong."""
+        poller = select.poll()
+        poller.register(worker.reply, select.POLLIN)
+        if worker.output_open:
+            poller.register(worker.output, select.POLLIN)
+        if worker.pidfd is not None:
+            poller.register(worker.pidfd, select.POLLIN)
+        pending = memoryview(payload)
+        sent_any = False
+        # A fresh worker gets its request only once it is ready and in its cgroup: before
+        # that, a fork would escape the cgroup.
+        if worker.ready:
+            poller.register(worker.request, select.POLLOUT)
+        buffer = bytearray()
+        while True:
+            if pending and worker.ready:
+                try:
+                    pending = pending[os.write(worker.request, pending):]
+                    sent_any = True
+                except BlockingIOError:
+                    pass
+                except BrokenPipeError:
+                    if not sent_any and worker.ready:
+                        return "stale"
+                    pending = pending[:0]  # it is dying: the pidfd will say how
+                if not pending:
+                    poller.unregister(worker.request)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "timeout"
+            # Without a pidfd, wake up now and then to notice that the worker died.
+            wait = remaining if worker.pidfd is not None else min(remaining, 0.05)
+            events = dict(poller.poll(wait * 1000))
+            exited = worker.pidfd in events or worker.proc.poll() is not None
+            if worker.output_open and (worker.output in events or exited):
+                if not channel.drain(worker.output, capture):
+                    worker.output_open = False  # shut by the student: stop polling it
+                    poller.unregister(worker.output)
+            if worker.reply in events or exited:
+                try:
+                    eof = channel.read_into(worker.reply, buffer, self.limits.reply_bytes)
+                except OverflowError:
+                    return "too_big"
+                while b"\n" in buffer:
+                    line, _, rest = bytes(buffer).partition(b"\n")
+                    buffer[:] = rest
+                    frame = channel.decode(line)
+                    if not worker.ready:
+                        if frame != {"ready": True}:
+                            return "garbage"
+                        self._ready(worker)
+                        poller.register(worker.request, select.POLLOUT)
+                        continue
+                    if not isinstance(frame, dict) or frame.get("id") != token:
+                        return "garbage"
+                    channel.drain(worker.output, capture)
+                    return frame
+                if len(buffer) > self.limits.reply_bytes:
+                    return "too_big"
+                if eof and not exited:
+                    # The channel is shut; the process is about to exit or closed it itself.
+                    try:
+                        worker.proc.wait(min(0.5, max(deadline - time.monotonic(), 0)))
+                        exited = True
+                    except subprocess.TimeoutExpired:
+                        return "closed"
+            if exited:
+                worker.proc.wait()
+                if not worker.ready:
+                    said = words.cap(capture.text().strip()[-500:], 600) or "no message"
+                    raise SandboxError(f"the sandbox ({self.mode}) failed to start: {said}")
+                return "exited"
+
+    def _problem(self, outcome: dict | str, seconds: float) -> tuple[str, bool]:
+        """The sentence for a student, and whether the worker may keep running."""
+        worker = self._state.worker
+        if outcome == "timeout" and worker is not None:
+            if len(worker.members()) > self.limits.processes:
+                outcome = {"kind": "processes"}
+        if outcome == "exited" and worker is not None:
+            cgroup = self._state.cgroup
+            oom = cgroup is not None and cgroup.out_of_memory()
+            return words.exit_problem(worker.exit_code(), self.limits, oom), False
+        return words.frame_problem(outcome, seconds, self.limits, self.disk_room)
+
+    # -- lifetime ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Kill every process of this sandbox and remove its files; idempotent."""
+        self._close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,65 @@
+"""A worker run as a plain child process from a staged copy: the container and trusted
+backends share this; they differ in the uid, the privacy of the stage and the seccomp filter.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from adkit.sandbox import seccomp
+from adkit.sandbox.common import PYTHON_FLAGS, Limits
+from adkit.sandbox.files import check_inputs, copy_grader, copy_tree
+from adkit.sandbox.processes import fresh_uid, tasks_of
+from adkit.sandbox.session import Plan, Sandbox
+
+
+class StagedSandbox(Sandbox):
+    """The stage: `grader/` (the kit's entry, handler and support files, root's, readable),
+    `submission/` (regular files only: symlinks could point at the kit) and `work/`, the
+    worker's working directory.
+
+    With `own_uid`, the sandbox has one fixed uid of its own, reused by its restarts, which
+    owns `submission/` and `work/` (mode 0700: other students' workers cannot look in), and
+    the entry installs the seccomp filter. Without, `uid_per_start` gives each worker start
+    a fresh uid when we are root (RLIMIT_NPROC does not bind root), else the grader's own.
+    """
+
+    def __init__(self, python: Path, submission: Path, handler: Path,
+                 support: Sequence[Path] = (), limits: Limits = Limits(),  # noqa: B008
+                 own_uid: bool = False, uid_per_start: bool = False) -> None:
+        super().__init__(submission, handler, support, limits)
+        check_inputs(self.submission, self.files)
+        self.python = python
+        self.uid = fresh_uid() if own_uid else None
+        self.uid_per_start = uid_per_start
+        self._state.stage = tempfile.mkdtemp(prefix="adkit-sandbox-")
+        stage = Path(self._state.stage)
+        os.chmod(stage, 0o711)
+        copy_grader(self.files, stage / "grader")
+        if self.uid is None:
+            copy_tree(self.submission, stage / "submission")
+        else:
+            copy_tree(self.submission, stage / "submission", owner=self.uid, mode=0o700)
+        (stage / "work").mkdir(mode=0o700)
+        if self.uid is not None:
+            os.chown(stage / "work", self.uid, self.uid)
+        self.stage = stage
+
+    def _plan(self) -> Plan:
+        inside = (str(self.stage / "grader"), str(self.stage / "submission"))
+        work = self.stage / "work"
+        if self.uid is not None:
+            return Plan(inside, self.limits.processes + 1, user=self.uid,
+                        find_by_uid=self.uid, seccomp=seccomp.program(), cwd=work)
+        if self.uid_per_start:
+            uid = fresh_uid()
+            os.chown(work, uid, uid)
+            return Plan(inside, self.limits.processes + 1, user=uid, find_by_uid=uid, cwd=work)
+        # RLIMIT_NPROC counts all of this user's processes: allow for them
+        return Plan(inside, tasks_of(os.getuid()) + self.limits.processes + 1, cwd=work)
+
+    def _argv(self, plan: Plan, args: list[str]) -> tuple[list[str], list[int]]:
+        return [str(self.python), *PYTHON_FLAGS, *args], []
