@@ -74,7 +74,7 @@ def test_an_interrupted_run_loses_nothing(cohort, tmp_path, sig):
     out = tmp_path / "grades"
     process = subprocess.Popen(
         [sys.executable, "-m", "adkit.grade", str(cohort), "--out", str(out), "--jobs", "1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, umask=0o022)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         if list(out.glob("*/results.json")):
@@ -91,12 +91,21 @@ def test_an_interrupted_run_loses_nothing(cohort, tmp_path, sig):
     assert finished
     for path in finished:
         json.loads(path.read_text())  # complete, parseable files only
+    # The gradebook and the report of the finished students exist already, marked partial.
+    rows = (out / "gradebook.csv").read_text().splitlines()[1:]
+    assert sorted(r.split(",")[0] for r in rows) == sorted(p.parent.name for p in finished)
+    report = (out / "report.html").read_text()
+    assert "PARTIAL" in report and "interrupted" in report
+    for path in [out / "gradebook.csv", out / "report.html", *finished,
+                 *out.glob("*/feedback.md")]:
+        assert path.stat().st_mode & 0o777 == 0o644, path  # the umask, not mkstemp's 0600
 
     rerun = grade(cohort, out)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert f"{len(finished)} student(s) already graded" in rerun.stderr
     lines = (out / "gradebook.csv").read_text().splitlines()
     assert len(lines) == 1 + len(STUDENTS)
+    assert "PARTIAL" not in (out / "report.html").read_text()
 
 
 def test_bad_command_lines_fail_with_one_clear_line(cohort, tmp_path):

@@ -86,7 +86,7 @@ def needs_attention(results: list[dict[str, Any]], missing: list[str] = (),
 
 
 @dataclass(frozen=True)
-class TestFailures:
+class FailedTest:
     """One hidden test: how many students failed it, and its most common first line."""
 
     name: str
@@ -97,7 +97,7 @@ class TestFailures:
     common_count: int
 
 
-def test_failures(results: list[dict[str, Any]]) -> list[TestFailures]:
+def failed_tests(results: list[dict[str, Any]]) -> list[FailedTest]:
     """Every test that some student failed, the most failed first."""
     failed: dict[str, Counter[str]] = {}
     tasks: dict[str, str] = {}
@@ -109,7 +109,7 @@ def test_failures(results: list[dict[str, Any]]) -> list[TestFailures]:
     rows = []
     for name, messages in failed.items():
         common, count = messages.most_common(1)[0]
-        rows.append(TestFailures(name, tasks[name], sum(messages.values()), len(results),
+        rows.append(FailedTest(name, tasks[name], sum(messages.values()), len(results),
                                  common or "(no message)", count))
     return sorted(rows, key=lambda r: (-r.failed, r.name))
 

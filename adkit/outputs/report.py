@@ -17,9 +17,9 @@ from adkit.outputs.cohort import (
     UNGRADED,
     Attention,
     attention_of,
+    failed_tests,
     needs_attention,
     summary,
-    test_failures,
 )
 from adkit.outputs.report_assets import SCRIPT, STYLE
 
@@ -120,7 +120,7 @@ def _tests(results: list[dict[str, Any]]) -> str:
     rows = "".join(f'<tr><td class="l">{_e(t.name)}</td><td class="l">{_e(t.task)}</td>'
                    f'<td data-v="{t.failed}">{t.failed} / {t.graded}</td>'
                    f'<td class="l"><code>{_e(t.common)}</code> ({t.common_count})</td></tr>\n'
-                   for t in test_failures(results))
+                   for t in failed_tests(results))
     if not rows:
         return "<h2>Failed tests</h2>\n<p>No student failed any test.</p>\n"
     return ('<h2>Failed tests (which test trips the class)</h2>\n'

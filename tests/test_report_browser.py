@@ -1,0 +1,126 @@
+"""report.html in a real browser (Debian's chromium, driven by Selenium with chromium-driver):
+it loads without console errors, sorting and filtering work, every link resolves.
+
+Skipped, saying why, where chromium, chromium-driver or selenium is missing (Debian:
+`apt-get install chromium chromium-driver`; pip: the kit's dev extras).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from adkit.grade import runner
+from tests.test_report import RUBRIC, _cohort
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver",
+                                    reason="selenium is not installed (pip install -e '.[dev]')")
+    if not CHROMIUM or not DRIVER:
+        pytest.skip("no chromium or chromedriver on PATH (Debian: apt-get install chromium "
+                    "chromium-driver)")
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="adkit-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # An explicit driver: Selenium Manager would otherwise try to download one.
+    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    """OUT of a small cohort: feedback.md per student, report.html as `make grade` writes."""
+    from adkit.grade.__main__ import _finish
+    from adkit.intake.submissions import Skipped, Submission
+
+    out = tmp_path_factory.mktemp("grades")
+    results = _cohort()
+    for data in results:
+        runner.write_student(out, data["extra_data"]["student_id"], data, RUBRIC)
+    everyone = [Submission(r["extra_data"]["student_id"], out) for r in results]
+    _finish(everyone, [Skipped("bad name.zip", "not a usable student id")], out, [])
+    return out / "report.html"
+
+
+def _column(driver, table: str, index: int) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    rows = driver.find_elements(By.CSS_SELECTOR, f"#{table} tbody tr")
+    return [r.find_elements(By.TAG_NAME, "td")[index].text for r in rows if r.is_displayed()]
+
+
+def test_the_report_loads_without_console_errors(browser, report):
+    browser.get(report.as_uri())
+    assert browser.title == "Grades"
+    errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+    assert errors == []
+    assert "7 students graded" in browser.find_element("id", "summary").text
+
+
+def test_sorting_by_total_and_by_name(browser, report):
+    from selenium.webdriver.common.by import By
+
+    browser.get(report.as_uri())
+    heads = browser.find_elements(By.CSS_SELECTOR, "#students thead th")
+    total = heads[-1]
+    total.click()
+    ascending = [float(x) for x in _column(browser, "students", len(heads) - 1)]
+    assert ascending == sorted(ascending) and ascending[0] == 0
+    assert total.get_attribute("aria-sort") == "ascending"
+    total.click()
+    descending = [float(x) for x in _column(browser, "students", len(heads) - 1)]
+    assert descending == sorted(ascending, reverse=True)
+    heads[0].click()
+    heads[0].click()
+    assert _column(browser, "students", 0) == sorted(_column(browser, "students", 0),
+                                                     reverse=True)
+
+
+def test_filtering_by_text_and_by_flag(browser, report):
+    from selenium.webdriver.common.by import By
+
+    browser.get(report.as_uri())
+    box = browser.find_element(By.ID, "filter")
+    box.send_keys("timed")
+    assert _column(browser, "students", 0) == ["s5"]
+    box.clear()
+    box.send_keys(" ")  # clear() fires no input event: a space does, and matches everything
+    assert len(_column(browser, "students", 0)) == 7
+    browser.find_element(By.ID, "only-flagged").click()
+    assert _column(browser, "students", 0) == ["s4", "s5", "s6", "s7"]
+    assert "4 of 7 shown" in browser.find_element(By.ID, "shown").text
+
+
+def test_every_link_resolves_and_one_can_be_followed(browser, report):
+    from selenium.webdriver.common.by import By
+
+    browser.get(report.as_uri())
+    links = [a.get_attribute("href") for a in browser.find_elements(By.TAG_NAME, "a")]
+    assert len(links) >= 7
+    for href in links:
+        target = Path(unquote(urlparse(href).path))
+        assert urlparse(href).scheme == "file" and target.is_file(), href
+    browser.find_element(By.LINK_TEXT, "s5").click()
+    assert browser.current_url.endswith("/s5/feedback.md")
+    assert "# Feedback for s5" in browser.find_element(By.TAG_NAME, "body").text
