@@ -25,6 +25,8 @@ from adkit.sandbox import (
     available_mode,
     choose,
     choose_backend,
+    measure,
+    seccomp,
 )
 from adkit.sandbox import bubblewrap as bubblewrap_module
 from adkit.sandbox import staged as staged_module
@@ -461,3 +463,19 @@ def test_the_in_process_backend_does_not_isolate() -> None:
     assert backend.name == "in-process" and not backend.isolating
     assert "\n" not in backend.describe()
     backend.check_secrets([Path("graders")])  # nothing to check
+
+
+def test_the_seccomp_filter_is_well_formed() -> None:
+    for machine in ("x86_64", "aarch64"):
+        program = seccomp.program(machine)
+        assert len(program) % 8 == 0 and 8 < len(program) // 8 < 256
+    with pytest.raises(ValueError, match="x86_64 and aarch64 only"):
+        seccomp.program("riscv64")
+
+
+def test_python_m_adkit_sandbox_says_what_runs_here(capsys: pytest.CaptureFixture) -> None:
+    assert measure.main(["--backend", "trusted", "--no-measure"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("trusted: ") and "network: NOT isolated" in out
+    assert measure.main(["--backend", "docker", "--no-measure"]) == 1
+    assert "no sandbox backend is named 'docker'" in capsys.readouterr().err

@@ -1,5 +1,7 @@
-"""`python -m adkit.sandbox`: which sandbox runs here, and what it costs."""
+"""`python -m adkit.sandbox`: which sandbox runs here, why, and what it costs."""
 
-from adkit.sandbox import _measure
+import sys
 
-_measure()
+from adkit.sandbox.measure import main
+
+sys.exit(main())

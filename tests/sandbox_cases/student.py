@@ -258,14 +258,17 @@ def memory_together(children, each):
     os.close(write)
     told = 0
     deadline = time.monotonic() + 20
-    while told < children and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        for pid in pids:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return f"a child ended: signal {os.WTERMSIG(status)}"
+        if told == children:
+            return "all lived"
         told += len(os.read(read, 64)) if _readable(read) else 0
-    time.sleep(0.2)  # a child killed for memory after it told us dies meanwhile
-    for pid in pids:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return f"a child ended: signal {os.WTERMSIG(status)}"
-    return "all lived" if told == children else "timed out"
+        if told == children:
+            time.sleep(0.2)  # a child killed for memory after it told us dies meanwhile
+    return "timed out"
 
 
 def _readable(fd):
