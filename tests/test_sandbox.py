@@ -479,3 +479,16 @@ def test_python_m_adkit_sandbox_says_what_runs_here(capsys: pytest.CaptureFixtur
     assert out.startswith("trusted: ") and "network: NOT isolated" in out
     assert measure.main(["--backend", "docker", "--no-measure"]) == 1
     assert "no sandbox backend is named 'docker'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode", [_param("container")])
+def test_without_bwrap_root_gets_the_container_backend(mode: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bubblewrap_module, "find_bwrap",
+                        lambda: (None, "", "no system bwrap on PATH; bwrap: no namespaces"))
+    monkeypatch.setattr(choose, "_isolating", choose._isolating.__wrapped__)
+    backend = choose_backend()
+    assert backend.name == "container" and backend.isolating
+    assert choose.refusals() == ("bubblewrap cannot run here: no system bwrap on PATH; "
+                                 "bwrap: no namespaces",)
+    assert "NO network isolation" in backend.describe()

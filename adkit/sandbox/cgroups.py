@@ -9,6 +9,7 @@ None and memory is bounded per process only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import os
@@ -73,22 +74,28 @@ class Cgroup:
     def create(cls, memory_bytes: int, processes: int) -> Cgroup | None:
         name = f"adkit-{os.getpid()}-{next(_COUNTER)}"
         made: dict[str, Path] = {}
-        try:
-            for kind, parent in _parents().items():
-                folder = parent / name
+        bounded = False  # only a memory limit actually set counts
+        for kind, parent in _parents().items():
+            folder = parent / name
+            try:
                 folder.mkdir()
                 made[kind] = folder
                 if kind == "memory":
                     (folder / "memory.limit_in_bytes").write_text(str(memory_bytes))
+                    bounded = True
                 elif kind == "pids":
                     (folder / "pids.max").write_text(str(processes))
                 else:
+                    with contextlib.suppress(OSError):  # v2 may not delegate them to us
+                        (parent / "cgroup.subtree_control").write_text("+memory +pids")
                     (folder / "memory.max").write_text(str(memory_bytes))
-                    (folder / "memory.swap.max").write_text("0")
+                    bounded = True
+                    with contextlib.suppress(OSError):
+                        (folder / "memory.swap.max").write_text("0")
                     (folder / "pids.max").write_text(str(processes))
-        except OSError:
-            pass
-        if "memory" not in made and "v2" not in made:
+            except OSError:
+                continue  # not writable here: per process limits only, for this part
+        if not bounded:
             Cgroup(made).remove()
             return None
         return cls(made)

@@ -88,5 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     report(backend, bool(args.backend))
     if not args.no_measure:
-        measure(backend)
+        try:
+            measure(backend)
+        except SandboxError as exc:
+            print(f"the {backend.name} sandbox failed: {exc}", file=sys.stderr)
+            return 1
     return 0
