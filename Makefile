@@ -72,7 +72,7 @@ COURSE_ENV  = PATH="$(abspath $(dir $(PY))):$$PATH" ADKIT_EXCHANGE="$(EXCHANGE)"
 NBGRADER    = cd "$(COURSE_DIR)" && $(COURSE_ENV) "$(abspath $(PY))" -m nbgrader
 CHORES      = $(COURSE_ENV) $(PY) -m adkit.platforms.course_chores --course-dir "$(COURSE_DIR)" --assignment $(ASSIGNMENT)
 .PHONY: course-generate course-release course-collect course-autograde course-feedback \
-	course-export course-crosscheck
+	course-export course-crosscheck course-feedback-sandboxed
 
 $(VENV)/.course-ready: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -102,8 +102,11 @@ course-export: $(VENV)/.course-ready ## nbgrader export to REPORTS/nbgrader_grad
 	@mkdir -p "$(REPORTS)"
 	$(NBGRADER) export --to="$(REPORTS)/nbgrader_grades.csv"
 
-course-crosscheck: $(VENV)/.course-ready ## sandboxed `make grade` of the submitted notebooks vs nbgrader
+course-crosscheck: $(VENV)/.course-ready ## sandboxed grades of the submitted notebooks vs nbgrader, task by task (SUSPECTs first)
 	$(CHORES) crosscheck --out "$(REPORTS)/crosscheck"
+
+course-feedback-sandboxed: $(VENV)/.course-ready ## release the sandboxed feedback (the score that counts) through nbgrader's exchange
+	$(CHORES) feedback-sandboxed --out "$(REPORTS)/crosscheck"
 
 # --- proofs of the graders (docs/proofs.md) ---------------------------------------------
 .PHONY: coverage mutation gradescope

@@ -3,13 +3,15 @@ and `make course-crosscheck` (docs/course.md).
 
     python -m adkit.platforms.course_chores autograde --course-dir assignments [--force] [--strict]
     python -m adkit.platforms.course_chores crosscheck --course-dir assignments --out OUT
+    python -m adkit.platforms.course_chores feedback-sandboxed --course-dir assignments --out OUT
 
 `autograde` runs `nbgrader autograde`, which goes on after a student's kernel dies but
 then exits non-zero; it always finishes with a table of every submission: graded (with
 its score) or not graded, and why. `crosscheck` grades the same submitted notebooks with
-the kit's sandboxed graders (`python -m adkit.grade`) and lists every student whose two
-scores differ by more than a point: in-kernel tests can be fooled, the sandbox is the
-score that counts.
+the kit's sandboxed graders (`python -m adkit.grade`) and compares task by task
+(adkit/platforms/crosscheck.py): students who score higher in their own kernel are
+SUSPECT and listed first, honest partial-credit differences apart. `feedback-sandboxed`
+releases the sandboxed feedback through nbgrader's exchange (course_feedback.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
+import io
 import os
 import re
 import shutil
@@ -24,8 +27,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from adkit.outputs.files import read_results, write_atomic
+from adkit.platforms.course_feedback import write_pages
+from adkit.platforms.crosscheck import Comparison, compare
+
 ASSIGNMENT = "autodiff"
-TOLERANCE = 1.0  # points
+COURSE_ID = "adkit-autodiff"
 # What nbgrader's log says when it gives up on one student's submission; the traceback
 # (with the cause) follows it.
 GAVE_UP = re.compile(r"There was an error processing assignment: (?P<path>\S+)")
@@ -120,72 +127,135 @@ def _grader_ready() -> bool:
     return importlib.util.find_spec("adkit.grade.__main__") is not None
 
 
-def crosscheck(course_dir: Path, assignment: str, out: Path) -> int:
-    """Grade the submitted notebooks in the sandbox; report disagreements with nbgrader."""
+def _grade_sandboxed(course_dir: Path, assignment: str, out: Path) -> list[str] | None:
+    """Grade the submitted notebooks with `python -m adkit.grade` into OUT/sandboxed (a
+    rerun grades only what changed); the students, or None (said why) when it cannot."""
     if not _grader_ready():
-        print("crosscheck needs the kit's graders (`python -m adkit.grade`), which are not "
+        print("this needs the kit's graders (`python -m adkit.grade`), which are not "
               "installed here", file=sys.stderr)
-        return 2
+        return None
     students = submitted_students(course_dir, assignment)
     if not students:
         print(f"no submissions in {course_dir / 'submitted'}: run `make course-collect` first",
               file=sys.stderr)
-        return 2
+        return None
     staged = out / "submissions"
     shutil.rmtree(staged, ignore_errors=True)
     for student in students:  # SUBMISSIONS/<student_id>/*.ipynb, the graders' layout
         (staged / student).mkdir(parents=True)
         for notebook in sorted((course_dir / "submitted" / student / assignment).glob("*.ipynb")):
-            shutil.copy(notebook, staged / student / notebook.name)
+            shutil.copy2(notebook, staged / student / notebook.name)
     sandboxed = out / "sandboxed"
     print(f"$ python -m adkit.grade {staged} --out {sandboxed}", flush=True)
     run = subprocess.run([sys.executable, "-m", "adkit.grade", str(staged), "--out",
                           str(sandboxed)], cwd=Path(__file__).resolve().parents[2])
-    book = sandboxed / "gradebook.csv"
-    if not book.is_file():
-        print(f"the sandboxed graders wrote no {book} (exit status {run.returncode})",
-              file=sys.stderr)
+    if not (sandboxed / "gradebook.csv").is_file():
+        print(f"the sandboxed graders wrote no {sandboxed / 'gradebook.csv'} (exit status "
+              f"{run.returncode})", file=sys.stderr)
+        return None
+    return students
+
+
+def kernel_cells(course_dir: Path, assignment: str, students: list[str],
+                 ) -> dict[str, dict[str, tuple[float, float]] | None]:
+    """Each student's in-kernel score per test cell {cell id: (score, max)} from nbgrader's
+    database; None for a submission nbgrader did not grade (a dead kernel, say)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    url = os.environ.get("ADKIT_COURSE_DB") or f"sqlite:///{course_dir / 'gradebook.db'}"
+    found: dict[str, dict[str, tuple[float, float]] | None] = {}
+    with Gradebook(url, os.environ.get("ADKIT_COURSE_ID", COURSE_ID)) as book:
+        notebooks = [nb.name for nb in book.find_assignment(assignment).notebooks]
+        for student in students:
+            cells: dict[str, tuple[float, float]] = {}
+            graded = False
+            for notebook in notebooks:
+                try:
+                    submission = book.find_submission_notebook(notebook, assignment, student)
+                except MissingEntry:
+                    continue
+                for grade in submission.grades:
+                    graded = graded or grade.auto_score is not None
+                    cells[grade.name] = (float(grade.score), float(grade.max_score))
+            found[student] = cells if graded else None
+    return found
+
+
+def _sandboxed_tests(results: Path) -> list[dict]:
+    """The tests of one student's sandboxed results.json (none if it is missing)."""
+    data = read_results(results)
+    return data["tests"] if data else []
+
+
+def crosscheck(course_dir: Path, assignment: str, out: Path) -> int:
+    """Grade the submitted notebooks in the sandbox; compare with nbgrader task by task."""
+    students = _grade_sandboxed(course_dir, assignment, out)
+    if students is None:
         return 2
-    with book.open(encoding="utf-8") as handle:
-        kit = {row["student_id"]: (float(row["total"]), float(row["max_total"]))
-               for row in csv.DictReader(handle)}
-    nb = nbgrader_scores(course_dir, assignment, out / "nbgrader_grades.csv")
-    rows, disagree = [], []
-    for student in students:
-        kit_score, kit_max = kit.get(student, (0.0, 0.0))
-        nb_score, nb_max = nb.get(student, (0.0, 0.0))
-        scaled = nb_score * kit_max / nb_max if nb_max and kit_max else nb_score
-        difference = round(scaled - kit_score, 2)
-        agree = abs(difference) <= TOLERANCE
-        rows.append([student, f"{scaled:g}", f"{kit_score:g}", f"{difference:g}",
-                     "yes" if agree else "NO"])
-        if not agree:
-            disagree.append(student)
-    with (out / "crosscheck.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student_id", "nbgrader", "sandboxed", "difference", "agree"])
-        writer.writerows(rows)
-    print(f"\n{'student':<20} {'nbgrader':>9} {'sandboxed':>9} {'diff':>7}")
-    for student, scaled, kit_score, difference, _ in rows:
-        flag = "  <-- disagree" if student in disagree else ""
-        print(f"{student:<20} {scaled:>9} {kit_score:>9} {difference:>7}{flag}")
-    if disagree:
-        print(f"\n{len(disagree)} student(s) whose nbgrader and sandboxed scores differ by more "
-              f"than {TOLERANCE:g} point: {', '.join(disagree)}. The sandboxed score counts; "
-              f"look at their notebooks (in-kernel tests can be fooled). Table: "
-              f"{out / 'crosscheck.csv'}")
-    else:
-        print("\nnbgrader and the sandboxed graders agree on every student "
-              f"({out / 'crosscheck.csv'})")
+    cells = kernel_cells(course_dir, assignment, students)
+    rows = sorted((compare(s, cells.get(s), _sandboxed_tests(out / "sandboxed" / s /
+                                                              "results.json"))
+                   for s in students), key=lambda c: c.rank)
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(["student_id", "nbgrader", "sandboxed", "difference", "verdict", "why"])
+    for c in rows:
+        kernel = "" if c.kernel is None else f"{c.kernel:g}"
+        difference = "" if c.kernel is None else f"{c.kernel - c.sandboxed:+.2f}"
+        writer.writerow([c.student_id, kernel, f"{c.sandboxed:g}", difference, c.verdict,
+                         "; ".join(c.reasons)])
+    write_atomic(out / "crosscheck.csv", table.getvalue())
+    _print_crosscheck(rows, out / "crosscheck.csv")
     return 0
+
+
+def _print_crosscheck(rows: list[Comparison], table: Path) -> None:
+    print(f"\n{'student':<20} {'nbgrader':>9} {'sandboxed':>9}  verdict")
+    for c in rows:
+        kernel = "-" if c.kernel is None else f"{c.kernel:g}"
+        print(f"{c.student_id:<20} {kernel:>9} {c.sandboxed:>9g}  {c.verdict}")
+        for reason in c.reasons:
+            print(f"{'':<22}{reason}")
+    suspects = [c.student_id for c in rows if c.verdict == "SUSPECT"]
+    if suspects:
+        print(f"\nSUSPECT ({len(suspects)}): {', '.join(suspects)}: scored higher in their own "
+              "kernel than in the sandbox. Look at their notebooks (monkeypatched builtins, "
+              "objects that equal anything); the sandboxed score counts.")
+    else:
+        print("\nNo student scores higher in their kernel than in the sandbox.")
+    honest = [c.student_id for c in rows if c.verdict == "honest difference"]
+    if honest:
+        print(f"Honest differences ({len(honest)}): {', '.join(honest)}: partial credit in the "
+              "sandbox, all or nothing per test cell in nbgrader; the sandboxed score counts.")
+    print(f"Table: {table}")
+
+
+def feedback_sandboxed(course_dir: Path, assignment: str, out: Path) -> int:
+    """Release each notebook student's sandboxed feedback through nbgrader's exchange."""
+    students = _grade_sandboxed(course_dir, assignment, out)
+    if students is None:
+        return 2
+    written, left = write_pages(course_dir, assignment, out / "sandboxed", students)
+    for why in left:
+        print(f"not released: {why}", file=sys.stderr)
+    if not written:
+        return 2
+    status = _nbgrader(course_dir, "release_feedback", assignment)
+    if status != 0:
+        print(f"`nbgrader release_feedback` exited with status {status}", file=sys.stderr)
+        return 2
+    print(f"sandboxed feedback released for {len(written)} student(s); they fetch it with "
+          f"`nbgrader fetch_feedback {assignment} --course COURSE --Exchange.root=EXCHANGE`")
+    return 1 if left else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("chore", choices=("autograde", "crosscheck"))
+    parser.add_argument("chore", choices=("autograde", "crosscheck", "feedback-sandboxed"))
     parser.add_argument("--course-dir", type=Path, default=Path("assignments"))
     parser.add_argument("--assignment", default=ASSIGNMENT)
-    parser.add_argument("--out", type=Path, help="crosscheck: folder for its files")
+    parser.add_argument("--out", type=Path,
+                        help="crosscheck, feedback-sandboxed: folder for the sandboxed grades")
     parser.add_argument("--force", action="store_true", help="autograde: regrade everything")
     parser.add_argument("--strict", action="store_true",
                         help="autograde: exit 1 when a submission could not be graded")
@@ -201,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             return autograde(course_dir, args.assignment, args.force, args.strict)
         out = (args.out or course_dir / "reports" / "crosscheck").resolve()
         out.mkdir(parents=True, exist_ok=True)
+        if args.chore == "feedback-sandboxed":
+            return feedback_sandboxed(course_dir, args.assignment, out)
         return crosscheck(course_dir, args.assignment, out)
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
