@@ -52,6 +52,7 @@ class _Worker:
     pidfd: int | None
     plan: Plan
     ready: bool = False
+    gated: bool = False  # the request waits for `ready` (the worker joins its cgroup then)
     output_open: bool = True  # False once every holder of the student's stdout closed it
 
     def members(self) -> list[int]:
@@ -207,7 +208,15 @@ class Sandbox(metaclass=_OpenByMode):
             pidfd = os.pidfd_open(proc.pid)
         except (AttributeError, OSError):
             pidfd = None
-        return _Worker(proc, request_w, reply_r, output_r, pidfd, plan)
+        # Into the cgroup before any student code runs, or a fork would escape it. A plain
+        # child forks nothing before it reads the request: move it now, then send at once.
+        # bwrap forks its init and the worker while starting: move them all at `ready`,
+        # and only then send the request (a scheduling round trip more).
+        cgroup = self._state.cgroup
+        if cgroup is not None and not plan.bwrap:
+            cgroup.add([proc.pid])
+        gated = cgroup is not None and plan.bwrap
+        return _Worker(proc, request_w, reply_r, output_r, pidfd, plan, gated=gated)
 
     # -- calls ------------------------------------------------------------------------
 
@@ -248,7 +257,7 @@ class Sandbox(metaclass=_OpenByMode):
     def _ready(self, worker: _Worker) -> None:
         """The entry is up and no student code has run yet: into the cgroup with it all."""
         worker.ready = True
-        if self._state.cgroup is not None:
+        if worker.gated and self._state.cgroup is not None:
             self._state.cgroup.add(descendants(worker.proc.pid))
 
     def _exchange(self, worker: _Worker, payload: bytes, token: str, deadline: float,
@@ -262,13 +271,11 @@ class Sandbox(metaclass=_OpenByMode):
             poller.register(worker.pidfd, select.POLLIN)
         pending = memoryview(payload)
         sent_any = False
-        # A fresh worker gets its request only once it is ready and in its cgroup: before
-        # that, a fork would escape the cgroup.
-        if worker.ready:
+        if worker.ready or not worker.gated:
             poller.register(worker.request, select.POLLOUT)
         buffer = bytearray()
         while True:
-            if pending and worker.ready:
+            if pending and (worker.ready or not worker.gated):
                 try:
                     pending = pending[os.write(worker.request, pending):]
                     sent_any = True
@@ -304,7 +311,8 @@ class Sandbox(metaclass=_OpenByMode):
                         if frame != {"ready": True}:
                             return "garbage"
                         self._ready(worker)
-                        poller.register(worker.request, select.POLLOUT)
+                        if worker.gated and pending:
+                            poller.register(worker.request, select.POLLOUT)
                         continue
                     if not isinstance(frame, dict) or frame.get("id") != token:
                         return "garbage"
