@@ -227,3 +227,20 @@ def test_grad_stand_in_knows_only_the_built_graph():
     scenario = builders.grad_scenario(program, via="primitives")
     answer = handler.run(scenario, ad)
     assert answer["grad"] == pytest.approx([1 / 1.5 - 2.0, 1.5 - math.cos(-2.0)])
+
+
+def test_a_new_task_gets_a_fresh_worker():
+    """Nothing swapped in or kept during one task survives into the next."""
+    from adkit.grade.session import Session
+
+    class Box:
+        restarts = 0
+
+        def restart(self):
+            self.restarts += 1
+
+    box = Box()
+    session = Session("ada", 1, 2, box)
+    for task in ("test_graph", "test_graph", "test_operators", "test_tape", "test_tape"):
+        session.start_test(5.0, task)
+    assert box.restarts == 2
