@@ -186,7 +186,7 @@ def _send(wfd: int, frame: dict, pid: int) -> None:
         _exit(_CHANNEL_LOST)
 
 
-def _import_handler(handler_name: str, submission: str):  # noqa: ANN202
+def _import_handler(handler_name: str, submission: str) -> object:
     """The handler's `handle`, imported before the submission is importable at all."""
     import importlib
 

@@ -70,7 +70,8 @@ def copy_tree(source: Path, target: Path, owner: int | None = None, mode: int = 
             if os.path.islink(os.path.join(root, name)):
                 dirs.remove(name)
             else:
-                (here / name).mkdir(mode=mode)
+                (here / name).mkdir()
+                os.chmod(here / name, mode)  # whatever the umask
         for name in names:
             path = os.path.join(root, name)
             if stat.S_ISREG(os.lstat(path).st_mode):
