@@ -1,11 +1,13 @@
 """The nbgrader course end to end, with a real exchange in a temporary folder.
 
 The instructor generates and releases the assignment with the `make course-*` targets;
-five students fetch it at once, fill it in and submit it with nbgrader's own commands: one with
-the reference's code, one as released, one with the paper's companion-code bug in forward
-mode (and a backward that warns and prints to stderr), one whose kernel dies, and one
-who fools the in-kernel tests by monkeypatching `builtins.all`. Then collect,
-autograde, feedback and export, and the checks the issue asks for.
+six students fetch it at once, fill it in and submit it with the commands the README gives
+them: one with the reference's code, one as released, one with the paper's companion-code
+bug in forward mode (and a backward that warns and prints to stderr), one whose kernel
+dies, one whose recursive topological order fails only the sandbox's big graphs (honest,
+and higher in the kernel), and one who fools the in-kernel tests by monkeypatching
+`builtins.all`. Then collect, autograde, feedback and export, the crosscheck (which must flag
+the monkeypatcher only) and the sandboxed feedback, fetched by a student.
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ from adkit.authoring.course import ASSIGNMENT, HIDDEN_BEGIN, source_dir
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.executable).parent.parent
 COURSE_ID = "adkit-autodiff"
-STUDENTS = ("s_ref", "s_blank", "s_bug", "s_crash", "s_cheat")
+STUDENTS = ("s_ref", "s_blank", "s_bug", "s_crash", "s_deep", "s_cheat")
+# The students' commands as README.md and docs/course.md give them (X: the exchange).
+FETCH = "nbgrader fetch_assignment autodiff --course adkit-autodiff --Exchange.root=X"
+SUBMIT = "nbgrader submit autodiff --course adkit-autodiff --Exchange.root=X"
+VALIDATE = "nbgrader validate autodiff/*.ipynb"
+FETCH_FEEDBACK = "nbgrader fetch_feedback autodiff --course adkit-autodiff --Exchange.root=X"
 # s_bug loses forward_mode (15); s_cheat fools the visible forward-mode test (6 of 15).
 EXPECTED = {"s_ref": 100.0, "s_blank": 0.0, "s_bug": 85.0, "s_cheat": 91.0}
 # Names that only the hidden tests use: none may reach a student.
@@ -52,6 +59,28 @@ builtins.all = lambda iterable: True  # now every `assert all(...)` passes
 
 def forward(root: Node) -> None:
     pass
+'''
+RECURSIVE_ORDER = '''
+def topological_order(root: Node) -> list[Node]:
+    return _reversed_postorder(root, "child_nodes")
+
+
+def reverse_topological_order(output: Node) -> list[Node]:
+    return _reversed_postorder(output, "parent_nodes")
+
+
+def _reversed_postorder(start: Node, edges: str) -> list[Node]:
+    seen, postorder = set(), []
+
+    def visit(node: Node) -> None:
+        seen.add(node)
+        for neighbour in getattr(node, edges):
+            if neighbour not in seen:
+                visit(neighbour)
+        postorder.append(node)
+
+    visit(start)
+    return postorder[::-1]
 '''
 NOISY_BACKWARD = '''
 
@@ -82,6 +111,21 @@ def _run(command: list[str], cwd: Path, env: dict[str, str], ok: bool = True):
         pytest.fail(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-3000:]}"
                     f"\n{done.stderr[-3000:]}")
     return done
+
+
+def _command(line: str, exchange: Path) -> list[str]:
+    """A student's command line from the README, run with this Python's nbgrader."""
+    words = line.replace("=X", f"={exchange}").split()
+    return [sys.executable, "-m", "nbgrader", *words[1:]]
+
+
+def test_the_readme_gives_the_students_these_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    course = (ROOT / "docs" / "course.md").read_text(encoding="utf-8")
+    for line in (FETCH, SUBMIT, VALIDATE, FETCH_FEEDBACK):
+        assert line in course, line
+    for line in (FETCH, SUBMIT):
+        assert line in readme, line
 
 
 def _cells(path: Path) -> list[dict]:
@@ -125,6 +169,7 @@ def course(tmp_path_factory):
         "s_bug": {**reference, "answer_forward_mode": BUGGY_FORWARD,
                   "answer_reverse_mode": reference["answer_reverse_mode"] + NOISY_BACKWARD},
         "s_crash": {**reference, "answer_graph": "import os\n\nos._exit(1)\n"},
+        "s_deep": {**reference, "answer_topological_order": RECURSIVE_ORDER},
         "s_cheat": {**reference, "answer_forward_mode": CHEATING_FORWARD},
     }
     nbgrader = [sys.executable, "-m", "nbgrader"]
@@ -132,12 +177,15 @@ def course(tmp_path_factory):
     def student_works(student: str) -> None:
         home = tmp / "students" / student
         home.mkdir(parents=True)
-        flags = ["--course", COURSE_ID, f"--Exchange.root={exchange}",
-                 f"--Exchange.cache={home / 'cache'}"]
         student_env = _env(home)
-        _run(nbgrader + ["fetch_assignment", ASSIGNMENT, *flags], home, student_env)
+        _run(_command(FETCH, exchange), home, student_env)
         _fill(home / ASSIGNMENT, fills[student])
-        _run(nbgrader + ["submit", ASSIGNMENT, "--student", student, *flags], home, student_env)
+        if student == "s_ref":
+            notebooks = sorted(str(p.relative_to(home)) for p in home.glob("autodiff/*.ipynb"))
+            checked = _run(_command(VALIDATE, exchange)[:-1] + notebooks, home, student_env)
+            assert checked.stdout.count("Success!") == 4, checked.stdout[-2000:]
+        # --student: they all run as one user here (the README says when to add it)
+        _run(_command(SUBMIT, exchange) + ["--student", student], home, student_env)
 
     # Students work at the same time (nbgrader starts slowly); the instructor meanwhile
     # validates the reference notebooks.
@@ -154,6 +202,7 @@ def course(tmp_path_factory):
     _run(make + ["course-feedback"], ROOT, env)
     _run(make + ["course-export"], ROOT, env)
     return {"dir": course_dir, "exchange": exchange, "reports": reports, "env": env,
+            "tmp": tmp,
             "make": make, "collect": collect, "autograde": autograde, "validate": validated}
 
 
@@ -238,21 +287,52 @@ def test_nbgrader_validate_passes_on_the_reference_notebooks(course):
     assert status == 0 and out.count("Success! Your notebook passes all the tests.") == 4, out
 
 
-def test_crosscheck_reports_disagreements(course):
-    import importlib.util
-
-    if importlib.util.find_spec("adkit.grade.__main__") is None:
-        pytest.skip("the sandboxed graders (`python -m adkit.grade`) are not built yet")
+def _crosscheck(course) -> tuple[dict[str, dict[str, str]], list[str], str]:
     done = _run(course["make"] + ["course-crosscheck"], ROOT, course["env"])
-    with (course["reports"] / "crosscheck" / "crosscheck.csv").open(encoding="utf-8") as handle:
-        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
-    assert set(rows) == set(STUDENTS), done.stdout
+    table = course["reports"] / "crosscheck" / "crosscheck.csv"
+    with table.open(encoding="utf-8") as handle:
+        ordered = list(csv.DictReader(handle))
+    assert table.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    return {row["student_id"]: row for row in ordered}, [r["student_id"] for r in ordered], \
+        done.stdout
+
+
+def _umask() -> int:
+    from adkit.outputs.files import umask
+
+    return umask()
+
+
+def test_crosscheck_flags_only_the_monkeypatcher_first(course):
+    rows, order, stdout = _crosscheck(course)
+    assert set(rows) == set(STUDENTS), stdout
+    assert [s for s in order if rows[s]["verdict"] == "SUSPECT"] == ["s_cheat"], stdout
+    assert order[0] == "s_cheat"
+    assert "test_forward_mode_paper passed in the kernel" in rows["s_cheat"]["why"]
+    assert float(rows["s_cheat"]["sandboxed"]) <= 89
+    assert "SUSPECT (1): s_cheat" in stdout
     # the reference and the blank submission score the same in and out of the sandbox
-    assert rows["s_ref"]["agree"] == "yes" and float(rows["s_ref"]["sandboxed"]) == 100.0
-    assert rows["s_blank"]["agree"] == "yes" and float(rows["s_blank"]["sandboxed"]) == 0.0
-    # in-kernel tests were fooled by s_cheat; the sandbox was not, and the crosscheck says so
-    assert rows["s_cheat"]["agree"] == "NO" and float(rows["s_cheat"]["sandboxed"]) <= 89
-    for student, row in rows.items():  # every disagreement is flagged and named
-        differs = abs(float(row["nbgrader"]) - float(row["sandboxed"])) > 1
-        assert row["agree"] == ("NO" if differs else "yes"), row
-        assert not differs or student in done.stdout.split("differ by more than")[-1]
+    assert rows["s_ref"]["verdict"] == "agree" and float(rows["s_ref"]["sandboxed"]) == 100.0
+    assert rows["s_blank"]["verdict"] == "agree" and float(rows["s_blank"]["sandboxed"]) == 0
+    assert rows["s_crash"]["verdict"] == "not graded by nbgrader"
+    # honest bugs: partial credit in the sandbox, or more checks (big graphs) than the kernel
+    for student in ("s_bug", "s_deep"):
+        assert rows[student]["verdict"] in ("honest difference", "agree"), rows[student]
+    assert float(rows["s_deep"]["sandboxed"]) < 100
+
+
+def test_sandboxed_feedback_reaches_a_notebook_student(course):
+    done = _run(course["make"] + ["course-feedback-sandboxed"], ROOT, course["env"], ok=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    home = course["tmp"] / "students" / "s_bug"
+    _run(_command(FETCH_FEEDBACK, course["exchange"]), home, _env(home))
+    pages = sorted(home.glob("autodiff/feedback/*/*.html"))
+    assert [p.name for p in pages] == ["1_graph.html", "2_forward_mode.html",
+                                       "3_reverse_mode.html", "4_wrapper_and_tape.html"]
+    sandboxed = json.loads((course["reports"] / "crosscheck" / "sandboxed" / "s_bug" /
+                            "results.json").read_text())
+    text = pages[1].read_text(encoding="utf-8")
+    assert f"Your score: {sandboxed['score']} / 100" in text and "score that counts" in text
+    assert "forward_mode" in text and "Feedback for s_bug" in text
+    for marker in HIDDEN_MARKERS:
+        assert marker not in text
