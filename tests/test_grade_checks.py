@@ -209,7 +209,7 @@ def test_a_short_or_missing_answer_fails_with_a_sentence():
         assert problem and "did your code change the grader" in problem
     tape = builders.tape_scenario(program)
     want = reference.expect([tape])[0]
-    wired, names = builders.wiring(program), builders.names_of(program)
+    wired, names = programs.wiring(program), builders.names_of(program)
     forged = {"after": want["after"]}  # no `recorded`
     problem = verdicts.derivative_verdict(tape, want, forged, wired, names,
                                           builders.reach(wired))

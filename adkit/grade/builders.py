@@ -20,8 +20,9 @@ from adkit.model import primitives, programs
 Program = dict[str, Any]
 Wiring = dict[str, Any]
 
-# The paper graphs: hand-picked shapes, the same for every student: x*x (a node listed
-# twice among the children), x-x, a diamond, fan-out.
+# Hand-picked graphs, the same for every student: x*x (a node listed twice among the
+# children), x-x, a diamond, fan-out. (Wirings are not cached: remembering the last
+# programs' wirings saved nothing measurable, 2.1-3.0 s against 2.2-3.3 s per student.)
 FIXED: list[Program] = [
     {"inputs": [1.5], "ops": [{"op": "mul", "args": [0, 0]}]},
     {"inputs": [1.5], "ops": [{"op": "sub", "args": [0, 0]}, {"op": "exp", "args": [1]}]},
@@ -43,15 +44,9 @@ def paper_examples(rng: random.Random, points: int = 3) -> list[Program]:
     return out
 
 
-def wiring(program: Program) -> Wiring:
-    """programs.wiring(program). Not cached: remembering the last programs' wirings saved
-    nothing measurable (2.1-3.0 s against 2.2-3.3 s per student, in-process, noisy)."""
-    return programs.wiring(program)
-
-
 def names_of(program: Program) -> list[str]:
     """Names of a hand-wired graph's nodes (x1, v1, ..., y; constants by value)."""
-    return wired_names(program, wiring(program))
+    return wired_names(program, programs.wiring(program))
 
 
 def _sent(wired: Wiring) -> Wiring:
@@ -75,7 +70,7 @@ def reach(wired: Wiring) -> Any:
 
 def order_scenarios(program: Program) -> list[dict[str, Any]]:
     """topological_order from every input and an inner node; reverse from output and inner."""
-    wired = wiring(program)
+    wired = programs.wiring(program)
     n_in = len(program["inputs"])
     inner = wired["index"][n_in + len(program["ops"]) // 2]
     starts = [(wired["index"][i], False) for i in range(n_in)] + [(inner, False)]
@@ -86,7 +81,7 @@ def order_scenarios(program: Program) -> list[dict[str, Any]]:
 
 def forward_scenario(program: Program) -> dict[str, Any]:
     """forward from every input in turn, then from an inner node, on one graph."""
-    wired = wiring(program)
+    wired = programs.wiring(program)
     n_in = len(program["inputs"])
     roots = [wired["index"][i] for i in range(n_in)]
     roots.append(wired["index"][n_in + len(program["ops"]) // 2])
@@ -95,7 +90,7 @@ def forward_scenario(program: Program) -> dict[str, Any]:
 
 def backward_scenario(program: Program) -> dict[str, Any]:
     """backward from the output twice, then from an inner node, then the output again."""
-    wired = wiring(program)
+    wired = programs.wiring(program)
     inner = wired["index"][len(program["inputs"]) + len(program["ops"]) // 2]
     out = wired["output"]
     return {"kind": "backward", "wiring": _sent(wired), "outputs": [out, out, inner, out]}
@@ -131,7 +126,7 @@ def wrapper_scenario(function: str, name: str | None, args: list[Any]) -> dict[s
 
 def grad_scenario(program: Program, via: str = "operators") -> dict[str, Any]:
     """grad(f)(*inputs), f building `program`; backward is fed this wiring."""
-    wired = wiring(program)
+    wired = programs.wiring(program)
     return {"kind": "grad", "program": program, "via": via, "wiring": _sent(wired),
             "positions": wired["index"]}
 
