@@ -209,3 +209,6 @@ def test_cli_grades_a_cohort_archive_and_explains_refusals(tmp_path, capsys):
                  "stolen.py"):
         assert name in feedback, name
     assert "files left out" in report and "could not be graded" in report
+    # the same archive again: nothing changed, nothing is regraded
+    assert cli.main([str(cohort), "--out", str(out), "--jobs", "2"]) == 0
+    assert "2 student(s) already graded and unchanged" in capsys.readouterr().err

@@ -83,3 +83,18 @@ def test_demo_students_get_their_expected_grades(graded_demo):
     tasks = load_rubric().tasks
     assert [p for s, e in expected.items() for p in expectations.problems(s, e, out, tasks)] \
         == []
+
+
+def test_needs_attention_lists_exactly_the_demo_students_not_fully_graded(graded_demo):
+    import re
+
+    out, _, run = graded_demo
+    report = (out / "report.html").read_text(encoding="utf-8")
+    table = report.split('id="attention"')[1].split("</table>")[0]
+    flagged = dict(re.findall(r'feedback.md">([^<]+)</a></td><td class="l kind">([^<]+)<', table))
+    # s2407 does not import (a syntax error), s2408 loops forever in backward
+    assert flagged == {"s2407": "could not be graded", "s2408": "timed out"}
+    assert "needs attention (2 student(s)" in run["stderr"]
+    # the demo's README and expectations are listed as other files, not as students
+    others = report.split('id="others"')[1].split("</ul>")[0]
+    assert "README.md" in others and "expectations.toml" in others
