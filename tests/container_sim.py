@@ -165,19 +165,28 @@ def run(command: Sequence[str], *, hide: Sequence[str | Path] = (),
 # --- the kit in a container ------------------------------------------------------------
 
 INSIDE = Path("/tmp/autograder")  # where in_container shows the folder laid out as Gradescope's
+KIT = Path(__file__).resolve().parents[1]  # this checkout: it holds solutions (reference, cohort)
+
+
+def hidden_in_container() -> list[str]:
+    """What a container built from the bundle does not have: /tmp, /work, this checkout."""
+    hide = ["/tmp", "/work"]
+    if not any(KIT.is_relative_to(top) for top in hide):
+        hide.append(str(KIT))
+    return hide
 
 
 def in_container(command: Sequence[str], root: Path, cwd: str | Path, timeout: float,
                  extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run `command` in a simulated default container that shows `root` at INSIDE.
 
-    The container holds no checkout of the kit: /work and /tmp are empty, but for the kit's
-    venv (its Python and pytest, at their own path) and `root`.
+    The container holds no checkout of the kit: /work, /tmp and this checkout are empty, but
+    for the kit's venv (its Python and pytest, at their own path) and `root`.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV"))}
     env |= {"ADKIT_AUTOGRADER_ROOT": str(INSIDE), "ADKIT_PYTHON": sys.executable,
             **(extra_env or {})}
-    return run(command, hide=["/tmp", "/work"], bind={sys.prefix: sys.prefix, root: INSIDE},
+    return run(command, hide=hidden_in_container(), bind={sys.prefix: sys.prefix, root: INSIDE},
                cwd=cwd, env=env, timeout=timeout)
 
 
