@@ -15,9 +15,10 @@ def _recorded_only(program):
 
 
 def test_records_creation_order(session, judge):
-    """tape.nodes on the paper's graph (at x1 = 2, x2 = 5), the fixed graphs and a random one."""
+    """tape.nodes on the paper's graph (at x1 = 2, x2 = 5 and at a random point of yours),
+    the fixed graphs and a random one."""
     rng = session.rng("tape.recorded")
-    cases = [programs.paper_example(), *FIXED,
+    cases = [*paper_examples(rng, points=1), *FIXED,
              programs.random_program(rng, n_inputs=3, n_ops=15)]
     check_derivatives(session, judge, cases, _recorded_only, WHAT)
     judge.finish()
