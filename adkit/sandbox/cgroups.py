@@ -13,6 +13,7 @@ import contextlib
 import functools
 import itertools
 import os
+import signal
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -108,6 +109,29 @@ class Cgroup:
                     (folder / "cgroup.procs").write_text(str(pid))
                 except OSError:
                     pass  # gone meanwhile
+
+    def pids(self) -> list[int]:
+        """The live processes in it (exited ones are not listed)."""
+        folder = self.folders.get("memory") or self.folders.get("v2")
+        try:
+            return [int(pid) for pid in (folder / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError, TypeError):
+            return []
+
+    def kill_all(self, wait: float) -> bool:
+        """SIGKILL every process in it until none is left; False if some outlived `wait`.
+        Cheaper than searching /proc by uid: its processes cannot leave it (the cgroup's
+        files are root's)."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            pids = self.pids()
+            if not pids:
+                return True
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.002)
+        return False
 
     def _oom_kills(self) -> int:
         for kind, name in (("memory", "memory.oom_control"), ("v2", "memory.events")):

@@ -53,9 +53,12 @@ class _Worker:
     plan: Plan
     ready: bool = False
     gated: bool = False  # the request waits for `ready` (the worker joins its cgroup then)
+    cgroup: Cgroup | None = None  # holds all its processes (when it has a uid of its own)
     output_open: bool = True  # False once every holder of the student's stdout closed it
 
     def members(self) -> list[int]:
+        if self.cgroup is not None:
+            return self.cgroup.pids()
         return members(self.proc.pid, self.plan.find_by_uid, not self.plan.bwrap)
 
     def exit_code(self) -> int:
@@ -105,7 +108,8 @@ class _Worker:
                     self.proc.kill()  # --die-with-parent takes the sandbox with it
                 except OSError:
                     pass
-            kill_members(self.proc.pid, self.plan.find_by_uid, not self.plan.bwrap)
+            if self.cgroup is None or not self.cgroup.kill_all(KILL_WAIT):
+                kill_members(self.proc.pid, self.plan.find_by_uid, not self.plan.bwrap)
         self.proc.wait()
         for fd in (self.request, self.reply, self.output, self.pidfd):
             if fd is not None:
@@ -216,7 +220,11 @@ class Sandbox(metaclass=_OpenByMode):
         if cgroup is not None and not plan.bwrap:
             cgroup.add([proc.pid])
         gated = cgroup is not None and plan.bwrap
-        return _Worker(proc, request_w, reply_r, output_r, pidfd, plan, gated=gated)
+        # A plain child with a uid of its own: the cgroup holds its processes and no other
+        # (bwrap's own processes are in it too, and it is killed through its namespace).
+        holder = cgroup if plan.find_by_uid is not None and not plan.bwrap else None
+        return _Worker(proc, request_w, reply_r, output_r, pidfd, plan, gated=gated,
+                       cgroup=holder)
 
     # -- calls ------------------------------------------------------------------------
 
@@ -235,7 +243,8 @@ class Sandbox(metaclass=_OpenByMode):
             if self._state.worker is None:
                 self._state.worker = self._start()
             worker = self._state.worker
-            channel.drain(worker.reply, None)  # whatever a leftover process wrote since
+            if worker.ready:  # not before: that would swallow the `ready` frame
+                channel.drain(worker.reply, None)  # whatever a leftover process wrote since
             worker.output_open = channel.drain(worker.output, capture) and worker.output_open
             outcome = self._exchange(worker, payload, token, deadline, capture)
             if outcome == "stale" and attempt == 0:
