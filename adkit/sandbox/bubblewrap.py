@@ -184,8 +184,9 @@ class BubblewrapBackend:
     def describe(self) -> str:
         memory = cgroup_support() or "per process only (RLIMIT_AS: no writable cgroup)"
         note = f"; {self.notes}" if self.notes else ""
-        return (f"bubblewrap: {self.bwrap} ({_version(self.bwrap)}, {self.origin}{note}); "
-                "isolates files, network, processes; nested namespaces refused by seccomp; "
+        return (f"bubblewrap: {self.bwrap} ({_version(self.bwrap)}, {self.origin}{note}; "
+                "the best backend: namespaces); isolates files, network, processes; nested "
+                "namespaces refused by seccomp; "
                 f"memory: {memory}")
 
     def open(self, submission: Path, handler: Path, support: Sequence[Path] = (),

@@ -108,7 +108,7 @@ class ContainerBackend:
     def describe(self) -> str:
         memory = cgroup_support() or "per process only (RLIMIT_AS: no writable cgroup)"
         return (f"container: {self.python} as a uid of its own per sandbox, seccomp filter "
-                "(chosen because bwrap cannot start here); isolates files only by "
+                "(the backend for where bwrap cannot start); isolates files only by "
                 "permissions (check_secrets verifies), processes by uid; NO network "
                 f"isolation (needs namespaces); memory: {memory}")
 
