@@ -57,7 +57,7 @@ def test_a_hostile_student_zip_is_unpacked_with_every_refusal_named(tmp_path):
     assert not list(tmp_path.rglob("absolute.py")) and not list(tmp_path.rglob("stolen.py"))
 
 
-def test_a_zip_bomb_and_a_lying_member_stay_under_the_caps(tmp_path):
+def test_a_zip_bomb_and_many_highly_compressed_files_stay_under_the_caps(tmp_path):
     (tmp_path / "bomb.zip").write_bytes(zip_bomb_member(64 * 1024**2))
     result = archives.unpack(tmp_path / "bomb.zip", tmp_path / "out")
     assert result.files == 0 and "over the 4 MiB limit" in result.refused[0]
@@ -212,3 +212,48 @@ def test_cli_grades_a_cohort_archive_and_explains_refusals(tmp_path, capsys):
     # the same archive again: nothing changed, nothing is regraded
     assert cli.main([str(cohort), "--out", str(out), "--jobs", "2"]) == 0
     assert "2 student(s) already graded and unchanged" in capsys.readouterr().err
+
+
+def test_a_tar_bomb_stops_reading_early(tmp_path):
+    import io
+    import tarfile
+    import time
+
+    path = tmp_path / "s5.tar.gz"
+    with tarfile.open(path, "w:gz", compresslevel=1) as archive:
+        info = tarfile.TarInfo("zeros.py")
+        info.size = 200 * 1024**2
+        archive.addfile(info, _Zeros(info.size))
+        good = b"x = 1\n"
+        info = tarfile.TarInfo("after.py")
+        info.size = len(good)
+        archive.addfile(info, io.BytesIO(good))
+    began = time.monotonic()
+    result = archives.unpack(path, tmp_path / "out")
+    assert time.monotonic() - began < 10
+    assert result.files == 0 and "a bomb?" in result.refused[0]
+
+
+class _Zeros:
+    """A file-like object of `size` zero bytes, for building a bomb without the memory."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        self.left -= n
+        return b"\0" * n
+
+
+def test_a_damaged_member_costs_that_member_only(tmp_path):
+    path = tmp_path / "s6.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("broken.py", b"AAAAAAAAAAAAAAAA")
+        archive.writestr("simpleautodiff.py", b"x = 1\n")
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"AAAAAAAAAAAAAAAA", b"AAAAAAAABAAAAAAA", 1))  # bad CRC
+    result = archives.unpack(path, tmp_path / "out")
+    assert (tmp_path / "out" / "simpleautodiff.py").read_bytes() == b"x = 1\n"
+    assert not (tmp_path / "out" / "broken.py").exists()
+    assert len(result.refused) == 1 and "broken.py: damaged" in result.refused[0]

@@ -10,11 +10,14 @@ member is named, with why, for the student's feedback.
 
 from __future__ import annotations
 
+import lzma
 import os
 import stat
 import tarfile
 import time
 import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -195,8 +198,7 @@ def _unzip(handle: IO[bytes], result: Unpacked, caps: Caps, label: str) -> None:
                 result.refused.append(f"{where}: {parts}")
                 continue
             when = time.mktime((*info.date_time, 0, 0, -1))
-            with archive.open(info) as member:
-                _write(result, caps, parts, member, when, where)
+            _guarded(result, where, _write_zip, archive, info, result, caps, parts, when, where)
 
 
 def _untar(handle: IO[bytes], result: Unpacked, caps: Caps, label: str) -> None:
@@ -228,7 +230,25 @@ def _untar(handle: IO[bytes], result: Unpacked, caps: Caps, label: str) -> None:
                 continue
             source = archive.extractfile(member)
             if source is not None:
-                _write(result, caps, parts, source, float(member.mtime), where)
+                _guarded(result, where, _write, result, caps, parts, source,
+                         float(member.mtime), where)
+
+
+def _write_zip(archive: zipfile.ZipFile, info: zipfile.ZipInfo, result: Unpacked, caps: Caps,
+               parts: list[str], when: float, where: str) -> None:
+    with archive.open(info) as member:
+        _write(result, caps, parts, member, when, where)
+
+
+def _guarded(result: Unpacked, where: str, write: Callable[..., None], *args: object) -> None:
+    """Run `write(*args)`; a damaged member (bad CRC, truncated data, an unknown compression)
+    is refused alone and the rest of the archive is still read."""
+    try:
+        write(*args)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError,
+            OSError, NotImplementedError, RuntimeError) as error:
+        result.refused.append(f"{where}: damaged or unreadable "
+                              f"({shown(type(error).__name__ + ': ' + str(error), 120)})")
 
 
 def _kind(mode: int) -> str:
@@ -275,12 +295,16 @@ def _write(result: Unpacked, caps: Caps, parts: list[str], source: IO[bytes], wh
         result.refused.append(f"{where}: a second member of the same name")
         return
     written = 0
-    with os.fdopen(fd, "wb") as out:
-        while chunk := source.read(min(_CHUNK, cap + 1 - written)):
-            written += len(chunk)
-            if written > cap:
-                break
-            out.write(chunk)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(min(_CHUNK, cap + 1 - written)):
+                written += len(chunk)
+                if written > cap:
+                    break
+                out.write(chunk)
+    except BaseException:
+        os.unlink(path)  # no half-written member stays
+        raise
     if written > cap:
         os.unlink(path)
         result.refused.append(f"{where}: decompresses past the size limits (a zip bomb?)")
