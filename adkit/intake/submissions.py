@@ -169,39 +169,42 @@ def _gather(folder: Path, skipped: list[Skipped]) -> dict[str, _Sources]:
             mode = entry.stat(follow_symlinks=False).st_mode
         except OSError:  # gone since the listing
             continue
-        is_folder = stat.S_ISDIR(mode) or stat.S_ISLNK(mode)
-        lms = named(entry.name, is_folder)
-        if lms and lms.not_graded:
-            skipped.append(Skipped(shown(entry.name), lms.not_graded))
+        owner = _owner(entry.name, mode)
+        if isinstance(owner, Skipped):
+            skipped.append(owner)
             continue
-        if is_folder:
-            student_id = lms.student_id if lms else entry.name
-            problem = _problem(entry.name, mode) if not lms else (
-                _problem(student_id, mode) if stat.S_ISLNK(mode) else None)
-            if problem:
-                skipped.append(Skipped(shown(entry.name), problem))
-                continue
-            sources = students.setdefault(student_id, _Sources())
-            sources.folders.append(Path(entry.path))
-        elif stat.S_ISREG(mode):
-            owner = _file_owner(entry.name, lms)
-            if isinstance(owner, str):
-                skipped.append(Skipped(shown(entry.name), owner, owner == NOT_A_SUBMISSION))
-                continue
-            sources = students.setdefault(owner[0], _Sources())
+        sources = students.setdefault(owner[0], _Sources())
+        if stat.S_ISREG(mode):
             sources.files.append((Path(entry.path), owner[1]))
         else:
-            skipped.append(Skipped(shown(entry.name), "not a file nor a folder (a FIFO, "
-                                                      "socket or device): not graded"))
-            continue
+            sources.folders.append(Path(entry.path))
         sources.names.append(shown(entry.name))
     return students
+
+
+def _owner(name: str, mode: int) -> tuple[str, str] | Skipped:
+    """(student id, the file's own name) for one entry of SUBMISSIONS, or why it is skipped."""
+    is_folder = stat.S_ISDIR(mode) or stat.S_ISLNK(mode)
+    lms = named(name, is_folder)
+    if lms and lms.not_graded:
+        return Skipped(shown(name), lms.not_graded)
+    if is_folder:
+        problem = _problem(lms.student_id if lms else name, mode)
+        return Skipped(shown(name), problem) if problem else (lms.student_id if lms else name,
+                                                              "")
+    if not stat.S_ISREG(mode):
+        return Skipped(shown(name), "not a file nor a folder (a FIFO, socket or device): not "
+                                    "graded")
+    owner = _file_owner(name, lms)
+    if isinstance(owner, str):
+        return Skipped(shown(name), owner, owner == NOT_A_SUBMISSION)
+    return owner
 
 
 def _file_owner(name: str, lms: Named | None) -> tuple[str, str] | str:
     """(student id, the file's own name) for a file at the top of SUBMISSIONS, or why not."""
     if lms:
-        return lms.student_id, lms.file
+        return _id_problem(lms.student_id) or (lms.student_id, lms.file)
     if archives.is_archive(name):
         student_id = archives.stem(name)
         problem = _id_problem(student_id)
