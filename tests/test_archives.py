@@ -30,6 +30,8 @@ def _hostile_zip() -> bytes:
     members["hw3/..\\..\\windows.py"] = b"ESCAPED = True\n"
     members["hw3/again.zip"] = zip_bytes({"x.py": b"x = 1\n"})
     members["hw3/zeros.ipynb"] = b"\0" * (3 * 1024**2)  # 3 MiB that compress ~1000 times
+    members["__MACOSX/hw3/._node.py"] = b"\0\5\26\7"  # left out silently
+    members["hw3/.DS_Store"] = b"Bud1"
     return zip_bytes(members, {"hw3/stolen.py": "/work/main/reference/simpleautodiff/node.py"})
 
 
@@ -53,6 +55,7 @@ def test_a_hostile_student_zip_is_unpacked_with_every_refusal_named(tmp_path):
                       ("windows.py", "`..`"), ("again.zip", "archive inside an archive"),
                       ("zeros.ipynb", "zip bomb"), ("stolen.py", "symbolic link")]:
         assert any(name in line and why in line for line in found.refused), (name, refused)
+    assert len(found.refused) == 6 and "MACOSX" not in refused and "DS_Store" not in refused
     assert not list(tmp_path.rglob("outside.py")) and not list(tmp_path.rglob("windows.py"))
     assert not list(tmp_path.rglob("absolute.py")) and not list(tmp_path.rglob("stolen.py"))
 

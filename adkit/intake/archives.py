@@ -136,6 +136,13 @@ def _open_regular(path: Path, dir_fd: int | None, cap: int) -> IO[bytes]:
     return os.fdopen(fd, "rb")
 
 
+def is_metadata(name: str) -> bool:
+    """macOS's `__MACOSX/` and `.DS_Store` members: left out silently, as staging leaves out
+    `__pycache__` (every zip made on a Mac has them; they are not the student's work)."""
+    parts = name.replace("\\", "/").split("/")
+    return parts[0] == "__MACOSX" or parts[-1] == ".DS_Store"
+
+
 def member_path(name: str) -> list[str] | str:
     """The parts of a member's path inside the target, or why it is refused."""
     name = name.replace("\\", "/")  # archives made on Windows
@@ -148,8 +155,6 @@ def member_path(name: str) -> list[str] | str:
         return "not a usable file name"
     if len(parts) > MAX_DEPTH:
         return f"folders nested more than {MAX_DEPTH} deep"
-    if parts[0] == "__MACOSX" or parts[-1] == ".DS_Store":
-        return "macOS metadata, not part of the submission"
     return parts
 
 
@@ -177,6 +182,8 @@ def _check(result: Unpacked, caps: Caps, name: str, size: int, packed: int | Non
 def _unzip(handle: IO[bytes], result: Unpacked, caps: Caps, label: str) -> None:
     with zipfile.ZipFile(handle) as archive:
         for info in archive.infolist():
+            if is_metadata(info.filename):
+                continue
             where = f"{label}: {shown(info.filename)}"
             mode = info.external_attr >> 16
             if info.is_dir():
@@ -207,6 +214,8 @@ def _untar(handle: IO[bytes], result: Unpacked, caps: Caps, label: str) -> None:
     with tarfile.open(fileobj=handle, mode="r:*") as archive:
         while (member := archive.next()) is not None:
             archive.members.clear()  # do not keep every header in memory
+            if is_metadata(member.name):
+                continue
             where = f"{label}: {shown(member.name)}"
             read += member.size
             if read > max(MAX_RATIO * packed, 2 * caps.total_bytes):
