@@ -130,3 +130,29 @@ def no_python_for_others() -> str:
             f"inside a folder they cannot enter): install python{VERSION} from the "
             f"distribution (/usr/bin/python{VERSION}) or make {python.parent} and its "
             "parents searchable by others (chmod o+x)")
+
+
+SHARED_TEMP = ("/tmp", "/var/tmp", "/dev/shm")  # world-writable: where any uid may leave files
+
+
+def remove_owned(uid: int, folders: Sequence[str] = SHARED_TEMP, depth: int = 3) -> None:
+    """Remove what `uid` left in the shared temporary folders (and in world-writable folders
+    under them, `depth` deep). Only once all its processes are gone: nothing can then swap
+    a folder for a symlink under our feet; symlinks themselves are unlinked, not followed."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+                if info.st_uid == uid:
+                    if stat.S_ISDIR(info.st_mode):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
+                elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002 and depth > 1:
+                    remove_owned(uid, [entry.path], depth - 1)
+            except OSError:
+                continue

@@ -18,12 +18,13 @@ import subprocess
 import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from adkit.sandbox import channel, words
 from adkit.sandbox.cgroups import Cgroup
 from adkit.sandbox.common import ENTRY, ENV, FILES_OPEN, Limits, Reply, SandboxError
+from adkit.sandbox.files import remove_owned
 from adkit.sandbox.processes import KILL_WAIT, descendants, kill_members, members
 
 
@@ -38,6 +39,7 @@ class Plan:
     find_by_uid: int | None = None  # every process of this uid belongs to the worker
     seccomp: bytes = b""  # a filter the entry installs before any student code
     cwd: Path | None = None
+    env: dict[str, str] | None = None  # else common.ENV
     bwrap: bool = False  # killed through bwrap's PID namespace; exit 128+N means signal N
 
 
@@ -123,6 +125,8 @@ class _State:
     worker: _Worker | None = None
     stage: str | None = None
     cgroup: Cgroup | None = None
+    # uids whose files in the shared /tmp, /var/tmp, /dev/shm go at close (plain children)
+    leaving: set[int] = field(default_factory=set)
 
     def stop_worker(self) -> None:
         worker, self.worker = self.worker, None
@@ -131,6 +135,9 @@ class _State:
 
     def close(self) -> None:
         self.stop_worker()
+        for uid in self.leaving:
+            remove_owned(uid)
+        self.leaving = set()
         cgroup, self.cgroup = self.cgroup, None
         if cgroup is not None:
             cgroup.remove()
@@ -198,8 +205,8 @@ class Sandbox(metaclass=_OpenByMode):
         try:
             proc = subprocess.Popen(
                 argv, executable=self.executable, stdin=subprocess.DEVNULL, stdout=output_w,
-                stderr=output_w, pass_fds=(request_r, reply_w, *extra), cwd=plan.cwd, env=ENV,
-                start_new_session=True, **ids)
+                stderr=output_w, pass_fds=(request_r, reply_w, *extra), cwd=plan.cwd,
+                env=plan.env or ENV, start_new_session=True, **ids)
         except OSError as exc:
             for fd in (request_r, request_w, reply_r, reply_w, output_r, output_w, *extra):
                 os.close(fd)
@@ -219,6 +226,8 @@ class Sandbox(metaclass=_OpenByMode):
         cgroup = self._state.cgroup
         if cgroup is not None and not plan.bwrap:
             cgroup.add([proc.pid])
+        if plan.find_by_uid is not None and not plan.bwrap:
+            self._state.leaving.add(plan.find_by_uid)
         gated = cgroup is not None and plan.bwrap
         # A plain child with a uid of its own: the cgroup holds its processes and no other
         # (bwrap's own processes are in it too, and it is killed through its namespace).

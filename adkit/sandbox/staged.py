@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from adkit.sandbox import seccomp
-from adkit.sandbox.common import PYTHON_FLAGS, Limits
+from adkit.sandbox.common import ENV, PYTHON_FLAGS, Limits
 from adkit.sandbox.files import check_inputs, copy_grader, copy_tree
 from adkit.sandbox.processes import fresh_uid, tasks_of
 from adkit.sandbox.session import Plan, Sandbox
@@ -51,15 +51,20 @@ class StagedSandbox(Sandbox):
     def _plan(self) -> Plan:
         inside = (str(self.stage / "grader"), str(self.stage / "submission"))
         work = self.stage / "work"
+        # Temporary files (tempfile, ~) in the private stage, not in the shared /tmp (what
+        # is left there anyway is removed at close: see session._State).
+        env = {**ENV, "HOME": str(work), "TMPDIR": str(work)}
         if self.uid is not None:
             return Plan(inside, self.limits.processes + 1, user=self.uid,
-                        find_by_uid=self.uid, seccomp=seccomp.program(), cwd=work)
+                        find_by_uid=self.uid, seccomp=seccomp.program(), cwd=work, env=env)
         if self.uid_per_start:
             uid = fresh_uid()
             os.chown(work, uid, uid)
-            return Plan(inside, self.limits.processes + 1, user=uid, find_by_uid=uid, cwd=work)
+            return Plan(inside, self.limits.processes + 1, user=uid, find_by_uid=uid, cwd=work,
+                        env=env)
         # RLIMIT_NPROC counts all of this user's processes: allow for them
-        return Plan(inside, tasks_of(os.getuid()) + self.limits.processes + 1, cwd=work)
+        return Plan(inside, tasks_of(os.getuid()) + self.limits.processes + 1, cwd=work,
+                    env=env)
 
     def _argv(self, plan: Plan, args: list[str]) -> tuple[list[str], list[int]]:
         return [str(self.python), *PYTHON_FLAGS, *args], []
