@@ -141,7 +141,8 @@ def scan_submissions(source: Path, unpacked: Path | None = None,
         if unpacked is None or not archives.is_archive(folder.name):
             return [], [Skipped(shown(folder.name), "not a folder nor a zip or tar archive")]
         result = archives.unpack(folder, unpacked / ".cohort", archives.COHORT)
-        skipped += [Skipped(shown(folder.name), why) for why in result.refused]
+        label = shown(folder.name)
+        skipped += [Skipped(label, why.removeprefix(f"{label}: ")) for why in result.refused]
         folder = _inner(result.folder)
     students = _gather(folder, skipped)
     found: dict[str, Submission] = {}
