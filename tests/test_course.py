@@ -229,3 +229,31 @@ def test_paper_tables_draw_without_graphviz(monkeypatch, capsys):
     namespace["show_graph"](y)
     out = capsys.readouterr().out
     assert "Graphviz is not installed" in out and "digraph G {" in out and "n0 -> " in out
+
+
+def _nbconvert() -> list[str] | None:
+    """The command that runs nbconvert here (the venv's jupyter first), or None."""
+    jupyter = Path(sys.executable).parent / "jupyter"
+    for command in ([str(jupyter)], ["jupyter"]):
+        if shutil.which(command[0]) is None:
+            continue
+        done = subprocess.run([*command, "nbconvert", "--version"], capture_output=True,
+                              text=True)
+        if done.returncode == 0:
+            return [*command, "nbconvert"]
+    return None
+
+
+def test_released_notebooks_convert_to_python_scripts(tmp_path):
+    """`jupyter nbconvert --to script` writes `.py` (the notebooks name their extension)."""
+    command = _nbconvert()
+    if command is None:
+        pytest.skip("jupyter nbconvert is not installed (pip install -e '.[course]')")
+    notebook = _released_copy(tmp_path)[0]
+    done = subprocess.run([*command, "--to", "script", str(notebook)], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    script = notebook.with_suffix(".py")
+    assert script.is_file(), sorted(p.name for p in notebook.parent.iterdir())
+    assert not notebook.with_suffix(".txt").exists()
+    compile(script.read_text(encoding="utf-8"), str(script), "exec")
