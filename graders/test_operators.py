@@ -1,5 +1,10 @@
 """Task `operators`: + - * / ** and unary - on Nodes (numbers on either side), and grad(f).
 
+The spec leaves the shape of an operator's graph open (`-x` as neg(x) or mul(-1, x), `x - y`
+as sub or add of a negation, `2 + x` as add(2, x) or add(x, 2)): an expression passes when
+its nodes' values, their local derivatives and the derivatives by forward and reverse mode
+are right (adkit/grade/verdicts.py, compare_meaning), whatever nodes it made in between.
+
 Operators necessarily use the student's primitives: when a test here loses points, it also
 builds its functions with the primitives alone, and the feedback says when those are wrong
 too. `grad` runs with a stand-in for backward that knows only the graph f builds (its local
@@ -10,7 +15,7 @@ from adkit.grade import reference
 from adkit.grade.builders import build_scenario, grad_scenario, paper_examples
 from adkit.grade.explain import node_names
 from adkit.grade.judging import check_programs
-from adkit.grade.verdicts import compare_build, compare_grad
+from adkit.grade.verdicts import compare_build, compare_grad, compare_meaning
 from adkit.model import primitives
 
 WHAT = "the expression written with operators"
@@ -94,7 +99,9 @@ def _build(program):
 
 
 def _verdict(program, want, got):
-    return compare_build(want, got, node_names(program), _build(program))
+    """Graded by meaning: any graph whose values and derivatives are right passes."""
+    return compare_meaning(want, got, node_names(program), _build(program),
+                           len(program["inputs"]))
 
 
 def test_operators_build_primitives(session, judge):

@@ -79,7 +79,8 @@ def to_text(program: Program, limit: int = 12) -> str:
     text: list[tuple[str, int]] = [(name, _ATOM) for name in names[:n_in]]
     lines = []
     for k, op in enumerate(program["ops"]):
-        args = [(_number(a["const"]), _ATOM) if isinstance(a, dict) else text[a] for a in op["args"]]
+        args = [(_number(a["const"]), _ATOM) if isinstance(a, dict) else text[a]
+                for a in op["args"]]
         expr = _spell(programs.row(op["op"]), op, args)
         index = n_in + k
         if index == len(names) - 1 or uses[index] != 1:

@@ -61,8 +61,8 @@ def _references_problem(scenario: dict[str, Any], got: dict[str, Any]) -> str | 
     kind = scenario["kind"]
     if kind in ("build", "wrapper"):
         n, m = len(got["nodes"]), len(got["others"])
-        for node in got["nodes"]:
-            for r in (*node["parents"], *node["children"]):
+        for node in (*got["nodes"], *got["others"]):
+            for r in (*node.get("parents", ()), *node.get("children", ())):
                 inside = (0 <= r < n if type(r) is int else
                           r[:1] == "c" and r[1:].isdigit() and int(r[1:]) < m)
                 if not inside:
@@ -106,6 +106,11 @@ def _fmt(x: Any) -> str:
     return f"{x:.10g}" if isinstance(x, float) else repr(x)
 
 
+def _fmt_list(xs: list[Any]) -> str:
+    """[0.6568191866, 1]: numbers as numbers, not as quoted strings."""
+    return "[" + ", ".join(map(_fmt, xs)) + "]"
+
+
 def compare_build(want: dict[str, Any], got: dict[str, Any], names: list[str],
                   scenario: dict[str, Any]) -> str | None:
     """Values, operators, parents, local derivatives and children of built nodes."""
@@ -137,13 +142,118 @@ def compare_build(want: dict[str, Any], got: dict[str, Any], names: list[str],
             return f"{name} has parent_nodes [{', '.join(gp)}], expected [{', '.join(wp)}]"
         if len(g["grads"]) != len(w["grads"]) or not all(
                 checks.close(a, b) for a, b in zip(w["grads"], g["grads"])):
-            return (f"{name} has grad_wrt_parents {[_fmt(v) for v in g['grads']]}, expected "
-                    f"{[_fmt(v) for v in w['grads']]} (∂{name}/∂ each parent, in order)")
+            return (f"{name} has grad_wrt_parents {_fmt_list(g['grads'])}, expected "
+                    f"{_fmt_list(w['grads'])} (∂{name}/∂ each parent, in order)")
     for i, (w, g) in enumerate(zip(want["nodes"], got["nodes"], strict=True)):
         wc, gc = set(canon(w["children"], want)), set(canon(g["children"], got))
         if wc != gc:
             return (f"{names[i]}.child_nodes holds {{{', '.join(sorted(gc)) or 'nothing'}}}, "
                     f"expected {{{', '.join(sorted(wc)) or 'nothing'}}}")
+    return None
+
+
+# --- graphs of any shape: judged by what they mean ------------------------------------------
+
+class _Seen:
+    """An answer's whole graph by integer: program nodes first, then the others ("c<k>")."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.n = len(answer["nodes"])
+        every = [*answer["nodes"], *answer["others"]]
+        self.values = [x["value"] for x in every]
+        self.operators = [x["operator"] for x in every]
+        self.parents = [[self._index(r) for r in x.get("parents", ())] for x in every]
+        self.grads = [list(x.get("grads", ())) for x in every]
+        self.children = [[self._index(r) for r in x.get("children", ())] for x in every]
+
+    def _index(self, ref: int | str) -> int:
+        return ref if isinstance(ref, int) else self.n + int(ref[1:])
+
+    def order(self, start: int, edges: list[list[int]]) -> list[int]:
+        """Every node reachable from `start` along `edges`, each before those it leads to
+        (reversed depth-first post-order; iterative: a cycle ends the walk, not the grader)."""
+        seen, post, path = {start}, [], [(start, 0)]
+        while path:
+            node, i = path[-1]
+            if i < len(edges[node]):
+                path[-1] = (node, i + 1)
+                nxt = edges[node][i]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    path.append((nxt, 0))
+            else:
+                post.append(node)
+                path.pop()
+        return post[::-1]
+
+    def adjoints(self, output: int, through: Callable[[int], bool]) -> dict[int, float]:
+        """∂output/∂n along parent_nodes, entering only the nodes `through` allows."""
+        def parents(v: int) -> list[int]:
+            return self.parents[v] if v == output or through(v) else []
+
+        edges = [parents(v) for v in range(len(self.parents))]
+        adjoint = {output: 1.0}
+        for v in self.order(output, edges):
+            a = adjoint.get(v, 0.0)
+            for p, g in zip(edges[v], self.grads[v]):
+                adjoint[p] = adjoint.get(p, 0.0) + a * g
+        return adjoint
+
+    def tangents(self, root: int) -> dict[int, float]:
+        """∂n/∂root along child_nodes, as forward mode computes it."""
+        order = self.order(root, self.children)
+        reached = set(order)
+        tangent = {root: 1.0}
+        for v in order[1:]:
+            tangent[v] = sum(g * tangent.get(p, 0.0) for p, g in
+                             zip(self.parents[v], self.grads[v]) if p in reached)
+        return tangent
+
+
+def compare_meaning(want: dict[str, Any], got: dict[str, Any], names: list[str],
+                    scenario: dict[str, Any], n_inputs: int) -> str | None:
+    """A graph of any shape (operators): the values of the function's nodes, their local
+    derivatives with respect to the function's earlier nodes (through any nodes made in
+    between), and ∂/∂ each input by forward mode (along child_nodes) and of the output by
+    reverse mode (along parent_nodes), each equal to the reference's."""
+    problem = answer_problem(scenario, got)
+    if problem is not None or "error" in got:
+        return problem or got["error"]
+    w, g = _Seen(want), _Seen(got)
+    n = g.n
+    for i in range(n):
+        if not checks.close(w.values[i], g.values[i]):
+            return f"{names[i]} has value {_fmt(g.values[i])}, expected {_fmt(w.values[i])}"
+    for v in range(len(g.parents)):
+        if len(g.grads[v]) != len(g.parents[v]):
+            who = names[v] if v < n else f"a node made for it (operator {g.operators[v]!r})"
+            return (f"{who} has {len(g.parents[v])} parent_nodes but {len(g.grads[v])} "
+                    "grad_wrt_parents (one local derivative per parent)")
+
+    def compare(label: Callable[[int], str], wd: dict[int, float], gd: dict[int, float],
+                ) -> str | None:
+        for k in range(n):
+            a, b = wd.get(k, 0.0), gd.get(k, 0.0)
+            if not checks.close(a, b):
+                return f"{label(k)} is {_fmt(b)}, expected {_fmt(a)}"
+        return None
+
+    for i in range(n_inputs, n):
+        problem = compare(lambda k, i=i: f"∂{names[i]}/∂{names[k]}",
+                          *(side.adjoints(i, lambda v: v >= n) for side in (w, g)))
+        if problem:
+            return (f"{problem} (the local derivative along {names[i]}'s parent_nodes and "
+                    "grad_wrt_parents, through any nodes made in between)")
+    for j in range(n_inputs):
+        problem = compare(lambda k, j=j: f"∂{names[k]}/∂{names[j]}",
+                          w.tangents(j), g.tangents(j))
+        if problem:
+            return (f"forward mode from {names[j]} along child_nodes: {problem} (is every "
+                    "new node in its parents' child_nodes?)")
+    problem = compare(lambda k: f"∂{names[n - 1]}/∂{names[k]}",
+                      w.adjoints(n - 1, lambda v: True), g.adjoints(n - 1, lambda v: True))
+    if problem:
+        return f"reverse mode from {names[n - 1]} along parent_nodes: {problem}"
     return None
 
 

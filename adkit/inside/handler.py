@@ -93,11 +93,17 @@ def _text(x: Any) -> str:
     return x if _type(x) is _str else f"<{_type(x).__name__}>"
 
 
-def describe(nodes: list[Any]) -> dict[str, Any]:
+# Most nodes described for one function built with operators (its whole graph).
+MAX_DESCRIBED = 20_000
+
+
+def describe(nodes: list[Any], whole: bool = False) -> dict[str, Any]:
     """Values and structure of `nodes` and of the nodes next to them, by index.
 
     A neighbour that is not in `nodes` (a constant node, or a node the grader did not
-    expect) is listed in `others` and referred to as "c<k>".
+    expect) is listed in `others` and referred to as "c<k>". With `whole`, every node
+    connected to `nodes` is listed with its parents, local derivatives and children too
+    (operators may build any shape: the grader judges the graph by its derivatives).
     """
     known = {_id(n): i for i, n in enumerate(nodes)}
     others: list[Any] = []
@@ -123,12 +129,25 @@ def describe(nodes: list[Any]) -> dict[str, Any]:
             "children": [ref(c) for c in items(node.child_nodes, f"child_nodes of node #{i}")],
         })
     extra = []
-    for k, node in enumerate(others):
-        extra.append({
-            "value": number(node.value, f"value of constant c{k}"),
+    k = 0
+    while k < len(others):  # with `whole`, ref() keeps adding the neighbours' neighbours
+        node = others[k]
+        parents = items(node.parent_nodes, f"parent_nodes of c{k}")
+        seen = {
+            "value": number(node.value, f"value of node c{k}"),
             "operator": _text(node.operator),
-            "n_parents": len(items(node.parent_nodes, f"parent_nodes of c{k}")),
-        })
+            "n_parents": len(parents),
+        }
+        if whole:
+            if len(others) > MAX_DESCRIBED:
+                raise ScenarioError(f"the graph of this function holds more than "
+                                    f"{MAX_DESCRIBED:,} nodes (are unrelated graphs joined?)")
+            grads = items(node.grad_wrt_parents, f"grad_wrt_parents of c{k}")
+            seen["parents"] = [ref(p) for p in parents]
+            seen["grads"] = [number(g, f"grad_wrt_parents of c{k}") for g in grads]
+            seen["children"] = [ref(c) for c in items(node.child_nodes, f"child_nodes of c{k}")]
+        extra.append(seen)
+        k += 1
     return {"nodes": described, "others": extra}
 
 
@@ -504,8 +523,9 @@ def _graph(scenario: dict[str, Any], ad: Any) -> _Graph:
     recorded them (or the error the student's Tape raised).
 
     Graphs marked "keep" are built once per worker and reused by later calls of the task
-    (the big chain: topological_order's two big calls share one build, 0.2 s per student). Graphs marked "record" are built inside `with Tape()`; when the student's
-    Tape fails, the graph is built without it and the tape scenario reports the failure.
+    (the big chain: topological_order's two big calls share one build, 0.2 s per student).
+    Graphs marked "record" are built inside `with Tape()`; when the student's Tape fails,
+    the graph is built without it and the tape scenario reports the failure.
     """
     keep = scenario.get("keep", False)
     record = scenario.get("record", False)
@@ -595,8 +615,8 @@ def _scenario_tape(s: dict[str, Any], ad: Any) -> dict[str, Any]:
 
 
 def _scenario_build(s: dict[str, Any], ad: Any) -> dict[str, Any]:
-    return describe(build(s["program"], ad, s.get("via", "primitives"),
-                                    s.get("rows")))
+    via = s.get("via", "primitives")
+    return describe(build(s["program"], ad, via, s.get("rows")), whole=via == "operators")
 
 
 def _scenario_wrapper(s: dict[str, Any], ad: Any) -> dict[str, Any]:

@@ -129,6 +129,10 @@ class OtherSeen(TypedDict):
     value: float
     operator: str
     n_parents: int
+    # Built with operators, every node of the graph is described (any shape is graded):
+    parents: NotRequired[list[int | str]]
+    grads: NotRequired[list[float]]
+    children: NotRequired[list[int | str]]
 
 
 class Packed(TypedDict):
