@@ -18,14 +18,17 @@ import own_code  # noqa: E402
 
 @pytest.mark.parametrize("cohort", [bench_cohort.COHORT, bench_cohort.REFERENCE])
 def test_make_cohort_copies_gradable_submissions(tmp_path, cohort):
+    from adkit.intake.staging import stage
     from adkit.intake.submissions import find_submissions
 
     ids = bench_cohort.make_cohort(tmp_path, 3, cohort)
     assert len(set(ids)) == 3
     found = {s.student_id: s for s in find_submissions(tmp_path)}
     assert sorted(found) == sorted(ids)
+    (tmp_path / "staged").mkdir()
     for student in ids:
-        folder, notebooks, problem = found[student].code()
+        stage(found[student].folder, tmp_path / "staged" / student)
+        folder, notebooks, problem = found[student].code(tmp_path / "staged" / student)
         assert problem is None and (folder is not None or notebooks)
         assert not (tmp_path / student / "tests").exists(), "only the package is copied"
 
