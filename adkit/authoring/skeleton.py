@@ -26,16 +26,14 @@ COPIED = ("tests", "conftest.py", "pytest.ini", "README.md")
 # Caches that tools leave in skeleton/ (pytest, Python): neither generated nor stale.
 IGNORED = ("__pycache__", ".pytest_cache", ".benchmarks", ".hypothesis", ".ruff_cache")
 
-GENERATED_NOTE = (
-    "# Generated from reference/ by `make skeleton`; do not edit (edit the reference).\n"
-)
-
 
 def _banner(tasks: list[str]) -> str:
+    """One voice: the file is the student's to fill in; only instructors regenerate it."""
     return (
         "# " + "=" * 76 + "\n"
-        f"# STUDENT FILE. Tasks in this file: {', '.join(tasks)}.\n"
+        f"# YOUR FILE. Tasks in this file: {', '.join(tasks)}.\n"
         "# Fill in each TODO; `pytest -m TASK` runs that task's public tests.\n"
+        "# (Instructors generate this file from the reference with `make skeleton`.)\n"
         "# " + "=" * 76 + "\n"
     )
 
@@ -69,7 +67,7 @@ def skeleton_source(path: Path, source: str | None = None) -> str:
         cursor = region.end
     out.extend(lines[cursor:])
     tasks = list(dict.fromkeys(r.task for r in regions))
-    return GENERATED_NOTE + _banner(tasks) + "\n".join(out) + "\n"
+    return _banner(tasks) + "\n".join(out) + "\n"
 
 
 def _ignored(rel: Path) -> bool:

@@ -90,8 +90,10 @@ def to_text(program: Program, limit: int = 12) -> str:
             text.append(expr)
     if len(lines) > limit:
         lines = lines[: limit - 1] + [f"... ({len(lines) - limit + 1} more lines)", lines[-1]]
-    used = [i for i in range(n_in) if uses[i]] or list(range(n_in))
-    inputs = ", ".join(f"{names[i]} = {program['inputs'][i]:g}" for i in used)
+    # Every input is shown, an unused one marked: a check may call forward(x1) on it, and a
+    # message must talk only about what the example shows.
+    inputs = ", ".join(f"{names[i]} = {program['inputs'][i]:g}"
+                       + ("" if uses[i] or n_in == 1 else " (not used)") for i in range(n_in))
     return "; ".join(lines) + f"   at {inputs}"
 
 

@@ -43,6 +43,7 @@ class Session:
         self.sandbox = sandbox
         self.broken = broken
         self.deadline = time.monotonic() + 10.0
+        self.limit = 10.0  # the current test's time limit in seconds (the rubric's)
         # Scenario kinds that crashed or hung, per task: later calls of that kind in the same
         # task are skipped (a hang costs its time limit once), other tasks still try theirs.
         self.failed_kinds: dict[tuple[str, str], str] = {}
@@ -56,6 +57,7 @@ class Session:
         """A test starts: its time limit; a new task also gets a fresh worker, so nothing
         swapped in or kept during one task survives into the next."""
         self.deadline = time.monotonic() + seconds
+        self.limit = seconds
         if task != self.task and self.task:
             self.restart_worker()
         self.task = task
@@ -66,6 +68,13 @@ class Session:
             restart = getattr(getattr(self.sandbox, "_state", None), "stop_worker", None)
         if callable(restart):
             restart()
+
+    def timed_out(self) -> str:
+        """The time-out sentence: the rubric's limit (the sandbox's own figure is what was
+        left of it) and both likely causes."""
+        return (f"did not finish within the {self.limit:g} s limit for this test (an endless "
+                "loop, or an algorithm too slow for graphs of 100,000 nodes: is your walk "
+                "quadratic?)")
 
     def time_left(self) -> float:
         return self.deadline - time.monotonic()
@@ -86,6 +95,8 @@ class Session:
         reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout)
         if not reply.ok:
             problem = reply.problem or "your code stopped the grader's worker"
+            if problem.startswith("did not finish within"):
+                problem = self.timed_out()
             if reply.output:
                 problem += f" Output before that: {_excerpt(reply.output)}"
             for k in kinds:

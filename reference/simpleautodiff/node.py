@@ -52,48 +52,63 @@ class Node:
         label = f" {self.name!r}" if self.name else ""
         return f"Node({self.value!r}, operator={self.operator!r}{label})"
 
-    # Operators: `x * y + 2` builds the same graph as `add(mul(x, y), 2)`.
+    # Operators (task `operators`): `x * y + 2` computes what `add(mul(x, y), 2)` computes.
+    # Each accepts a number on either side and builds its result with the primitives, in
+    # any shape you like (`-x` as neg(x) or mul(-1, x), `x - y` as sub(x, y) or x + (-y),
+    # `2 + x` as add(2, x) or add(x, 2)): they are graded by meaning, not shape. Every node
+    # of the result must have the right value and local derivatives (grad_wrt_parents, one
+    # per parent), be in its parents' child_nodes, and give the right derivatives by forward
+    # mode (from each input, along child_nodes) and by reverse mode (along parent_nodes).
     def __add__(self, other: Operand) -> Node:
+        """self + other (other a Node or a number)."""
         ### BEGIN SOLUTION operators
         return primitives.add(self, other)
         ### END SOLUTION
 
     def __radd__(self, other: Operand) -> Node:
+        """other + self, for a number `other` on the left."""
         ### BEGIN SOLUTION operators
         return primitives.add(other, self)
         ### END SOLUTION
 
     def __sub__(self, other: Operand) -> Node:
+        """self - other (other a Node or a number)."""
         ### BEGIN SOLUTION operators
         return primitives.sub(self, other)
         ### END SOLUTION
 
     def __rsub__(self, other: Operand) -> Node:
+        """other - self, for a number `other` on the left."""
         ### BEGIN SOLUTION operators
         return primitives.sub(other, self)
         ### END SOLUTION
 
     def __mul__(self, other: Operand) -> Node:
+        """self * other (other a Node or a number)."""
         ### BEGIN SOLUTION operators
         return primitives.mul(self, other)
         ### END SOLUTION
 
     def __rmul__(self, other: Operand) -> Node:
+        """other * self, for a number `other` on the left."""
         ### BEGIN SOLUTION operators
         return primitives.mul(other, self)
         ### END SOLUTION
 
     def __truediv__(self, other: Operand) -> Node:
+        """self / other (other a Node or a nonzero number)."""
         ### BEGIN SOLUTION operators
         return primitives.div(self, other)
         ### END SOLUTION
 
     def __rtruediv__(self, other: Operand) -> Node:
+        """other / self, for a number `other` on the left."""
         ### BEGIN SOLUTION operators
         return primitives.div(other, self)
         ### END SOLUTION
 
     def __neg__(self) -> Node:
+        """-self."""
         ### BEGIN SOLUTION operators
         return primitives.neg(self)
         ### END SOLUTION

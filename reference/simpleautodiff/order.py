@@ -12,8 +12,9 @@ from .node import Node
 def topological_order(root: Node) -> list[Node]:
     """Every node reachable from `root` through `child_nodes`, `root` first.
 
-    Each node comes after all of its parents that are in the list. A node is appended
-    after all of its children (post-order), and the list is then reversed.
+    Each node comes after all of its parents that are in the list; any such order is
+    accepted. It must work on a chain 100,000 deep at Python's default recursion limit (so
+    no recursion) and, in linear time, on a node with 30,000 children.
     """
     ### BEGIN SOLUTION topological_order
     return _reversed_postorder(root, "child_nodes")
@@ -24,6 +25,7 @@ def reverse_topological_order(output: Node) -> list[Node]:
     """Every node from which `output` is reachable through `parent_nodes`, `output` first.
 
     Each node comes before all of its parents: the order in which backprop visits nodes.
+    Any such order is accepted; as above, on chains 100,000 deep too.
     """
     ### BEGIN SOLUTION topological_order
     return _reversed_postorder(output, "parent_nodes")

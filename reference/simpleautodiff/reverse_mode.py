@@ -13,7 +13,8 @@ def backward(output: Node) -> None:
 
     Adjoints flow from `output` (adjoint 1) back to the inputs; a node that feeds several
     children collects the *sum* of their contributions `v̄ · ∂v/∂u`. Every adjoint is reset
-    first, so calling `backward` again gives the same numbers.
+    first, whatever earlier calls left, so calling `backward` again (from the same node or
+    another, an inner node too) gives the right numbers. Graphs may be chains 100,000 deep.
     """
     ### BEGIN SOLUTION reverse_mode
     order = reverse_topological_order(output)
@@ -28,7 +29,11 @@ def backward(output: Node) -> None:
 
 
 def grad(f: Callable[..., Node | float]) -> Callable[..., tuple[float, ...]]:
-    """`grad(f)(*floats)` is the tuple of `∂f/∂x_i` at those floats, by reverse mode."""
+    """`grad(f)(*floats)` is the tuple of `∂f/∂x_i` at those floats, by reverse mode.
+
+    `f` takes one Node per float and returns a Node built from them (with primitives or
+    operators); the tuple holds one float per argument, in order.
+    """
     ### BEGIN SOLUTION operators
     def gradient(*values: float) -> tuple[float, ...]:
         inputs = [Node(v, name=f"x{i}") for i, v in enumerate(values, start=1)]

@@ -1,7 +1,7 @@
-# Generated from reference/ by `make skeleton`; do not edit (edit the reference).
 # ============================================================================
-# STUDENT FILE. Tasks in this file: operators.
+# YOUR FILE. Tasks in this file: operators.
 # Fill in each TODO; `pytest -m TASK` runs that task's public tests.
+# (Instructors generate this file from the reference with `make skeleton`.)
 # ============================================================================
 """The computational graph's node (paper, section "The computational graph").
 
@@ -57,40 +57,55 @@ class Node:
         label = f" {self.name!r}" if self.name else ""
         return f"Node({self.value!r}, operator={self.operator!r}{label})"
 
-    # Operators: `x * y + 2` builds the same graph as `add(mul(x, y), 2)`.
+    # Operators (task `operators`): `x * y + 2` computes what `add(mul(x, y), 2)` computes.
+    # Each accepts a number on either side and builds its result with the primitives, in
+    # any shape you like (`-x` as neg(x) or mul(-1, x), `x - y` as sub(x, y) or x + (-y),
+    # `2 + x` as add(2, x) or add(x, 2)): they are graded by meaning, not shape. Every node
+    # of the result must have the right value and local derivatives (grad_wrt_parents, one
+    # per parent), be in its parents' child_nodes, and give the right derivatives by forward
+    # mode (from each input, along child_nodes) and by reverse mode (along parent_nodes).
     def __add__(self, other: Operand) -> Node:
+        """self + other (other a Node or a number)."""
         # TODO [operators]: implement Node.__add__() as its docstring says.
         raise NotImplementedError("Task operators: implement Node.__add__() in simpleautodiff/node.py")
 
     def __radd__(self, other: Operand) -> Node:
+        """other + self, for a number `other` on the left."""
         # TODO [operators]: implement Node.__radd__() as its docstring says.
         raise NotImplementedError("Task operators: implement Node.__radd__() in simpleautodiff/node.py")
 
     def __sub__(self, other: Operand) -> Node:
+        """self - other (other a Node or a number)."""
         # TODO [operators]: implement Node.__sub__() as its docstring says.
         raise NotImplementedError("Task operators: implement Node.__sub__() in simpleautodiff/node.py")
 
     def __rsub__(self, other: Operand) -> Node:
+        """other - self, for a number `other` on the left."""
         # TODO [operators]: implement Node.__rsub__() as its docstring says.
         raise NotImplementedError("Task operators: implement Node.__rsub__() in simpleautodiff/node.py")
 
     def __mul__(self, other: Operand) -> Node:
+        """self * other (other a Node or a number)."""
         # TODO [operators]: implement Node.__mul__() as its docstring says.
         raise NotImplementedError("Task operators: implement Node.__mul__() in simpleautodiff/node.py")
 
     def __rmul__(self, other: Operand) -> Node:
+        """other * self, for a number `other` on the left."""
         # TODO [operators]: implement Node.__rmul__() as its docstring says.
         raise NotImplementedError("Task operators: implement Node.__rmul__() in simpleautodiff/node.py")
 
     def __truediv__(self, other: Operand) -> Node:
+        """self / other (other a Node or a nonzero number)."""
         # TODO [operators]: implement Node.__truediv__() as its docstring says.
         raise NotImplementedError("Task operators: implement Node.__truediv__() in simpleautodiff/node.py")
 
     def __rtruediv__(self, other: Operand) -> Node:
+        """other / self, for a number `other` on the left."""
         # TODO [operators]: implement Node.__rtruediv__() as its docstring says.
         raise NotImplementedError("Task operators: implement Node.__rtruediv__() in simpleautodiff/node.py")
 
     def __neg__(self) -> Node:
+        """-self."""
         # TODO [operators]: implement Node.__neg__() as its docstring says.
         raise NotImplementedError("Task operators: implement Node.__neg__() in simpleautodiff/node.py")
 

@@ -1,7 +1,7 @@
-# Generated from reference/ by `make skeleton`; do not edit (edit the reference).
 # ============================================================================
-# STUDENT FILE. Tasks in this file: reverse_mode, operators.
+# YOUR FILE. Tasks in this file: reverse_mode, operators.
 # Fill in each TODO; `pytest -m TASK` runs that task's public tests.
+# (Instructors generate this file from the reference with `make skeleton`.)
 # ============================================================================
 """Reverse mode, or backprop (paper, section "Reverse mode"), and `grad`."""
 
@@ -18,13 +18,18 @@ def backward(output: Node) -> None:
 
     Adjoints flow from `output` (adjoint 1) back to the inputs; a node that feeds several
     children collects the *sum* of their contributions `v̄ · ∂v/∂u`. Every adjoint is reset
-    first, so calling `backward` again gives the same numbers.
+    first, whatever earlier calls left, so calling `backward` again (from the same node or
+    another, an inner node too) gives the right numbers. Graphs may be chains 100,000 deep.
     """
     # TODO [reverse_mode]: implement backward() as its docstring says.
     raise NotImplementedError("Task reverse_mode: implement backward() in simpleautodiff/reverse_mode.py")
 
 
 def grad(f: Callable[..., Node | float]) -> Callable[..., tuple[float, ...]]:
-    """`grad(f)(*floats)` is the tuple of `∂f/∂x_i` at those floats, by reverse mode."""
+    """`grad(f)(*floats)` is the tuple of `∂f/∂x_i` at those floats, by reverse mode.
+
+    `f` takes one Node per float and returns a Node built from them (with primitives or
+    operators); the tuple holds one float per argument, in order.
+    """
     # TODO [operators]: implement grad() as its docstring says.
     raise NotImplementedError("Task operators: implement grad() in simpleautodiff/reverse_mode.py")

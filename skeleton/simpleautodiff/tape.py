@@ -1,7 +1,7 @@
-# Generated from reference/ by `make skeleton`; do not edit (edit the reference).
 # ============================================================================
-# STUDENT FILE. Tasks in this file: tape.
+# YOUR FILE. Tasks in this file: tape.
 # Fill in each TODO; `pytest -m TASK` runs that task's public tests.
+# (Instructors generate this file from the reference with `make skeleton`.)
 # ============================================================================
 """The tape: the nodes of a computation in the order they were created.
 
