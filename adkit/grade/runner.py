@@ -65,35 +65,12 @@ def _run_graders(session: Session, rubric: Rubric) -> dict[tuple[str, str], Outc
 
 
 SandboxUnavailable = sandbox_module.SandboxUnavailable
-_REAL_SANDBOX = sandbox_module.Sandbox
 
 
 def choose_backend(trusted: bool = False) -> Backend:
     """The sandbox backend to grade in; raises SandboxUnavailable when none isolates here
     (unless `trusted`)."""
     return sandbox_module.choose_backend(trusted)
-
-
-class _SwappedSandbox:
-    """A backend that opens `adkit.sandbox.Sandbox`, looked up per call: for callers that
-    swap that name (adkit.proofs.inprocess) and pass no backend; it does not isolate."""
-
-    name, isolating = "in-process", False
-
-    def describe(self) -> str:
-        return "in-process (adkit.sandbox.Sandbox swapped by the caller), NOT isolated"
-
-    def open(self, submission: Path, handler: Path, support: list[Path], limits: Any) -> Any:
-        return sandbox_module.Sandbox(submission, handler, support, limits)
-
-    def check_secrets(self, paths: list[Path]) -> None:
-        return None
-
-
-def _default_backend() -> Backend:
-    if sandbox_module.Sandbox is not _REAL_SANDBOX:
-        return _SwappedSandbox()
-    return choose_backend()
 
 
 # The sandboxes open in this process, so that a job told to stop can kill their workers.
@@ -109,13 +86,12 @@ def close_open_sandboxes() -> None:
 
 
 def grade(submission: Submission, out: Path, rubric: Rubric,
-          backend: Backend | None = None) -> dict[str, Any]:
+          backend: Backend) -> dict[str, Any]:
     """Grade one student in `backend`'s sandbox; write OUT/<id>/results.json and feedback.md.
 
     The sandbox gets a capped copy of the student's folder (adkit.intake.staging), never
     the folder itself.
     """
-    backend = backend if backend is not None else _default_backend()
     started = time.perf_counter()
     seed = student_seed(rubric.secret, submission.student_id)
     with tempfile.TemporaryDirectory(prefix="adkit-grade-") as scratch:

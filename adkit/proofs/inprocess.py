@@ -14,11 +14,9 @@ engine's own `runner.grade` with it. `choose_backend` never picks it.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import hashlib
 import importlib.util
-import inspect
 import json
 import signal
 import sys
@@ -27,8 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from adkit import sandbox as sandbox_module
-from adkit.inside import handler as worker
+from adkit.inside import handler
 from adkit.sandbox import Limits, Reply
 
 
@@ -125,13 +122,13 @@ class InProcessSandbox:
             with _time_limit(timeout if self.timeouts else None):
                 if "ad" not in self._state:
                     self._load()
-                worker._STATE.clear()
-                worker._STATE.update(self._state)
+                handler._STATE.clear()
+                handler._STATE.update(self._state)
                 try:
-                    value = worker.handle(request)
+                    value = handler.handle(request)
                 finally:
-                    self._state = dict(worker._STATE)
-                    worker._STATE.clear()
+                    self._state = dict(handler._STATE)
+                    handler._STATE.clear()
         except CallTimeout as error:
             return Reply(ok=False, problem=f"your code {error}")
         finally:
@@ -147,7 +144,7 @@ class InProcessSandbox:
             raise
         except BaseException as error:  # noqa: B036 - the graded code's failure, as the worker reports it
             self._state["ad"] = None
-            self._state["import_error"] = worker._explain(error)
+            self._state["import_error"] = handler._explain(error)
 
     def restart(self) -> None:
         """Forget the worker's state; the next call imports the package afresh (cached)."""
@@ -163,19 +160,6 @@ class InProcessSandbox:
         self.close()
 
 
-@contextlib.contextmanager
-def in_process_grading(timeouts: bool = False) -> Iterator[None]:
-    """Make the engine's `runner.grade` use `InProcessSandbox` while the block runs, for a
-    runner.grade that opens `Sandbox(...)` itself (before it took a backend)."""
-    # The hook is the name `Sandbox` in adkit.sandbox, which runner.grade imports per call.
-    saved = sandbox_module.Sandbox
-    sandbox_module.Sandbox = functools.partial(InProcessSandbox, timeouts=timeouts)  # type: ignore[misc, assignment]
-    try:
-        yield
-    finally:
-        sandbox_module.Sandbox = saved  # type: ignore[misc]
-
-
 def grade_in_process(folder: Path, out: Path, student_id: str = "reference",
                      timeouts: bool = False) -> dict[str, Any]:
     """Grade the trusted package in `folder` with the engine and rubric; its results.json data.
@@ -187,8 +171,4 @@ def grade_in_process(folder: Path, out: Path, student_id: str = "reference",
     from adkit.intake.submissions import Submission
 
     submission, rubric = Submission(student_id, Path(folder)), load_rubric()
-    if "backend" in inspect.signature(runner.grade).parameters:
-        return runner.grade(submission, Path(out), rubric,
-                            backend=InProcessBackend(timeouts))  # type: ignore[call-arg]
-    with in_process_grading(timeouts):
-        return runner.grade(submission, Path(out), rubric)
+    return runner.grade(submission, Path(out), rubric, InProcessBackend(timeouts))
