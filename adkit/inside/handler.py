@@ -176,7 +176,39 @@ def where(tb: Any) -> str:
     parts = last.filename.replace("\\", "/").split("/")
     short = "/".join(parts[-2:]) if len(parts) > 1 and parts[-2] == "simpleautodiff" \
         else parts[-1]
+    cell = _cell_of(last.filename, last.lineno or 0) if short.endswith("__init__.py") else None
+    if cell is not None:  # "" for a cell left out: its SyntaxError names the cell already
+        return f" (in {cell}, in {last.name})" if cell else ""
     return f" (in {short}, line {last.lineno}, in {last.name})"
+
+
+def _cell_of(filename: str, lineno: int) -> str | None:
+    """`2_forward_mode.ipynb, cell answer_forward_mode, line 3` for a line of a package made
+    from notebooks (adkit/intake/notebooks.py marks each cell `# --- NAME.ipynb, cell ID
+    (origin) ---` and keeps the cell's lines after it), else None."""
+    cache = _STATE.setdefault("cells", {})
+    if filename not in cache:
+        marks = []
+        try:
+            with open(filename, encoding="utf-8") as handle:
+                for number, line in enumerate(handle, start=1):
+                    text = line.rstrip()
+                    if text.startswith("# --- ") and text.endswith(" ---") and \
+                            ".ipynb, cell " in text:
+                        place, _, origin = text[6:-4].partition(" (")
+                        marks.append((number, place, origin))
+        except (OSError, ValueError):
+            pass
+        cache[filename] = marks
+    before = [m for m in cache[filename] if m[0] < lineno]
+    if not before:
+        return None
+    number, place, origin = before[-1]
+    if origin.startswith("left out"):  # the student's cell did not compile: stubs stand in
+        return ""
+    if origin.startswith("missing"):
+        return f"{place} (as released: your notebook has no such cell)"
+    return f"{place}, line {lineno - number}"
 
 
 # --- building the student's graphs -----------------------------------------------------

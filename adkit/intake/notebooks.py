@@ -128,14 +128,16 @@ def _is_magic(line: str) -> bool:
 
 
 def _module_code(source: str) -> str:
-    """A cell's code as module code: no __future__ line (the module has one at the top),
-    and IPython magics commented out."""
+    """A cell's code as module code: __future__ lines and IPython magics commented out
+    (the module has its own __future__ line at the top). Line k of the cell stays line k
+    after the cell's marker, so a traceback maps back to the cell (adkit/inside/handler.py)."""
     lines = []
     for line in source.splitlines():
         if _is_future_import(line):
+            lines.append("# (__future__ import: the package has it at the top)")
             continue
         lines.append(f"# (notebook magic left out) {line}" if _is_magic(line) else line)
-    return "\n".join(lines).strip("\n")
+    return "\n".join(lines).rstrip("\n")
 
 
 def _course_cells() -> list[tuple[str, object]]:
@@ -144,8 +146,10 @@ def _course_cells() -> list[tuple[str, object]]:
             if cell.grade_id.startswith(PACKAGE_PREFIXES)]
 
 
-def _compiled_or_left_out(code: str, where: str, notes: list[str]) -> str:
-    """`code` if it compiles, else a comment saying why (and a note for the header)."""
+def _compiled_or_left_out(code: str, where: str, notes: list[str], released: str = "") -> str:
+    """`code` if it compiles, else the cell as released (`released`) whose stubs raise a
+    SyntaxError naming the cell and line (and a note for the header): a call then tells
+    the student why, not that the package lacks a name."""
     try:
         compile(code, where, "exec", flags=__future__.annotations.compiler_flag,
                 dont_inherit=True)
@@ -156,7 +160,12 @@ def _compiled_or_left_out(code: str, where: str, notes: list[str]) -> str:
     except (MemoryError, RecursionError):
         line, why = None, "too deeply nested or too large to compile"
     notes.append(f"{where} does not compile (line {line}: {why}); it is left out")
-    return f"# left out: this cell does not compile (line {line}: {why})"
+    reason = repr(f"{where.replace(':', ',')} does not compile (line {line}: {why}); fix it "
+                  "and run the notebook again")
+    stub = [f"{text[:len(text) - len(text.lstrip())]}raise SyntaxError({reason})"
+            if text.lstrip().startswith("raise NotImplementedError") else text
+            for text in released.splitlines()]
+    return "\n".join([f"# left out: this cell does not compile (line {line}: {why})", *stub])
 
 
 def package_source(notebooks: list[Path], base: Path | None = None) -> str:
@@ -184,7 +193,10 @@ def package_source(notebooks: list[Path], base: Path | None = None) -> str:
         else:
             code, origin = cell.source, "given"
         where = f"{notebook}.ipynb: cell {cell.grade_id}"
-        code = _compiled_or_left_out(_module_code(code), where, notes)
+        released = clear_solutions(cell.source)[0] if cell.kind == "answer" else ""
+        code = _compiled_or_left_out(_module_code(code), where, notes, _module_code(released))
+        if code.startswith("# left out:"):
+            origin = "left out: released stubs"
         parts.append(f"# --- {notebook}.ipynb, cell {cell.grade_id} ({origin}) ---\n{code}")
     header = ['"""simpleautodiff, extracted from notebooks by adkit.intake.notebooks."""',
               "", "from __future__ import annotations", ""]
