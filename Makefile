@@ -9,9 +9,10 @@ OUT         ?= grades
 JOBS        ?=
 FORCE       ?=
 TRUSTED     ?=
+THRESHOLD   ?= 60
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint grade skeleton check-skeleton bench clean
+.PHONY: help test lint grade similarity skeleton check-skeleton bench clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -33,6 +34,9 @@ $(VENV)/.dev-ready: pyproject.toml
 # --- teaching assistants --------------------------------------------------------------
 grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (FORCE=1 regrades; TRUSTED=1 without an isolating sandbox)
 	$(PY) -m adkit.grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(TRUSTED),--trusted)
+
+similarity: $(VENV)/.grade-ready ## compare every pair of students in SUBMISSIONS: OUT/similarity.html, pairs at THRESHOLD% or more
+	$(PY) -m adkit.similarity "$(SUBMISSIONS)" --out "$(OUT)" --threshold "$(THRESHOLD)"
 
 # --- instructors -------------------------------------------------------------------------
 skeleton: ## regenerate skeleton/ from reference/

@@ -25,7 +25,7 @@ from adkit.intake.archives import is_archive
 from adkit.intake.submissions import Skipped, Submission, scan_submissions
 from adkit.outputs import files as outputs
 from adkit.outputs.cohort import needs_attention
-from adkit.outputs.report import report_html
+from adkit.outputs.report import report_html, similarity_section
 from adkit.sandbox import Backend
 
 EXIT_USAGE = 2
@@ -264,7 +264,8 @@ def _finish(everyone: list[Submission], skipped: list[Skipped], out: Path,
     entries = [(s.name, s.reason) for s in skipped if not s.plain_file]
     others = [(s.name, s.reason) for s in skipped if s.plain_file]
     outputs.write_atomic(out / "report.html",
-                         report_html(results, entries, missing, partial, others))
+                         report_html(results, entries, missing, partial, others,
+                                     similarity_section(out)))
     seconds = sum(r["seconds"] for r in rows)
     if rows:
         print(f"graded {len(rows)} student(s): {seconds:.1f} s of grading, "

@@ -7,8 +7,10 @@ from a student (ids, messages their code produced, file names) is escaped.
 
 from __future__ import annotations
 
+import csv
 import html
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -175,14 +177,62 @@ def _others(others: Sequence[tuple[str, str]]) -> str:
             f'<ul id="others">{items}</ul>\n')
 
 
+SIMILARITY_START, SIMILARITY_END = "<!--similarity-->", "<!--/similarity-->"
+SIMILAR_SHOWN = 20  # pairs listed in the report; similarity.html shows them side by side
+
+
+def similarity_section(out: Path) -> str:
+    """The report's similarity section from OUT/similarity.csv (`make similarity`), or ""
+    when there is none: the pairs above the threshold, linking to similarity.html."""
+    path = Path(out) / "similarity.csv"
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        above = [r for r in rows if r["above_threshold"] == "1"]
+        listed = [(r["student_a"], r["student_b"], float(r["score"]), float(r["share_a"]),
+                   float(r["share_b"])) for r in above[:SIMILAR_SHOWN]]
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError, TypeError, ValueError) as error:
+        return (f'<h2 id="similarity">Similarity</h2>\n<p class="warn">{_e(path.name)} could '
+                f"not be read ({_e(type(error).__name__)}): run `make similarity` again.</p>\n")
+    head = (f'<h2 id="similarity">Similarity ({len(above)} of {len(rows)} pairs above the '
+            'threshold)</h2>\n<p>From <code>make similarity</code>: see '
+            '<a href="similarity.html">similarity.html</a> for the code side by side, '
+            '<a href="similarity.csv">similarity.csv</a> for every pair. A high score is a '
+            "reason to read both programs, not a proof of copying.</p>\n")
+    if not listed:
+        return head
+    body = "".join(f'<tr><td class="l">{_link(a, False)}</td><td class="l">{_link(b, False)}</td>'
+                   f'<td data-v="{score:g}">{score:.1f}</td><td data-v="{sa:g}">{sa:.1f}</td>'
+                   f'<td data-v="{sb:g}">{sb:.1f}</td></tr>\n'
+                   for a, b, score, sa, sb in listed)
+    more = (f"<p>... and {len(above) - len(listed)} more in similarity.html.</p>\n"
+            if len(above) > len(listed) else "")
+    return (head + '<table id="similar" class="sortable"><thead><tr><th class="l">student</th>'
+            '<th class="l">student</th><th>score %</th><th>share of the first %</th>'
+            f"<th>share of the second %</th></tr></thead>\n<tbody>{body}</tbody></table>\n"
+            + more)
+
+
+def replace_similarity(page: str, section: str) -> str | None:
+    """`page` (a report.html) with its similarity section replaced by `section`, or None
+    when the page has no place for one (written by an older kit)."""
+    start, end = page.find(SIMILARITY_START), page.find(SIMILARITY_END)
+    if start < 0 or end < start:
+        return None
+    return page[:start + len(SIMILARITY_START)] + section + page[end:]
+
+
 def report_html(results: list[dict[str, Any]], skipped: Sequence[tuple[str, str]] = (),
                 missing: Sequence[str] = (), partial: bool = False,
-                others: Sequence[tuple[str, str]] = ()) -> str:
+                others: Sequence[tuple[str, str]] = (), similarity: str = "") -> str:
     """The cohort summary a teaching assistant looks at first.
 
     `skipped`: (entry of SUBMISSIONS, why) for each folder or archive that was not graded
     (they need attention); `others`: the same for plain files beside the submissions (a
-    README); `missing`: students found but not graded yet; `partial`: the run was stopped.
+    README); `missing`: students found but not graded yet; `partial`: the run was stopped;
+    `similarity`: the section of `make similarity`'s results (similarity_section), if any.
     """
     maximum = float(max((r["extra_data"]["max_total"] for r in results), default=100))
     scores = [float(r["score"]) for r in results]
@@ -202,7 +252,8 @@ def report_html(results: list[dict[str, Any]], skipped: Sequence[tuple[str, str]
 {_partial(partial, missing)}{_banner(results)}{_attention(found)}{_tests(results)}
 <h2>Score distribution</h2>
 {histogram_svg(scores, maximum)}
-{_tasks(results)}{_students(results, flagged)}{_others(others)}
+{_tasks(results)}{SIMILARITY_START}{similarity}{SIMILARITY_END}
+{_students(results, flagged)}{_others(others)}
 <script>{SCRIPT}</script>
 </body></html>
 """

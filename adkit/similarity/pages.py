@@ -1,0 +1,105 @@
+"""OUT/similarity.csv (every pair, the most similar first) and OUT/similarity.html (the pairs
+above the threshold, side by side, matched code highlighted).
+
+The page is self-contained (inline style, no script, no network) and every text from a
+student (ids, code, file names) is escaped.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections.abc import Sequence
+
+from adkit.similarity.pairs import Pair
+from adkit.similarity.students import Student
+from adkit.similarity.winnow import Fingerprints, spans
+
+CSV_HEADER = ["student_a", "student_b", "score", "share_a", "share_b", "matched_tokens",
+              "above_threshold"]
+MOST_SHOWN = 100  # pairs drawn side by side; the CSV has them all
+CSP = "default-src 'none'; style-src 'unsafe-inline'"
+STYLE = """
+body{font-family:sans-serif;margin:2em}
+table{border-collapse:collapse;margin-bottom:1em}
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
+.pair{display:flex;gap:1em}.side{flex:1;min-width:0}
+pre{background:#f8f8f8;border:1px solid #ddd;padding:6px;overflow-x:auto;font-size:12px;
+max-height:40em}
+mark{background:#fd7}
+.note{color:#555}
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.1f}"
+
+
+def similarity_csv(pairs: Sequence[Pair], threshold: float) -> str:
+    """Every pair, the most similar first; shares and score in percent."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for p in pairs:
+        writer.writerow([p.a, p.b, _percent(p.score), _percent(p.share_a),
+                         _percent(p.share_b), p.tokens, int(p.score * 100 >= threshold)])
+    return buffer.getvalue()
+
+
+def highlighted(text: str, ranges: list[tuple[int, int]]) -> str:
+    """`text` escaped, with each range in <mark>."""
+    parts, done = [], 0
+    for start, end in ranges:
+        parts.append(_e(text[done:start]))
+        parts.append(f"<mark>{_e(text[start:end])}</mark>")
+        done = end
+    parts.append(_e(text[done:]))
+    return "".join(parts)
+
+
+def _side(student: Student, share: float, prints: Fingerprints, pair: Pair) -> str:
+    notes = "".join(f'<p class="note">{_e(n)}</p>' for n in student.notes)
+    return (f'<div class="side"><h3>{_e(student.student_id)}: {_percent(share)}% of their code'
+            f"</h3>{notes}<pre>{highlighted(student.text, spans(prints, pair.shared))}</pre>"
+            "</div>")
+
+
+def similarity_html(pairs: Sequence[Pair], students: dict[str, Student],
+                    prints: dict[str, Fingerprints], threshold: float,
+                    not_compared: Sequence[tuple[str, str]] = ()) -> str:
+    """The pairs scoring `threshold` percent or more, side by side."""
+    above = [p for p in pairs if p.score * 100 >= threshold]
+    rows = "".join(f'<tr><td><a href="#pair{i}">{_e(p.a)}</a></td><td>{_e(p.b)}</td>'
+                   f"<td>{_percent(p.score)}</td><td>{_percent(p.share_a)}</td>"
+                   f"<td>{_percent(p.share_b)}</td><td>{p.tokens}</td></tr>\n"
+                   for i, p in enumerate(above))
+    table = ('<table id="pairs"><thead><tr><th>student</th><th>student</th><th>score %</th>'
+             "<th>share of the first %</th><th>share of the second %</th>"
+             f"<th>tokens matched</th></tr></thead>\n<tbody>{rows}</tbody></table>\n"
+             if above else "<p>No pair reaches the threshold.</p>\n")
+    shown = [f'<h2 id="pair{i}">{_e(p.a)} and {_e(p.b)}: {_percent(p.score)}%</h2>\n'
+             f'<div class="pair">{_side(students[p.a], p.share_a, prints[p.a], p)}'
+             f"{_side(students[p.b], p.share_b, prints[p.b], p)}</div>\n"
+             for i, p in enumerate(above[:MOST_SHOWN])]
+    more = (f"<p>{len(above) - MOST_SHOWN} more pairs above the threshold are in "
+            "similarity.csv.</p>\n" if len(above) > MOST_SHOWN else "")
+    left = "".join(f"<li><code>{_e(name)}</code>: {_e(why)}</li>" for name, why in not_compared)
+    left = f'<h2>Not compared ({len(not_compared)})</h2><ul id="not-compared">{left}</ul>\n' \
+        if not_compared else ""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Similarity</title>
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<style>{STYLE}</style></head><body>
+<h1>Similarity: {len(above)} of {len(pairs)} pairs at {threshold:g}% or more</h1>
+<p>{len(students)} students compared, each as one text (all their files; for notebooks,
+only their answer cells), with the skeleton's given code discounted. A score is the mean of
+the two shares: how much of each student's code (in tokens, names and strings normalized)
+is also in the other's. Highlighted: code found in both. A high score is a reason to look,
+not a proof of copying: read the code.</p>
+{table}{"".join(shown)}{more}{left}</body></html>
+"""
