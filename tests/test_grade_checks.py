@@ -244,3 +244,55 @@ def test_a_new_task_gets_a_fresh_worker():
     for task in ("test_graph", "test_graph", "test_operators", "test_tape", "test_tape"):
         session.start_test(5.0, task)
     assert box.restarts == 2
+
+
+def _operators_answer(program):
+    scenario = builders.build_scenario(program, via="operators")
+    return scenario, handler.run(scenario, reference.load_reference())
+
+
+def test_operators_are_graded_by_meaning_not_shape():
+    """x - y built as x + (-y) (other nodes, other operators) passes; a wrong sign fails."""
+    program = {"inputs": [1.5, 0.5], "ops": [{"op": "sub", "args": [0, 1]}]}
+    scenario, want = _operators_answer(program)
+    names = explain.node_names(program)
+    # The same function as x1 + (-x2): node 2 is the add, c0 the neg made in between.
+    other = {"nodes": [
+        {"value": 1.5, "operator": "input", "parents": [], "grads": [], "children": [2]},
+        {"value": 0.5, "operator": "input", "parents": [], "grads": [], "children": ["c0"]},
+        {"value": 1.0, "operator": "add", "parents": [0, "c0"], "grads": [1.0, 1.0],
+         "children": []}],
+        "others": [{"value": -0.5, "operator": "neg", "n_parents": 1, "parents": [1],
+                    "grads": [-1.0], "children": [2]}]}
+    assert verdicts.compare_meaning(want, other, names, scenario, 2) is None
+    wrong = {**other, "others": [dict(other["others"][0], grads=[1.0])]}
+    assert "∂y/∂x2 is 1, expected -1" in verdicts.compare_meaning(want, wrong, names,
+                                                                  scenario, 2)
+    unlinked = {**other, "others": [dict(other["others"][0], children=[])]}
+    assert "forward mode from x2 along child_nodes" in verdicts.compare_meaning(
+        want, unlinked, names, scenario, 2)
+
+
+def test_numbers_print_as_numbers():
+    program = {"inputs": [1.5], "ops": [{"op": "sin", "args": [0]}]}
+    scenario = builders.build_scenario(program)
+    want = handler.run(scenario, reference.load_reference())
+    got = {**want, "nodes": [want["nodes"][0], dict(want["nodes"][1], grads=[0.6568191866])]}
+    problem = verdicts.compare_build(want, got, explain.node_names(program), scenario)
+    assert "grad_wrt_parents [0.6568191866], expected [0.07073720167]" in problem
+
+
+def test_a_time_out_names_the_rubrics_limit_and_both_causes():
+    from adkit.grade.session import Session
+
+    class Hangs:
+        def call(self, request, timeout):
+            from adkit.sandbox import Reply
+            return Reply(ok=False, problem=f"did not finish within {timeout:.3g} s "
+                                           "(an infinite loop?)")
+
+    session = Session("ada", 1, 2, Hangs())
+    session.start_test(30.0, "test_forward_mode")
+    error = session.call([{"kind": "forward"}])[0]["error"]
+    assert error.startswith("did not finish within the 30 s limit for this test")
+    assert "endless loop" in error and "quadratic" in error
