@@ -62,11 +62,20 @@ def highlighted(text: str, ranges: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
-def _side(student: Student, share: float, prints: Fingerprints, pair: Pair) -> str:
+def _side(student: Student, share: float, prints: Fingerprints, shared: frozenset[int]) -> str:
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in student.notes)
     return (f'<div class="side"><h3>{_e(student.student_id)}: {_percent(share)}% of their code'
-            f"</h3>{notes}<pre>{highlighted(student.text, spans(prints, pair.shared))}</pre>"
+            f"</h3>{notes}<pre>{highlighted(student.text, spans(prints, shared))}</pre>"
             "</div>")
+
+
+def _pair(i: int, pair: Pair, students: dict[str, Student],
+          prints: dict[str, Fingerprints]) -> str:
+    """One pair side by side (anchor `pair<i>`)."""
+    shared = frozenset(prints[pair.a].where.keys() & prints[pair.b].where.keys())
+    return (f'<h2 id="pair{i}">{_e(pair.a)} and {_e(pair.b)}: {_percent(pair.score)}%</h2>\n'
+            f'<div class="pair">{_side(students[pair.a], pair.share_a, prints[pair.a], shared)}'
+            f"{_side(students[pair.b], pair.share_b, prints[pair.b], shared)}</div>\n")
 
 
 def similarity_html(pairs: Sequence[Pair], students: dict[str, Student],
@@ -82,10 +91,7 @@ def similarity_html(pairs: Sequence[Pair], students: dict[str, Student],
              "<th>share of the first %</th><th>share of the second %</th>"
              f"<th>tokens matched</th></tr></thead>\n<tbody>{rows}</tbody></table>\n"
              if above else "<p>No pair reaches the threshold.</p>\n")
-    shown = [f'<h2 id="pair{i}">{_e(p.a)} and {_e(p.b)}: {_percent(p.score)}%</h2>\n'
-             f'<div class="pair">{_side(students[p.a], p.share_a, prints[p.a], p)}'
-             f"{_side(students[p.b], p.share_b, prints[p.b], p)}</div>\n"
-             for i, p in enumerate(above[:MOST_SHOWN])]
+    shown = [_pair(i, p, students, prints) for i, p in enumerate(above[:MOST_SHOWN])]
     more = (f"<p>{len(above) - MOST_SHOWN} more pairs above the threshold are in "
             "similarity.csv.</p>\n" if len(above) > MOST_SHOWN else "")
     left = "".join(f"<li><code>{_e(name)}</code>: {_e(why)}</li>" for name, why in not_compared)

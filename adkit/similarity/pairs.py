@@ -22,7 +22,6 @@ class Pair:
     share_a: float
     share_b: float
     tokens: int  # tokens matched, the larger of the two sides
-    shared: frozenset[int]
 
     @property
     def score(self) -> float:
@@ -36,15 +35,16 @@ def fingerprints(students: list[Student], given: list[str]) -> dict[str, Fingerp
 
 
 def all_pairs(prints: dict[str, Fingerprints]) -> list[Pair]:
-    """Every pair of students, the most similar first (then by ids)."""
+    """Every pair of students, the most similar first (then by ids). Pairs keep no
+    fingerprints (a cohort has many pairs): the page finds the shown ones' again."""
     counted = {sid: max(p.counted, 1) for sid, p in prints.items()}
     found = []
     for a, b in itertools.combinations(sorted(prints), 2):
         match = compare(prints[a], prints[b])
         if match is None:
-            found.append(Pair(a, b, 0.0, 0.0, 0, frozenset()))
+            found.append(Pair(a, b, 0.0, 0.0, 0))
             continue
         found.append(Pair(a, b, match.tokens_a / counted[a], match.tokens_b / counted[b],
-                          max(match.tokens_a, match.tokens_b), match.shared))
+                          max(match.tokens_a, match.tokens_b)))
     found.sort(key=lambda p: (-p.score, p.a, p.b))
     return found

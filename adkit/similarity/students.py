@@ -20,7 +20,8 @@ from adkit.similarity.winnow import Token, tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 SKELETON = ROOT / "skeleton" / "simpleautodiff"
-CODE_CHARS = 1024**2  # code compared per student; the rest is left out (and said so)
+CODE_CHARS = 256 * 1024  # code compared per student (ten times the reference); the rest is
+# left out, and the page says so
 _ANSWER = "(the student's answer) ---"
 
 
@@ -38,10 +39,10 @@ class Student:
         code = code.replace("\x00", "\ufffd")
         room = CODE_CHARS - len(self.text)
         if room <= 0:
-            self.notes.append(f"{shown(name)} left out (over {CODE_CHARS >> 20} MiB of code)")
+            self.notes.append(f"{shown(name)} left out (over {CODE_CHARS >> 10} KiB of code)")
             return
         if len(code) > room:
-            self.notes.append(f"{shown(name)} cut (over {CODE_CHARS >> 20} MiB of code)")
+            self.notes.append(f"{shown(name)} cut (over {CODE_CHARS >> 10} KiB of code)")
             code = code[:room]
         header = f"# ===== {shown(name)} =====\n"
         start = len(self.text) + len(header)

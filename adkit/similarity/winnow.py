@@ -23,12 +23,13 @@ K = 15  # tokens in a k-gram: shorter common runs never count
 W = 8  # hashes in a window: copied runs of K + W - 1 = 22 tokens are always found
 
 _DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
+_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)  # Python 3.12 and later
 _FSTRING = {getattr(tokenize, n) for n in ("FSTRING_MIDDLE", "FSTRING_END") if hasattr(tokenize, n)}
 # The rest of a file that tokenize rejects: words, numbers, one other character. Linear.
 _FALLBACK = re.compile(r"[^\W\d]\w*|\d[\w.]*|\S")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     """A normalized token and where it is in the document's text (character offsets)."""
 
@@ -42,7 +43,7 @@ def _normal(kind: int, text: str) -> str | None:
         return None
     if kind == tokenize.NAME:
         return text if keyword.iskeyword(text) else "V"
-    if kind == tokenize.STRING or kind == getattr(tokenize, "FSTRING_START", -1):
+    if kind == tokenize.STRING or kind == _FSTRING_START:
         return "S"
     if kind == tokenize.NUMBER:
         return "N"
