@@ -229,3 +229,14 @@ def test_winnowing_survives_broken_code_and_keeps_a_fingerprint_per_window():
 
 def test_an_empty_cohort_page_renders():
     assert "No pair reaches the threshold" in similarity_html([], {}, {}, 50.0)
+
+
+def test_the_report_section_escapes_and_survives_a_broken_csv(tmp_path):
+    (tmp_path / "similarity.csv").write_text(
+        "student_a,student_b,score,share_a,share_b,matched_tokens,above_threshold\n"
+        '"<script>x</script>",b,90.0,90.0,90.0,300,1\n', encoding="utf-8")
+    section = similarity_section(tmp_path)
+    assert "<script>x" not in section and "&lt;script&gt;x&lt;/script&gt;" in section
+    (tmp_path / "similarity.csv").write_text("not,the,header\n1,2,3\n", encoding="utf-8")
+    assert "could not be read" in similarity_section(tmp_path)
+    assert similarity_section(tmp_path / "nowhere") == ""

@@ -118,6 +118,7 @@ class Fingerprints:
     found: list[Token]
     where: dict[int, list[int]] = field(default_factory=dict)
     k: int = K
+    firsts: set[int] = field(default_factory=set)  # where each segment (file) starts
 
     @property
     def counted(self) -> int:
@@ -148,6 +149,7 @@ def fingerprint(segments: list[list[Token]], boilerplate: frozenset[int] = froze
     result = Fingerprints([t for segment in segments for t in segment], k=k)
     base = 0
     for segment in segments:
+        result.firsts.add(base)
         hashes = kgram_hashes(segment, k)
         for position in winnow(hashes, w):
             value = hashes[position]
@@ -185,11 +187,11 @@ def compare(a: Fingerprints, b: Fingerprints) -> Match | None:
 
 def spans(document: Fingerprints, shared: frozenset[int]) -> list[tuple[int, int]]:
     """The character ranges of `document` that the fingerprints `shared` cover: one range
-    per run of consecutive covered tokens."""
+    per run of consecutive covered tokens of one segment."""
     covered = _covered((p for h in shared for p in document.where.get(h, ())), document.k)
     found, ranges = document.found, []
     for i in sorted(covered):
-        if ranges and (i - 1) in covered:
+        if ranges and (i - 1) in covered and i not in document.firsts:
             ranges[-1] = (ranges[-1][0], max(ranges[-1][1], found[i].end))
         else:
             ranges.append((found[i].start, found[i].end))
