@@ -16,7 +16,7 @@ from pathlib import Path
 from adkit.intake.archives import is_archive
 from adkit.outputs import files as outputs
 from adkit.outputs.report import replace_similarity, similarity_section
-from adkit.similarity.pages import similarity_csv, similarity_html
+from adkit.similarity.pages import is_above, similarity_csv, similarity_html
 from adkit.similarity.pairs import all_pairs, fingerprints
 from adkit.similarity.students import SKELETON, read_cohort, skeleton_sources
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         text = replace_similarity(report.read_text(encoding="utf-8"), similarity_section(out))
         if text is not None:
             outputs.write_atomic(report, text)
-    above = sum(1 for p in pairs if p.score * 100 >= args.threshold)
+    above = sum(1 for p in pairs if is_above(p, args.threshold))
     print(f"compared {len(students)} students ({len(pairs)} pairs) in "
           f"{time.perf_counter() - started:.1f} s: {above} pair(s) at {args.threshold:g}% or "
           f"more", file=sys.stderr)

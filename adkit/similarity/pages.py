@@ -40,6 +40,11 @@ def _percent(share: float) -> str:
     return f"{100 * share:.1f}"
 
 
+def is_above(pair: Pair, threshold: float) -> bool:
+    """Whether `pair` scores `threshold` percent or more (as the CSV shows it, to 0.1%)."""
+    return round(100 * pair.score, 1) >= threshold
+
+
 def similarity_csv(pairs: Sequence[Pair], threshold: float) -> str:
     """Every pair, the most similar first; shares and score in percent."""
     buffer = io.StringIO()
@@ -47,7 +52,7 @@ def similarity_csv(pairs: Sequence[Pair], threshold: float) -> str:
     writer.writerow(CSV_HEADER)
     for p in pairs:
         writer.writerow([p.a, p.b, _percent(p.score), _percent(p.share_a),
-                         _percent(p.share_b), p.tokens, int(p.score * 100 >= threshold)])
+                         _percent(p.share_b), p.tokens, int(is_above(p, threshold))])
     return buffer.getvalue()
 
 
@@ -82,7 +87,7 @@ def similarity_html(pairs: Sequence[Pair], students: dict[str, Student],
                     prints: dict[str, Fingerprints], threshold: float,
                     not_compared: Sequence[tuple[str, str]] = ()) -> str:
     """The pairs scoring `threshold` percent or more, side by side."""
-    above = [p for p in pairs if p.score * 100 >= threshold]
+    above = [p for p in pairs if is_above(p, threshold)]
     rows = "".join(f'<tr><td><a href="#pair{i}">{_e(p.a)}</a></td><td>{_e(p.b)}</td>'
                    f"<td>{_percent(p.score)}</td><td>{_percent(p.share_a)}</td>"
                    f"<td>{_percent(p.share_b)}</td><td>{p.tokens}</td></tr>\n"
