@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import html
+import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -188,6 +190,8 @@ def similarity_section(out: Path) -> str:
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
+            written = time.localtime(os.fstat(handle.fileno()).st_mtime)
+        when = time.strftime("%Y-%m-%d %H:%M", written)
         above = [r for r in rows if r["above_threshold"] == "1"]
         listed = [(r["student_a"], r["student_b"], float(r["score"]), float(r["share_a"]),
                    float(r["share_b"])) for r in above[:SIMILAR_SHOWN]]
@@ -197,7 +201,7 @@ def similarity_section(out: Path) -> str:
         return (f'<h2 id="similarity">Similarity</h2>\n<p class="warn">{_e(path.name)} could '
                 f"not be read ({_e(type(error).__name__)}): run `make similarity` again.</p>\n")
     head = (f'<h2 id="similarity">Similarity ({len(above)} of {len(rows)} pairs above the '
-            'threshold)</h2>\n<p>From <code>make similarity</code>: see '
+            f"threshold)</h2>\n<p>From <code>make similarity</code> ({when}): see "
             '<a href="similarity.html">similarity.html</a> for the code side by side, '
             '<a href="similarity.csv">similarity.csv</a> for every pair. A high score is a '
             "reason to read both programs, not a proof of copying.</p>\n")
