@@ -229,8 +229,44 @@ def test_grad_stand_in_knows_only_the_built_graph():
     assert answer["grad"] == pytest.approx([1 / 1.5 - 2.0, 1.5 - math.cos(-2.0)])
 
 
-def test_a_new_task_gets_a_fresh_worker():
-    """Nothing swapped in or kept during one task survives into the next."""
+_PID_HANDLER = """
+import os
+
+def handle(request):
+    import simpleautodiff  # noqa: F401 - as the real handler: the student's package
+    return {"results": [{"pid": os.getpid(), "ppid": os.getppid()}
+                        for _ in request["scenarios"]]}
+"""
+
+
+def test_a_new_task_gets_a_fresh_process(tmp_path):
+    """Nothing swapped in or kept during one task survives into the next: each task's calls
+    run in a process of their own, forked from the worker after import."""
+    from adkit.grade.session import Session
+    from adkit.sandbox import Limits, choose_backend
+
+    (tmp_path / "student").mkdir()
+    (tmp_path / "student" / "simpleautodiff.py").write_text("X = 1\n")
+    (tmp_path / "grader").mkdir()
+    handler_file = tmp_path / "grader" / "pid_handler.py"
+    handler_file.write_text(_PID_HANDLER)
+    backend = choose_backend(trusted=True)
+    with backend.open(tmp_path / "student", handler_file, [], Limits(wall_seconds=20)) as box:
+        session = Session("ada", 1, 2, box)
+        assert session.per_task
+        worker = box.call({"scenarios": [{}]}).value["results"][0]["pid"]  # no task: itself
+        seen = []
+        for task in ("graph", "graph", "operators", "tape", "tape", "graph"):
+            session.start_test(5.0, task)
+            (answer,) = session.call([{"kind": "pid"}])
+            assert answer["ppid"] == worker, "forked from the worker"
+            seen.append(answer["pid"])
+        assert seen[0] == seen[1] and seen[3] == seen[4], "one process per task"
+        assert len({seen[0], seen[2], seen[3], seen[5]} | {worker}) == 5, "a fresh one each"
+
+
+def test_a_sandbox_that_cannot_fork_is_restarted_per_task():
+    """The in-process stand-in (the proofs) has no per-task fork: a new task restarts it."""
     from adkit.grade.session import Session
 
     class Box:
@@ -241,6 +277,7 @@ def test_a_new_task_gets_a_fresh_worker():
 
     box = Box()
     session = Session("ada", 1, 2, box)
+    assert not session.per_task
     for task in ("test_graph", "test_graph", "test_operators", "test_tape", "test_tape"):
         session.start_test(5.0, task)
     assert box.restarts == 2

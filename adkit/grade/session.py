@@ -48,19 +48,37 @@ class Session:
         # task are skipped (a hang costs its time limit once), other tasks still try theirs.
         self.failed_kinds: dict[tuple[str, str], str] = {}
         self.task = ""
+        # The sandbox forks a fresh process per task itself (adkit.sandbox.Sandbox); the
+        # in-process stand-in cannot, and is restarted instead.
+        self.per_task = getattr(sandbox, "per_task", False) is True
 
     def rng(self, salt: str) -> random.Random:
         """This student's random numbers for one test (stable whatever other tests do)."""
         return random.Random(f"{self.seed}:{salt}")
 
     def start_test(self, seconds: float, task: str = "") -> None:
-        """A test starts: its time limit; a new task also gets a fresh worker, so nothing
-        swapped in or kept during one task survives into the next."""
+        """A test starts: its time limit; a new task also gets a fresh process, so nothing
+        swapped in or kept during one task survives into the next: a fork of the worker
+        made right after import (calls tagged with the task), else a restarted worker."""
         self.deadline = time.monotonic() + seconds
         self.limit = seconds
-        if task != self.task and self.task:
+        if task != self.task and self.task and not self.per_task:
             self.restart_worker()
         self.task = task
+
+    def build_shared(self, seconds: float = 10.0) -> None:
+        """Build the big graph that several tasks share once, in the worker before any task
+        forks from it: each task's process then starts from a copy-on-write copy, measured
+        cheaper than a build per task. Untagged, so it runs in the worker itself; only the
+        student's Node runs (a forward from no node: nothing else of theirs is called).
+        Best effort: if it fails, each task builds its own, as before."""
+        from adkit.grade import builders
+
+        if self.broken or not self.per_task:
+            return
+        scenarios = [dict(spec, kind="forward", roots=[])
+                     for spec, _, _, _ in builders.big_graphs(self.common_seed)]
+        self.sandbox.call({"scenarios": scenarios}, timeout=seconds)
 
     def restart_worker(self) -> None:
         restart = getattr(self.sandbox, "restart", None)
@@ -92,7 +110,10 @@ class Session:
         if timeout <= 0.05:
             return [{"error": "not run: this test's time limit was used up by earlier calls"}
                     for _ in scenarios]
-        reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout)
+        if self.per_task and self.task:
+            reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout, task=self.task)
+        else:
+            reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout)
         if not reply.ok:
             problem = reply.problem or "your code stopped the grader's worker"
             if problem.startswith("did not finish within"):

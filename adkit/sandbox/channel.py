@@ -61,8 +61,10 @@ def drain(fd: int, capture: Capture | None, most: int = 16 * READ_CHUNK) -> bool
     return True
 
 
-def request_line(token: str, request: dict) -> bytes:
-    return f'{{"id":"{token}","request":{json.dumps(request)}}}\n'.encode()
+def request_line(token: str, request: dict, task: str | None = None) -> bytes:
+    """One request frame; with `task`, the worker serves it in that task's forked child."""
+    tagged = "" if task is None else f'"task":{json.dumps(str(task))},'
+    return f'{{"id":"{token}",{tagged}"request":{json.dumps(request)}}}\n'.encode()
 
 
 def decode(line: bytes) -> Any:

@@ -14,16 +14,27 @@ that wants the student's package imported as "the import" defines `load()`, call
 `entry.py --probe FILTER` installs the filter and checks that a new user namespace is
 refused (the container backend's start-up check).
 
-Frames: request `{"id": token, "request": ...}`; reply `{"id": token, "ok": true,
-"value": ...}` or `{"id": token, "ok": false, "kind": ..., "detail": ..., "where": ...,
-"fatal": bool}`. The first line written is `{"ready": true}`, before any student code.
-Standard library only and nothing heavy: it runs once per worker start.
+Frames: request `{"id": token, "request": ...}`, optionally with `"task": name`; reply
+`{"id": token, "ok": true, "value": ...}` or `{"id": token, "ok": false, "kind": ...,
+"detail": ..., "where": ..., "fatal": bool}`. The first line written is `{"ready": true}`,
+before any student code. Standard library only and nothing heavy: it runs once per worker
+start.
+
+Per-task fork (a zygote): requests without a task run in this process, which stays
+pristine (it only imports, and runs what the grader sends it untagged). The first request
+of a task forks a child that serves that task's requests: it reads them from a pipe of its
+own, answers on the channel itself and says "done" on another pipe. The previous task's
+child, and everything it left running, is killed first, so nothing swapped in during one
+task reaches another. A child that dies during a request gets a `{"kind": "died",
+"detail": status}` frame written for it (status: exit code, or -signal), and the next
+request of its task a fresh child.
 """
 
 import errno
 import json
 import os
 import resource
+import signal
 import sys
 
 _dumps = json.dumps
@@ -36,6 +47,7 @@ _CHANNEL_LOST = 111  # exit status telling the parent that the student broke the
 _MESSAGE_CHARS = 400  # a student's exception message could be megabytes long
 _NAME_CHARS = 100
 _CLONE_NEWUSER = 0x10000000
+_SUBREAPER: list[bool] = []  # [True] once this worker reaps the student's orphans
 
 
 def _install_seccomp(program: bytes) -> None:
@@ -186,6 +198,220 @@ def _send(wfd: int, frame: dict, pid: int) -> None:
         _exit(_CHANNEL_LOST)
 
 
+def _serve(frame: dict, handle: object, import_failure: dict | None, submission: str,
+           wfd: int, pid: int) -> dict:
+    """Run one request here and send its reply; the reply (to see whether it was fatal)."""
+    if import_failure is not None:
+        reply = dict(import_failure)
+    else:
+        try:
+            reply = {"ok": True, "value": handle(frame["request"])}  # type: ignore[operator]
+        except BaseException as exc:
+            reply = _failure(exc, submission, during_import=False)
+        if _getpid() != pid:
+            _exit(0)  # a process the student forked must never answer
+    reply.setdefault("ok", False)
+    reply["id"] = frame["id"]
+    _flush_output()
+    _send(wfd, reply, pid)
+    return reply
+
+
+class _Child:
+    """The process serving one task's requests, forked from the pristine worker."""
+
+    def __init__(self, task: str, pid: int, requests: int, done: int) -> None:
+        self.task, self.pid, self.requests, self.done = task, pid, requests, done
+        try:
+            self.pidfd: int | None = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = None  # then polled every 50 ms
+        self.status: int | None = None  # set once reaped
+
+    def reap(self, block: bool) -> bool:
+        """Whether it has exited (its status then in `status`)."""
+        if self.status is None:
+            try:
+                done, raw = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                done, raw = self.pid, 0
+            if done == 0:
+                return False
+            code = os.waitstatus_to_exitcode(raw)
+            self.status = code
+        return True
+
+    def close(self) -> None:
+        for fd in (self.requests, self.done, self.pidfd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
+def _fork_child(task: str, rfd: int, wfd: int, handle: object,
+                submission: str) -> _Child:
+    """Fork the task's child; in the child, serve requests until the pipe closes."""
+    request_r, request_w = os.pipe()
+    done_r, done_w = os.pipe()
+    _flush_output()  # else the child would print what this process had buffered, again
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in (request_r, request_w, done_r, done_w):
+            os.close(fd)
+        raise
+    if pid:
+        os.close(request_r)
+        os.close(done_w)
+        os.set_blocking(done_r, False)  # a process the student left may hold its other end
+        return _Child(task, pid, request_w, done_r)
+    try:  # the child: the grader's requests come through our own pipe only
+        os.close(rfd)
+        os.close(request_w)
+        os.close(done_r)
+        try:
+            os.setpgid(0, 0)  # a group of its own, killed together where no sweep is safe
+        except OSError:
+            pass
+        me = _getpid()
+        pipe = open(request_r, "rb", closefd=False)  # noqa: SIM115 - lives as long as we do
+        while True:
+            line = pipe.readline()
+            if not line:
+                _exit(0)
+            reply = _serve(_loads(line), handle, None, submission, wfd, me)
+            _write(done_w, b".")
+            if reply.get("fatal"):
+                _exit(0)  # after a fork bomb or a MemoryError the process is not to be trusted
+    except BaseException:  # noqa: BLE001 - the student broke our pipes: the parent reports it
+        _exit(_CHANNEL_LOST)
+
+
+def _fork_retrying(task: str, rfd: int, wfd: int, handle: object, submission: str,
+                   seconds: float = 3.0) -> _Child:
+    """_fork_child, retried for a while at RLIMIT_NPROC: a fork bomb's processes killed
+    with the previous worker still count until an init reaps them (1-2 s in some VMs)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return _fork_child(task, rfd, wfd, handle, submission)
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _end_child(child: _Child, sweep: bool) -> None:
+    """Kill the child and whatever it left running; reap it."""
+    if child.status is None:  # not reaped yet: the pid is still ours
+        try:
+            os.kill(child.pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if sweep:  # our own PID namespace or uid: every other process of it is the student's
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+    else:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except OSError:
+            pass
+    child.reap(block=True)
+    child.close()
+    if sweep:
+        _reap_orphans()
+
+
+def _become_subreaper() -> None:
+    """The student's orphans become our children, so that we reap them: an init that
+    reaps slowly (some containers) would leave them counted against RLIMIT_NPROC and the
+    cgroup's pids.max, and the next fork would fail."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _reap_orphans(seconds: float = 2.0) -> None:
+    """Reap the killed processes (a bounded wait: SIGKILL takes a moment)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            done, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return  # none left
+        if done == 0:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.001)
+
+
+def _wait_child(child: _Child) -> bool:
+    """Wait until the child says it answered (True) or dies (False)."""
+    import select
+
+    poller = select.poll()
+    poller.register(child.done, select.POLLIN)
+    if child.pidfd is not None:
+        poller.register(child.pidfd, select.POLLIN)
+    while True:
+        events = dict(poller.poll(None if child.pidfd is not None else 50))
+        if child.done in events:
+            try:
+                if os.read(child.done, 64):
+                    return True
+            except OSError:
+                pass
+            poller.unregister(child.done)  # closed by the student: only its death is left
+        if (child.pidfd is not None and child.pidfd in events) or child.reap(block=False):
+            child.reap(block=True)
+            try:  # it may have answered just before it died
+                return bool(os.read(child.done, 64))
+            except (OSError, ValueError):
+                return False
+
+
+def _for_task(frame: dict, task: str, line: bytes, child: _Child | None, rfd: int,
+              wfd: int, handle: object, submission: str, sweep: bool,
+              pid: int) -> _Child | None:
+    """Hand the request to the task's child (forked afresh when needed); the child after."""
+    if child is not None and (child.task != task or child.reap(block=False)):
+        _end_child(child, sweep)  # another task's, or one that died between requests
+        child = None
+    if child is None:
+        try:
+            if sweep and not _SUBREAPER:
+                _SUBREAPER.append(True)
+                _become_subreaper()
+            child = _fork_retrying(task, rfd, wfd, handle, submission)
+        except OSError as exc:  # at RLIMIT_NPROC or out of memory
+            reply = _failure(exc, submission, during_import=False)
+            reply.update(ok=False, id=frame["id"], fatal=True)
+            if reply.get("kind") == "exception":
+                reply["kind"] = "processes"
+            _send(wfd, reply, pid)
+            _exit(0)
+    view = memoryview(line)
+    try:
+        while view:
+            view = view[_write(child.requests, view):]
+    except OSError:  # it died before reading: its death is reported below
+        pass
+    if not _wait_child(child):
+        status = child.status if child.status is not None else -signal.SIGKILL
+        _send(wfd, {"id": frame["id"], "ok": False, "kind": "died", "detail": status}, pid)
+        _end_child(child, sweep)
+        return None
+    return child
+
+
 def _import_handler(handler_name: str, submission: str) -> object:
     """The handler's `handle`, imported before the submission is importable at all."""
     import importlib
@@ -209,18 +435,20 @@ def main(argv: list[str]) -> None:
     pid = _getpid()
     reader = open(rfd, "rb", closefd=False)  # noqa: SIM115 - lives as long as the process
     _send(wfd, {"ready": True}, pid)
+    sweep = bool(limits.get("sweep"))
     handle = None
     import_failure = None
+    child: _Child | None = None
     while True:
         try:
             line = reader.readline()
             if not line:
                 _exit(0)  # the parent closed the channel; do not wait for the student's threads
             frame = _loads(line)
-            token = frame["id"]
+            frame["id"]
+            task = frame.get("task")
         except Exception:  # the student closed our descriptor or wrote into the pipe
             _exit(_CHANNEL_LOST)
-        reply = None
         if handle is None and import_failure is None:
             try:
                 handle = _import_handler(handler_name, submission)
@@ -228,19 +456,14 @@ def main(argv: list[str]) -> None:
                 import_failure = _failure(exc, submission, during_import=True)
         if _getpid() != pid:
             _exit(0)  # a process the student forked must never answer
-        if import_failure is not None:
-            reply = dict(import_failure)
-        else:
-            try:
-                reply = {"ok": True, "value": handle(frame["request"])}
-            except BaseException as exc:
-                reply = _failure(exc, submission, during_import=False)
-            if _getpid() != pid:
-                _exit(0)
-        reply.setdefault("ok", False)
-        reply["id"] = token
-        _flush_output()
-        _send(wfd, reply, pid)
+        if child is not None and child.reap(block=False):
+            _end_child(child, sweep)  # it ended after its last answer (a fatal one?)
+            child = None
+        if type(task) is str and import_failure is None:
+            child = _for_task(frame, task, line, child, rfd, wfd, handle, submission,
+                              sweep, pid)
+            continue
+        reply = _serve(frame, handle, import_failure, submission, wfd, pid)
         if reply.get("fatal"):
             _exit(0)  # after a fork bomb or a MemoryError the process is not to be trusted
 

@@ -162,6 +162,7 @@ class Sandbox(metaclass=_OpenByMode):
     """One submission's sandbox: a context manager; not thread-safe."""
 
     mode = "none"  # the backend's name
+    per_task = True  # call(task=...) runs in a fresh process per task (a fork after import)
     executable: str | None = None  # the program to run, when argv[0] is only its name
     disk_room: int | None = None  # the size of the worker's private scratch space, if bounded
 
@@ -196,7 +197,10 @@ class Sandbox(metaclass=_OpenByMode):
         settings = json.dumps({"cpu": limits.cpu_seconds, "memory": limits.memory_bytes,
                                "file": limits.file_bytes, "files_open": FILES_OPEN,
                                "nproc": plan.nproc, "uid": plan.switch_to,
-                               "seccomp": plan.seccomp.hex()})
+                               "seccomp": plan.seccomp.hex(),
+                               # kill(-1) reaches only the sandbox's processes: a PID
+                               # namespace, or a uid of its own
+                               "sweep": plan.bwrap or plan.find_by_uid is not None})
         grader, submission = plan.inside
         argv, extra = self._argv(plan, [f"{grader}/{ENTRY.name}", str(request_r), str(reply_w),
                                         settings, grader, submission, self.handler_module])
@@ -237,14 +241,20 @@ class Sandbox(metaclass=_OpenByMode):
 
     # -- calls ------------------------------------------------------------------------
 
-    def call(self, request: dict, timeout: float | None = None) -> Reply:
-        """Send one request to the worker (starting it if needed) and return its reply."""
+    def call(self, request: dict, timeout: float | None = None,
+             task: str | None = None) -> Reply:
+        """Send one request to the worker (starting it if needed) and return its reply.
+
+        With `task`, the request runs in a process forked for that task from the worker
+        right after import: the first request of another task gets a fresh one, so nothing
+        one task's calls leave in the student's process reaches another's.
+        """
         if not self._close.alive:
             raise ValueError("this Sandbox is closed: make a new one to run more calls")
         seconds = self.limits.wall_seconds if timeout is None else timeout
         deadline = time.monotonic() + seconds
         token = os.urandom(8).hex()
-        payload = channel.request_line(token, request)
+        payload = channel.request_line(token, request, task)
         capture = channel.Capture(self.limits.output_bytes)
         for attempt in range(2):
             if self._state.worker is not None and self._state.worker.proc.poll() is not None:
@@ -263,6 +273,8 @@ class Sandbox(metaclass=_OpenByMode):
         if isinstance(outcome, dict) and outcome.get("ok") is True:
             return Reply(ok=True, value=outcome.get("value"), output=capture.text())
         problem, keep = self._problem(outcome, seconds)
+        if task is not None and isinstance(outcome, dict) and outcome.get("fatal"):
+            keep = True  # only the task's child was spent: the worker ends it (and its forks)
         if not keep:
             self._state.stop_worker()
         return Reply(ok=False, problem=words.cap(problem, words.PROBLEM_BYTES),
@@ -358,10 +370,17 @@ class Sandbox(metaclass=_OpenByMode):
         if outcome == "timeout" and worker is not None:
             if len(worker.members()) > self.limits.processes:
                 outcome = {"kind": "processes"}
+        cgroup = self._state.cgroup
         if outcome == "exited" and worker is not None:
-            cgroup = self._state.cgroup
             oom = cgroup is not None and cgroup.out_of_memory()
             return words.exit_problem(worker.exit_code(), self.limits, oom), False
+        if isinstance(outcome, dict) and outcome.get("kind") == "died":
+            # A task's child died; the worker it was forked from is untouched and reaped it.
+            code = outcome.get("detail")
+            if type(code) is not int:
+                return words.frame_problem("garbage", seconds, self.limits, None)
+            oom = cgroup is not None and cgroup.out_of_memory()
+            return words.exit_problem(code, self.limits, oom), True
         return words.frame_problem(outcome, seconds, self.limits, self.disk_room)
 
     # -- lifetime ---------------------------------------------------------------------
