@@ -30,7 +30,8 @@ COHORT = ROOT / "tests" / "cohort"
 HOSTILE = ROOT / "tests" / "hostile"
 DEMO = ROOT / "demo_cohort"
 PUBLIC_TESTS = ROOT / "reference" / "tests" / "test_public.py"
-CORRECT = ("correct_kahn", "correct_pull_modules", "correct_tape_first")
+CORRECT = ("correct_kahn", "correct_pull_modules", "correct_tape_first",
+           "correct_operators_other_shapes")
 KEYS = {"why", "full", "zero", "loses", "feedback_contains", "forbid_in_outputs",
         "forbid_paths"}
 KIT_OWN = {"reference", "skeleton"}  # taken by the harness from reference/ and skeleton/
