@@ -186,6 +186,47 @@ def test_hostile_calls_become_problems(student: Path, mode: str, function: str, 
         assert [_alive(uid) for uid in uids] == [[], []]
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("function", "args", "timeout", "problem", "forks"), HOSTILE,
+                         ids=[case[0] for case in HOSTILE])
+def test_a_tasks_process_fails_in_the_same_words(student: Path, mode: str, function: str,
+                                                 args: list, timeout: float | None,
+                                                 problem: str, forks: bool) -> None:
+    """In a task's forked process, each hostile call reads as it does in the worker, and the
+    next call of that task (and of another) gets a process that answers."""
+    if forks and not _plain_contains_forks(mode):
+        pytest.skip("a trusted sandbox contains a fork bomb only when run by root")
+    with _box(student, mode) as box:
+        first = box.call({"call": "whoami"}, task="a").value["pid"]
+        reply = box.call({"call": function, "args": args}, timeout=timeout, task="a")
+        assert not reply.ok
+        assert problem in reply.problem
+        again = box.call({"call": "whoami"}, task="a")
+        assert again.ok, again.problem
+        other = box.call({"call": "whoami"}, task="b")
+        assert other.ok, other.problem
+        assert other.value["pid"] not in (first, again.value["pid"]) or mode == "bubblewrap"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_task_gets_a_process_of_its_own(student: Path, mode: str) -> None:
+    """Forked from the worker after import: a task's calls share one process, a new task
+    gets a fresh one (what one task swapped in cannot reach another), untagged calls run in
+    the worker itself."""
+    with _box(student, mode) as box:
+        def pid(task: str | None) -> int:
+            return box.call({"call": "whoami"}, task=task).value["pid"]
+
+        worker = pid(None)
+        a = [pid("a"), pid("a")]
+        b = pid("b")
+        assert pid(None) == worker
+        again = pid("a")
+        assert a[0] == a[1] and len({worker, a[0], b, again}) == 4
+        assert box.call({"call": "patch"}, task="c").ok  # patches builtins in c's process
+        assert box.call({"call": "whoami"}, task="d").value["sin0"] == 0.0, "not patched"
+
+
 @pytest.mark.parametrize("mode", [_param("bubblewrap")])
 def test_the_scratch_space_is_bounded_under_bubblewrap(student: Path, mode: str) -> None:
     with _box(student, mode) as box:
