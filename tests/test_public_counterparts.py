@@ -97,3 +97,25 @@ def test_a_hidden_test_without_a_counterpart_is_caught():
     hidden = set(load_rubric().tests) | {("tape", "test_nested_tapes")}
     assert missing(hidden, public_tests()) == [
         "tape::test_nested_tapes has no public counterpart in COUNTERPARTS"]
+
+
+def test_the_sizes_students_read_are_the_graders_sizes():
+    """The depth and fan-out the docstrings, notebooks and public tests state are the big
+    graphs' (adkit/grade/builders.py BIG, graders/test_topological_order.py STAR)."""
+    import importlib.util
+
+    from adkit.grade import builders
+
+    spec = importlib.util.spec_from_file_location(
+        "_graders_order", ROOT / "graders" / "test_topological_order.py")
+    graders = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(graders)
+    depth, children = builders.BIG[0][1], graders.STAR[1]
+    texts = {path: path.read_text(encoding="utf-8") for path in (
+        ROOT / "reference" / "simpleautodiff" / "order.py",
+        ROOT / "assignments" / "templates" / "2_forward_mode.py")}
+    for path, text in texts.items():
+        assert f"chains {depth:,} deep" in text or f"chain {depth:,} deep" in text, path
+        assert f"{children:,} children" in text, path
+    public = PUBLIC.read_text(encoding="utf-8")
+    assert f"DEEP = {depth:_}" in public and f"range({children:_})" in public
