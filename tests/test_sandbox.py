@@ -227,6 +227,27 @@ def test_each_task_gets_a_process_of_its_own(student: Path, mode: str) -> None:
         assert box.call({"call": "whoami"}, task="d").value["sin0"] == 0.0, "not patched"
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_where_no_task_process_can_fork_each_task_gets_a_new_worker(tmp_path: Path,
+                                                                    mode: str) -> None:
+    """A worker that cannot fork (here: the student's import leaves it no process to spare;
+    elsewhere a killed fork bomb not yet reaped) serves the task itself, and is replaced
+    before another task runs."""
+    if not _plain_contains_forks(mode):
+        pytest.skip("RLIMIT_NPROC binds only a worker with a uid of its own")
+    source = "import resource\nresource.setrlimit(resource.RLIMIT_NPROC, (0, 0))\n"
+    folder = _submission(tmp_path / "bob", source + STUDENT.read_text())
+    with _box(folder, mode) as box:
+        def me(task: str | None) -> dict:
+            reply = box.call({"call": "whoami"}, task=task)
+            assert reply.ok, reply.problem
+            return reply.value
+
+        assert box.call({"call": "patch"}, task="a").value == [42, 42.0]
+        assert me("a")["sin0"] == 42.0, "the same process serves the rest of its task"
+        assert me("b")["sin0"] == 0.0, "another task: a new worker, imported afresh"
+
+
 @pytest.mark.parametrize("mode", [_param("bubblewrap")])
 def test_the_scratch_space_is_bounded_under_bubblewrap(student: Path, mode: str) -> None:
     with _box(student, mode) as box:

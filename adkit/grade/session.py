@@ -66,7 +66,7 @@ class Session:
             self.restart_worker()
         self.task = task
 
-    def build_shared(self, seconds: float = 10.0) -> None:
+    def build_shared(self, seconds: float = 5.0) -> None:
         """Build the big graph that several tasks share once, in the worker before any task
         forks from it: each task's process then starts from a copy-on-write copy, measured
         cheaper than a build per task. Untagged, so it runs in the worker itself; only the

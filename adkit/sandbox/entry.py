@@ -27,7 +27,9 @@ own, answers on the channel itself and says "done" on another pipe. The previous
 child, and everything it left running, is killed first, so nothing swapped in during one
 task reaches another. A child that dies during a request gets a `{"kind": "died",
 "detail": status}` frame written for it (status: exit code, or -signal), and the next
-request of its task a fresh child.
+request of its task a fresh child. Where no child can be forked, this process serves the
+task itself, and answers a request of any other task with `{"kind": "respawn"}`: the
+parent then starts a new worker and sends the request again.
 """
 
 import errno
@@ -282,7 +284,7 @@ def _fork_child(task: str, rfd: int, wfd: int, handle: object,
             if not line:
                 _exit(0)
             reply = _serve(_loads(line), handle, None, submission, wfd, me)
-            _write(done_w, b".")
+            _write(done_w, b"x" if reply.get("fatal") else b".")  # x: about to exit
             if reply.get("fatal"):
                 _exit(0)  # after a fork bomb or a MemoryError the process is not to be trusted
     except BaseException:  # noqa: BLE001 - the student broke our pipes: the parent reports it
@@ -290,7 +292,7 @@ def _fork_child(task: str, rfd: int, wfd: int, handle: object,
 
 
 def _fork_retrying(task: str, rfd: int, wfd: int, handle: object, submission: str,
-                   seconds: float = 3.0) -> _Child:
+                   seconds: float = 1.0) -> _Child:
     """_fork_child, retried for a while at RLIMIT_NPROC: a fork bomb's processes killed
     with the previous worker still count until an init reaps them (1-2 s in some VMs)."""
     import time
@@ -353,8 +355,9 @@ def _reap_orphans(seconds: float = 2.0) -> None:
             time.sleep(0.001)
 
 
-def _wait_child(child: _Child) -> bool:
-    """Wait until the child says it answered (True) or dies (False)."""
+def _wait_child(child: _Child) -> bytes:
+    """Wait until the child says it answered (what it said: b"." or, about to exit, b"x")
+    or dies (b"")."""
     import select
 
     poller = select.poll()
@@ -365,23 +368,25 @@ def _wait_child(child: _Child) -> bool:
         events = dict(poller.poll(None if child.pidfd is not None else 50))
         if child.done in events:
             try:
-                if os.read(child.done, 64):
-                    return True
+                said = os.read(child.done, 64)
+                if said:
+                    return said
             except OSError:
                 pass
             poller.unregister(child.done)  # closed by the student: only its death is left
         if (child.pidfd is not None and child.pidfd in events) or child.reap(block=False):
             child.reap(block=True)
             try:  # it may have answered just before it died
-                return bool(os.read(child.done, 64))
-            except (OSError, ValueError):
-                return False
+                return os.read(child.done, 64)
+            except OSError:
+                return b""
 
 
 def _for_task(frame: dict, task: str, line: bytes, child: _Child | None, rfd: int,
               wfd: int, handle: object, submission: str, sweep: bool,
-              pid: int) -> _Child | None:
-    """Hand the request to the task's child (forked afresh when needed); the child after."""
+              pid: int) -> tuple[_Child | None, bool]:
+    """Hand the request to the task's child (forked afresh when needed): (the child after,
+    whether it was handed over; False when no child could be forked)."""
     if child is not None and (child.task != task or child.reap(block=False)):
         _end_child(child, sweep)  # another task's, or one that died between requests
         child = None
@@ -391,25 +396,22 @@ def _for_task(frame: dict, task: str, line: bytes, child: _Child | None, rfd: in
                 _SUBREAPER.append(True)
                 _become_subreaper()
             child = _fork_retrying(task, rfd, wfd, handle, submission)
-        except OSError as exc:  # at RLIMIT_NPROC or out of memory
-            reply = _failure(exc, submission, during_import=False)
-            reply.update(ok=False, id=frame["id"], fatal=True)
-            if reply.get("kind") == "exception":
-                reply["kind"] = "processes"
-            _send(wfd, reply, pid)
-            _exit(0)
+        except OSError:  # at RLIMIT_NPROC (a killed fork bomb not reaped yet) or no memory
+            return None, False
     view = memoryview(line)
     try:
         while view:
             view = view[_write(child.requests, view):]
     except OSError:  # it died before reading: its death is reported below
         pass
-    if not _wait_child(child):
+    said = _wait_child(child)
+    if not said:
         status = child.status if child.status is not None else -signal.SIGKILL
         _send(wfd, {"id": frame["id"], "ok": False, "kind": "died", "detail": status}, pid)
-        _end_child(child, sweep)
-        return None
-    return child
+    if not said or b"x" in said:
+        _end_child(child, sweep)  # dead, or about to exit after a fatal answer
+        return None, True
+    return child, True
 
 
 def _import_handler(handler_name: str, submission: str) -> object:
@@ -439,6 +441,7 @@ def main(argv: list[str]) -> None:
     handle = None
     import_failure = None
     child: _Child | None = None
+    spent = None  # the task this process served itself, when it could not fork for it
     while True:
         try:
             line = reader.readline()
@@ -460,9 +463,16 @@ def main(argv: list[str]) -> None:
             _end_child(child, sweep)  # it ended after its last answer (a fatal one?)
             child = None
         if type(task) is str and import_failure is None:
-            child = _for_task(frame, task, line, child, rfd, wfd, handle, submission,
-                              sweep, pid)
-            continue
+            if spent is not None and spent != task:
+                # Not pristine any more: the parent starts a new worker and sends it again.
+                _send(wfd, {"id": frame["id"], "ok": False, "kind": "respawn"}, pid)
+                continue
+            if spent is None:
+                child, handed = _for_task(frame, task, line, child, rfd, wfd, handle,
+                                          submission, sweep, pid)
+                if handed:
+                    continue
+                spent = task  # no fork possible: serve this task here, and no other
         reply = _serve(frame, handle, import_failure, submission, wfd, pid)
         if reply.get("fatal"):
             _exit(0)  # after a fork bomb or a MemoryError the process is not to be trusted

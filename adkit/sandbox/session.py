@@ -266,8 +266,11 @@ class Sandbox(metaclass=_OpenByMode):
                 channel.drain(worker.reply, None)  # whatever a leftover process wrote since
             worker.output_open = channel.drain(worker.output, capture) and worker.output_open
             outcome = self._exchange(worker, payload, token, deadline, capture)
-            if outcome == "stale" and attempt == 0:
-                self._state.stop_worker()  # it died between calls: start afresh, once
+            respawn = isinstance(outcome, dict) and outcome.get("kind") == "respawn"
+            if (outcome == "stale" or respawn) and attempt == 0:
+                # It died between calls, or served another task itself (it could not fork
+                # for it) and so is not pristine: start afresh, once.
+                self._state.stop_worker()
                 continue
             break
         if isinstance(outcome, dict) and outcome.get("ok") is True:
