@@ -529,8 +529,9 @@ def swapped(function: Any, ad: Any, replacements: dict[str, Callable[..., Any]],
 
 _explain = explain  # the name adkit/proofs/inprocess.py uses
 
-# The worker's state: the student's module, and graphs kept between calls of one task (the
-# worker is restarted between tasks, so nothing outlives its task).
+# The worker's state: the student's module, and graphs kept between calls. Each task runs in
+# a process forked for it (adkit/sandbox/entry.py), so what a task adds here dies with it;
+# only the big chain is built before the first fork and shared by every task's process.
 _STATE: dict[str, Any] = {}
 
 
