@@ -95,3 +95,15 @@ def test_every_bug_is_caught_in_its_own_task(graded_cohort):
 def test_gradebook_has_every_student(graded_cohort):
     lines = (graded_cohort / "gradebook.csv").read_text(encoding="utf-8").splitlines()
     assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(EXPECTED)
+
+
+def test_no_honest_student_needs_attention(graded_cohort):
+    """Every student of the test cohort ran to the end: correct or with an honest bug (even a
+    RecursionError on the deep chain is a lost point, not a crash). So the report's "needs
+    attention" list, which is for students who could not be fully graded, names none."""
+    import re
+
+    report = (graded_cohort / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Needs attention" in report
+    flagged = re.findall(r'feedback.md">([^<]+)</a></td><td class="l kind">', report)
+    assert flagged == [] and "Nobody: every student was graded fully." in report
