@@ -193,9 +193,10 @@ def _run_container(base: Path) -> dict:
     os.chmod(cohort, 0o700)
     (root / "grades").mkdir(mode=0o700)  # the worker's uid must not read OUT either
     tree = _snapshot(cohort)
-    # Afterwards, what is left in the container's shared /tmp (students' files, by owner).
+    # Afterwards, what students left in the container's shared /tmp: files of the workers'
+    # uids (root's are the kit's own, e.g. the mount point of a checkout that lives in /tmp).
     script = ('"$@"; code=$?; find /tmp -mindepth 1 -maxdepth 1 ! -name autograder '
-              '-printf "%f %u\\n"; exit $code')
+              '! -user 0 -printf "%f %u\\n"; exit $code')
     run = in_container(["sh", "-c", script, "grade", sys.executable, "-m", "adkit.grade",
                         str(INSIDE / "submissions"), "--out", str(INSIDE / "grades"),
                         "--jobs", "2"], root, cwd=str(INSIDE / "source"), timeout=900)
