@@ -39,6 +39,9 @@ CLASSMATE = "nb_classmate"  # a real notebook student, whose notebooks another o
 SOURCE_NOTEBOOKS = ROOT / "assignments" / "source" / "autodiff"
 OUTPUT_BYTES = 1_000_000  # feedback.md and results.json of any student
 SPARSE_BYTES = 2 * 1024**3
+CORRECT_PACKAGE = ROOT / "tests" / "cohort" / "correct_kahn" / "simpleautodiff.py"
+# Hostile folders that hold only a scratch file: the correct package is copied in beside it.
+ON_CORRECT_PACKAGE = ("hostile_scratch_random_py", "hostile_scratch_importlib_py")
 pytestmark = pytest.mark.slow
 
 # Student folders made at test time: what each attacks and must get (as in expectations.toml;
@@ -106,8 +109,11 @@ def build_unusual(cohort: Path, kit: Path) -> None:
     cell["source"] = ["from __future__ import" + " " * 2_000_000 + "\n", *cell["source"]]
     first.write_text(json.dumps(data), encoding="utf-8")
 
+    for name in ON_CORRECT_PACKAGE:
+        shutil.copy(CORRECT_PACKAGE, cohort / name)
+
     sparse = _folder(cohort, "hostile_sparse_2gib")
-    shutil.copy(ROOT / "tests" / "cohort" / "correct_kahn" / "simpleautodiff.py", sparse)
+    shutil.copy(CORRECT_PACKAGE, sparse)
     with open(sparse / "weights.bin", "wb") as handle:
         handle.truncate(SPARSE_BYTES)
     os.chmod(sparse / "weights.bin", 0o600)
@@ -115,8 +121,7 @@ def build_unusual(cohort: Path, kit: Path) -> None:
     (cohort / "hostile_folder_link_to_reference").symlink_to(kit / "reference")
     (cohort / "hostile_folder_link_to_etc").symlink_to("/etc")
     for name in ("gradebook.csv", "report.html"):
-        shutil.copy(ROOT / "tests" / "cohort" / "correct_kahn" / "simpleautodiff.py",
-                    _folder(cohort, name))
+        shutil.copy(CORRECT_PACKAGE, _folder(cohort, name))
 
 
 def _folder(cohort: Path, name: str) -> Path:
