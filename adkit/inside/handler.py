@@ -8,7 +8,7 @@ derivatives) in its own process and sends it as data, and compares what comes ba
 the same scenario run here on the reference (adkit/grade/reference.py).
 
 It holds only what touches the student's objects: building their graph from a wiring
-(wired by hand from `Node` alone, as CONTRACT.md's "graph wiring" row says, so a wrong
+(wired by hand from `Node` alone, as docs/contract.md's "graph wiring" row says, so a wrong
 primitive costs only `graph` points) or with their functions, calling their functions
 with scenario-bound stand-ins swapped in, and reading the answers back as plain data.
 Nodes are told apart by identity (`id`), never by `==` or `hash`, which a submission may
@@ -526,8 +526,6 @@ def swapped(function: Any, ad: Any, replacements: dict[str, Callable[..., Any]],
 
 
 # --- the worker's graphs and scenarios ---------------------------------------------------
-
-_explain = explain  # the name adkit/proofs/inprocess.py uses
 
 # The worker's state: the student's module, and graphs kept between calls. Each task runs in
 # a process forked for it (adkit/sandbox/entry.py), so what a task adds here dies with it;

@@ -144,7 +144,7 @@ class InProcessSandbox:
             raise
         except BaseException as error:  # noqa: B036 - the graded code's failure, as the worker reports it
             self._state["ad"] = None
-            self._state["import_error"] = handler._explain(error)
+            self._state["import_error"] = handler.explain(error)
 
     def restart(self) -> None:
         """Forget the worker's state; the next call imports the package afresh (cached)."""
