@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from adkit import sandbox
 from adkit.grade import runner
 from adkit.grade.jobs import JobPool, Stopped, stop_signals
 from adkit.grade.rubric import DEFAULT_RUBRIC, GRADERS, Rubric, RubricError, load_rubric
@@ -26,7 +27,7 @@ from adkit.intake.submissions import Skipped, Submission, scan_submissions
 from adkit.outputs import files as outputs
 from adkit.outputs.cohort import needs_attention
 from adkit.outputs.report import report_html, similarity_section
-from adkit.sandbox import Backend
+from adkit.sandbox import Backend, SandboxUnavailable
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -118,9 +119,9 @@ def _print_skipped(skipped: list[Skipped]) -> None:
 def _sandbox(trusted: bool, secrets: list[Path]) -> Backend | None:
     """The sandbox backend to grade in, or None (the reason printed) when none may be used."""
     try:
-        backend = runner.choose_backend(trusted)
+        backend = sandbox.choose_backend(trusted)
         backend.check_secrets(secrets)
-    except runner.SandboxUnavailable as error:
+    except SandboxUnavailable as error:
         print(f"adkit.grade: no sandbox: {error}", file=sys.stderr)
         return None
     print(f"sandbox: {backend.describe()}", file=sys.stderr)

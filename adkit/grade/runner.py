@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adkit import sandbox as sandbox_module
 from adkit.grade.plugin import GradePlugin, Outcome
 from adkit.grade.rubric import GRADERS, Rubric, student_seed
 from adkit.grade.session import Session
@@ -62,15 +61,6 @@ def _run_graders(session: Session, rubric: Rubric) -> dict[tuple[str, str], Outc
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not plugin.outcomes:
         return _all(rubric, f"grader error: pytest could not run the graders (exit {code})", True)
     return plugin.outcomes
-
-
-SandboxUnavailable = sandbox_module.SandboxUnavailable
-
-
-def choose_backend(trusted: bool = False) -> Backend:
-    """The sandbox backend to grade in; raises SandboxUnavailable when none isolates here
-    (unless `trusted`)."""
-    return sandbox_module.choose_backend(trusted)
 
 
 # The sandboxes open in this process, so that a job told to stop can kill their workers.

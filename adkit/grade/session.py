@@ -63,7 +63,7 @@ class Session:
         self.deadline = time.monotonic() + seconds
         self.limit = seconds
         if task != self.task and self.task and not self.per_task:
-            self.restart_worker()
+            self.sandbox.restart()
         self.task = task
 
     def build_shared(self, seconds: float = 5.0) -> None:
@@ -79,13 +79,6 @@ class Session:
         scenarios = [dict(spec, kind="forward", roots=[])
                      for spec, _, _, _ in builders.big_graphs(self.common_seed)]
         self.sandbox.call({"scenarios": scenarios}, timeout=seconds)
-
-    def restart_worker(self) -> None:
-        restart = getattr(self.sandbox, "restart", None)
-        if restart is None:  # sandboxes from before Sandbox.restart()
-            restart = getattr(getattr(self.sandbox, "_state", None), "stop_worker", None)
-        if callable(restart):
-            restart()
 
     def timed_out(self) -> str:
         """The time-out sentence: the rubric's limit (the sandbox's own figure is what was

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from adkit.sandbox import seccomp
-from adkit.sandbox.cgroups import cgroup_support
+from adkit.sandbox.cgroups import memory_bound
 from adkit.sandbox.common import ENV, PYTHON_FLAGS, SCRATCH, TMPFS_BYTES, Limits, SandboxError
 from adkit.sandbox.files import (
     base_python,
@@ -182,7 +182,7 @@ class BubblewrapBackend:
         self.bwrap, self.origin, self.notes = bwrap, origin, notes
 
     def describe(self) -> str:
-        memory = cgroup_support() or "per process only (RLIMIT_AS: no writable cgroup)"
+        memory = memory_bound()
         note = f"; {self.notes}" if self.notes else ""
         return (f"bubblewrap: {self.bwrap} ({_version(self.bwrap)}, {self.origin}{note}; "
                 "the best backend: namespaces); isolates files, network, processes; nested "

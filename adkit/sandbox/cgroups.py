@@ -175,3 +175,9 @@ def cgroup_support() -> str | None:
     version = "v2" if "v2" in kinds else "v1"
     controllers = "memory+pids" if len(kinds) > 1 or version == "v2" else "memory"
     return f"cgroup {version} {controllers} under {where.parent}"
+
+
+@functools.cache
+def memory_bound() -> str:
+    """How a sandbox's memory is bounded here, in words (probed once per process)."""
+    return cgroup_support() or "per process only (RLIMIT_AS: no writable cgroup)"

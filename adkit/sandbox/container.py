@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from adkit.sandbox import seccomp
-from adkit.sandbox.cgroups import cgroup_support
+from adkit.sandbox.cgroups import memory_bound
 from adkit.sandbox.common import ENTRY, ENV, PYTHON_FLAGS, Limits, SandboxError, SandboxUnavailable
 from adkit.sandbox.files import no_python_for_others, python_for_others
 from adkit.sandbox.processes import fresh_uid, is_root
@@ -106,7 +106,7 @@ class ContainerBackend:
         self.python = python_for_others()
 
     def describe(self) -> str:
-        memory = cgroup_support() or "per process only (RLIMIT_AS: no writable cgroup)"
+        memory = memory_bound()
         return (f"container: {self.python} as a uid of its own per sandbox, seccomp filter "
                 "(the backend for where bwrap cannot start); isolates files only by "
                 "permissions (check_secrets verifies), processes by uid; NO network "

@@ -10,11 +10,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from adkit.sandbox.cgroups import cgroup_support
+from adkit.sandbox.cgroups import memory_bound
 from adkit.sandbox.choose import _make, choose_backend, refusals
 from adkit.sandbox.common import Backend, SandboxError
 
-_MEMORY = cgroup_support() or "per process only (RLIMIT_AS; no writable cgroup here)"
+_MEMORY = None  # the machine's bound for a whole sandbox: memory_bound(), probed when printed
 ISOLATION = {  # what each backend isolates: files, network, processes, memory, namespaces
     "bubblewrap": ("only what it binds (read-only), a private /tmp", "none (own loopback)",
                    "own PID namespace; own uid as root", _MEMORY, "refused (seccomp)"),
@@ -39,7 +39,7 @@ def report(backend: Backend, asked: bool) -> None:
         print(f"  not used: {why}")
     for what, how in zip(("files", "network", "processes", "memory", "nested namespaces"),
                          ISOLATION.get(backend.name, ("?",) * 5)):
-        print(f"  {what}: {how}")
+        print(f"  {what}: {memory_bound() if how is _MEMORY else how}")
 
 
 def measure(backend: Backend, starts: int = 20, calls: int = 2000) -> None:
