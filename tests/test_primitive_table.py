@@ -261,3 +261,50 @@ def test_the_reference_answers_every_scenario_the_graders_ask_in_the_declared_sh
         handler.handle = original
     assert results["score"] == results.get("max_score", 100) or results["score"] == 100
     assert set(seen) == set(scenarios.REQUESTS)
+
+
+def test_the_quick_answer_check_agrees_with_the_one_that_explains():
+    """validate_answer asks `_fits` first and `_problem` only for the sentence: they must
+    agree on every declared answer kind, on good answers and on damaged ones."""
+    import random as random_
+
+    rng = random_.Random(7)
+    leaves = [1.0, 2, True, None, "x", -0.5, [1.0], {"int32": "AAAA"}, {}, {"a": 1.0}]
+
+    def damaged(value, depth=0):
+        if depth > 4 or rng.random() < 0.25:
+            return rng.choice(leaves)
+        if isinstance(value, dict):
+            out = {k: damaged(v, depth + 1) if rng.random() < 0.5 else v for k, v in value.items()}
+            if rng.random() < 0.2:
+                out[rng.choice(["extra", "after", "nodes"])] = rng.choice(leaves)
+            if out and rng.random() < 0.2:
+                out.pop(rng.choice(list(out)))
+            return out
+        if isinstance(value, list):
+            return [damaged(v, depth + 1) if rng.random() < 0.3 else v for v in value]
+        return value
+
+    node = {"value": 1.0, "operator": "add", "parents": [0, "c0"], "grads": [1.0, 1.0],
+            "children": []}
+    other = {"value": 2.0, "operator": "const", "n_parents": 0}
+    good = {
+        "build": {"nodes": [node, node], "others": [other]},
+        "order": {"order": [0, 1, -1]},
+        "forward": {"after": [[1.0, 0.0], [2.5]]},
+        "tape": {"after": [[1.0]], "recorded": [0, 1]},
+        "grad": {"grad": [1.0, -2.0]},
+    }
+    good["backward"], good["wrapper"] = good["forward"], good["build"]
+    assert set(good) == set(scenarios.ANSWERS)
+    disagreements = []
+    for kind, answer in good.items():
+        declared = scenarios.ANSWERS[kind]
+        assert scenarios._fits(answer, declared, True)
+        for _ in range(300):
+            value = damaged(answer)
+            quick = scenarios._fits(value, declared, True)
+            slow = scenarios._problem(value, declared, "", True) is None
+            if quick != slow:
+                disagreements.append((kind, value))
+    assert not disagreements, disagreements[:3]

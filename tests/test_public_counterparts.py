@@ -101,16 +101,10 @@ def test_a_hidden_test_without_a_counterpart_is_caught():
 
 def test_the_sizes_students_read_are_the_graders_sizes():
     """The depth and fan-out the docstrings, notebooks and public tests state are the big
-    graphs' (adkit/grade/builders.py BIG, graders/test_topological_order.py STAR)."""
-    import importlib.util
-
+    graphs' (adkit/grade/builders.py BIG and STAR)."""
     from adkit.grade import builders
 
-    spec = importlib.util.spec_from_file_location(
-        "_graders_order", ROOT / "graders" / "test_topological_order.py")
-    graders = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(graders)
-    depth, children = builders.BIG[0][1], graders.STAR[1]
+    depth, children = builders.BIG[0][1], builders.STAR[1]
     texts = {path: path.read_text(encoding="utf-8") for path in (
         ROOT / "reference" / "simpleautodiff" / "order.py",
         ROOT / "assignments" / "templates" / "2_forward_mode.py")}

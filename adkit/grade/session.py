@@ -67,7 +67,7 @@ class Session:
         self.task = task
 
     def build_shared(self, seconds: float = 5.0) -> None:
-        """Build the big graph that several tasks share once, in the worker before any task
+        """Build the big graphs that tasks share once, in the worker before any task
         forks from it: each task's process then starts from a copy-on-write copy, measured
         cheaper than a build per task. Untagged, so it runs in the worker itself; only the
         student's Node runs (a forward from no node: nothing else of theirs is called).
@@ -77,7 +77,7 @@ class Session:
         if self.broken or not self.per_task:
             return
         scenarios = [dict(spec, kind="forward", roots=[])
-                     for spec, _, _, _ in builders.big_graphs(self.common_seed)]
+                     for spec in builders.shared_graphs(self.common_seed)]
         self.sandbox.call({"scenarios": scenarios}, timeout=seconds)
 
     def timed_out(self) -> str:

@@ -566,7 +566,13 @@ def _graph(scenario: dict[str, Any], ad: Any) -> _Graph:
         if key in _STATE.get("kept", {}):
             return _STATE["kept"][key]
     if "generate" in scenario:
-        wired = generated_wiring(*scenario["generate"])
+        # Kept too: the tape task builds the chain again (inside its Tape) from the wiring
+        # the worker made before forking (70 ms a chain).
+        spec = tuple(scenario["generate"])
+        generated = _STATE.setdefault("generated", {})
+        if spec not in generated:
+            generated[spec] = generated_wiring(*spec)
+        wired = generated[spec]
     else:
         wired = scenario["wiring"]
     tape: Any = None
@@ -588,6 +594,8 @@ def _graph(scenario: dict[str, Any], ad: Any) -> _Graph:
         nodes = hand_build(wired, ad)
     graph = _Graph(nodes, wired, tape)
     if keep:
+        if not record:
+            graph.known()  # before the tasks fork: each would otherwise make its own
         _STATE.setdefault("kept", {})[key] = graph
     return graph
 
