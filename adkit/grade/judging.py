@@ -10,7 +10,6 @@ from adkit.grade import builders, reference
 from adkit.grade.explain import shrink, to_text
 from adkit.grade.session import Session
 from adkit.grade.verdicts import Judge, derivative_verdict, order_verdict
-from adkit.model import programs
 
 Program = dict[str, Any]
 
@@ -58,7 +57,7 @@ def check_programs(
 
 
 def _order_problem(program: Program, scenario: dict[str, Any], got: dict[str, Any]) -> str | None:
-    return order_verdict(scenario, got, programs.wiring(program), builders.names_of(program))
+    return order_verdict(scenario, got, builders.wiring_of(program), builders.names_of(program))
 
 
 def check_orders(session: Session, judge: Judge, programs_: list[Program],
@@ -106,7 +105,7 @@ def check_derivatives(session: Session, judge: Judge, programs_: list[Program],
                       shrinkable: bool = True) -> None:
     """forward/backward/tape numbers: one case per program."""
     def verdict(p: Program, want: dict[str, Any], got: dict[str, Any]) -> str | None:
-        wired = programs.wiring(p)
+        wired = builders.wiring_of(p)
         return derivative_verdict(make(p), want, got, wired, builders.names_of(p),
                                   builders.reach(wired))
 
