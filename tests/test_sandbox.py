@@ -400,6 +400,28 @@ def test_nested_user_namespaces_are_refused(student: Path, mode: str) -> None:
         assert box.call({"call": "new_user_namespace"}).value == "refused"
 
 
+@pytest.mark.parametrize("mode", ISOLATING)
+def test_the_network_is_out_of_reach(student: Path, mode: str) -> None:
+    """A listener on this machine's loopback hears nothing from the worker: bwrap gives it a
+    network namespace of its own, the container backend's seccomp filter refuses sockets."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        listener.setblocking(False)
+        with _box(student, mode) as box:
+            reply = box.call({"call": "phone_home", "args": [listener.getsockname()[1]]})
+        assert reply.ok, reply.problem
+        tried = reply.value
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    assert "connected" not in (tried["tcp"], tried["tcp6"]), tried
+    if mode == "container" or (mode == "bubblewrap" and ROOT):  # the filter is installed
+        assert tried["tcp"] == tried["udp"] == tried["tcp6"] == "refused", tried
+        assert tried["io_uring"] == "refused", tried
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_scratch_modules_beside_the_package_change_nothing(tmp_path: Path, mode: str) -> None:
     folder = _submission(tmp_path / "dave")
@@ -553,4 +575,4 @@ def test_without_bwrap_root_gets_the_container_backend(mode: str,
     assert backend.name == "container" and backend.isolating
     assert choose.refusals() == ("bubblewrap cannot run here: no system bwrap on PATH; "
                                  "bwrap: no namespaces",)
-    assert "NO network isolation" in backend.describe()
+    assert "network: refused by seccomp" in backend.describe()

@@ -71,14 +71,21 @@ def _install_seccomp(program: bytes) -> None:
 
 
 def _probe(program_hex: str) -> None:
-    """Install the filter; exit 0 only if a new user namespace is then refused."""
+    """Install the filter; exit 0 only if a new user namespace and an internet socket are
+    then refused."""
     import ctypes
+    import socket
 
     _install_seccomp(bytes.fromhex(program_hex))
     if ctypes.CDLL(None, use_errno=True).unshare(_CLONE_NEWUSER) == 0:
         sys.stderr.write("the seccomp filter did not refuse a new user namespace\n")
         _exit(3)
-    _exit(0)
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
+    except PermissionError:
+        _exit(0)
+    sys.stderr.write("the seccomp filter did not refuse an internet socket\n")
+    _exit(3)
 
 
 def _plain(value: object, most: int) -> str:

@@ -1,8 +1,10 @@
 """A seccomp filter, as classic BPF built in pure Python, that refuses the kernel's riskier
 corners to student code: new user namespaces (the way to mount a tmpfs of host memory or
 reach code paths root-only otherwise), joining namespaces, mounts, keyrings, eBPF, perf,
-ptrace and userfaultfd. bwrap loads it with `--seccomp FD`; the container backend's entry
-installs it with prctl before any student code runs.
+ptrace and userfaultfd; and the network: every socket but a Unix one, and io_uring (which
+can open sockets without the socket system call). bwrap loads it with `--seccomp FD`; the
+container backend's entry installs it with prctl before any student code runs, and that is
+what keeps the network from the container backend's workers, which share the machine's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import platform
 import struct
 
 CLONE_NEWUSER = 0x10000000
+AF_UNIX = 1
 
 _LD_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
 _JEQ = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
@@ -27,16 +30,18 @@ _X32_BIT = 0x40000000
 
 # (audit arch, syscall numbers). Refused with EPERM, except: clone3 with ENOSYS (its flags
 # sit in memory BPF cannot read; glibc then falls back to clone), clone and unshare only
-# when asked for a new user namespace.
+# when asked for a new user namespace, socket only for a family other than AF_UNIX.
 _ARCHES = {
     "x86_64": (0xC000003E, {
         "clone": 56, "unshare": 272, "clone3": 435, "setns": 308, "mount": 165,
         "umount2": 166, "pivot_root": 155, "keyctl": 250, "add_key": 248, "request_key": 249,
-        "bpf": 321, "perf_event_open": 298, "ptrace": 101, "userfaultfd": 323}),
+        "bpf": 321, "perf_event_open": 298, "ptrace": 101, "userfaultfd": 323,
+        "socket": 41, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427}),
     "aarch64": (0xC00000B7, {
         "clone": 220, "unshare": 97, "clone3": 435, "setns": 268, "mount": 40, "umount2": 39,
         "pivot_root": 41, "keyctl": 219, "add_key": 217, "request_key": 218, "bpf": 280,
-        "perf_event_open": 241, "ptrace": 117, "userfaultfd": 282}),
+        "perf_event_open": 241, "ptrace": 117, "userfaultfd": 282, "socket": 198,
+        "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427}),
 }
 # The new mount API has the same numbers on both: open_tree .. fspick, mount_setattr.
 _NEW_MOUNT_API = (428, 429, 430, 431, 432, 433, 442)
@@ -66,8 +71,12 @@ def program(machine: str | None = None) -> bytes:
     for name in ("clone", "unshare"):
         code += [_op(_JEQ, numbers[name], 0, 4), _op(_LD_ABS, _ARG0),
                  _op(_JSET, CLONE_NEWUSER, 0, 1), eperm, _op(_RET, _ALLOW)]
+    # socket(domain, ...): the kernel reads domain as a 32-bit int, the low half read here.
+    code += [_op(_JEQ, numbers["socket"], 0, 4), _op(_LD_ABS, _ARG0),
+             _op(_JEQ, AF_UNIX, 1, 0), eperm, _op(_RET, _ALLOW)]
     code += [_op(_JEQ, numbers["clone3"], 0, 1), _op(_RET, _ERRNO | errno.ENOSYS)]
-    refused = [nr for name, nr in numbers.items() if name not in ("clone", "unshare", "clone3")]
+    special = ("clone", "unshare", "clone3", "socket")
+    refused = [nr for name, nr in numbers.items() if name not in special]
     for nr in [*refused, *_NEW_MOUNT_API]:
         code += [_op(_JEQ, nr, 0, 1), eperm]
     code.append(_op(_RET, _ALLOW))

@@ -195,6 +195,35 @@ def new_user_namespace():
     return "created"
 
 
+def phone_home(port):
+    """Try the network: TCP to the grader's machine (its loopback, on `port`), UDP to a
+    public resolver, and io_uring (which can open sockets without socket())."""
+    import ctypes
+    import socket
+
+    done = {}
+    for what, family, kind, address in (
+            ("tcp", socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", port)),
+            ("udp", socket.AF_INET, socket.SOCK_DGRAM, ("1.1.1.1", 53)),
+            ("tcp6", socket.AF_INET6, socket.SOCK_STREAM, ("::1", port))):
+        try:
+            with socket.socket(family, kind) as sock:
+                sock.settimeout(2.0)
+                sock.connect(address)
+                if kind == socket.SOCK_STREAM:
+                    sock.sendall(b"ESCAPED")
+                done[what] = "connected"
+        except PermissionError:
+            done[what] = "refused"
+        except OSError as error:
+            done[what] = f"failed: {error.strerror}"
+    params = ctypes.create_string_buffer(120)
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.syscall(425, 8, params)  # io_uring_setup on x86_64 and aarch64 alike
+    done["io_uring"] = "refused" if fd < 0 and ctypes.get_errno() == 1 else f"gave {fd}"
+    return done
+
+
 def read_paths(paths):
     """Which of these files could be read or folders listed."""
     done = []
