@@ -402,24 +402,28 @@ def test_nested_user_namespaces_are_refused(student: Path, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", ISOLATING)
 def test_the_network_is_out_of_reach(student: Path, mode: str) -> None:
-    """A listener on this machine's loopback hears nothing from the worker: bwrap gives it a
-    network namespace of its own, the container backend's seccomp filter refuses sockets."""
+    """Listeners on this machine's loopback and on an abstract Unix socket hear nothing from
+    the worker: both backends install the seccomp filter that refuses sockets (and bwrap
+    gives the worker a network namespace of its own besides)."""
     import socket
 
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener, \
+            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as local:
         listener.bind(("127.0.0.1", 0))
-        listener.listen(4)
-        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        local.bind(f"\0adkit-test-{port}")
+        for sock in (listener, local):
+            sock.listen(4)
+            sock.setblocking(False)
         with _box(student, mode) as box:
-            reply = box.call({"call": "phone_home", "args": [listener.getsockname()[1]]})
+            reply = box.call({"call": "phone_home", "args": [port]})
         assert reply.ok, reply.problem
         tried = reply.value
-        with pytest.raises(BlockingIOError):
-            listener.accept()
-    assert "connected" not in (tried["tcp"], tried["tcp6"]), tried
-    if mode == "container" or (mode == "bubblewrap" and ROOT):  # the filter is installed
-        assert tried["tcp"] == tried["udp"] == tried["tcp6"] == "refused", tried
-        assert tried["io_uring"] == "refused", tried
+        for sock in (listener, local):
+            with pytest.raises(BlockingIOError):
+                sock.accept()
+    assert "connected" not in (tried["tcp"], tried["tcp6"], tried["unix"]), tried
+    assert set(tried.values()) == {"refused"}, tried  # both install the seccomp filter
 
 
 @pytest.mark.parametrize("mode", MODES)

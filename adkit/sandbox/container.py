@@ -2,8 +2,8 @@
 are root, but new namespaces are refused. Each sandbox's worker runs under a uid of its own
 from a private staged copy, with the seccomp filter and the resource limits; what it may
 read is what that uid may read, which `check_secrets` verifies. It shares the machine's
-network namespace, so the filter takes the network away: no socket but a Unix one, and no
-io_uring.
+network namespace, so the filter takes the network away: no socket() at all (Unix ones
+included), and no io_uring.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class ContainerBackend:
         return (f"container: {self.python} as a uid of its own per sandbox, seccomp filter "
                 "(the backend for where bwrap cannot start); isolates files only by "
                 "permissions (check_secrets verifies), processes by uid; network: refused "
-                f"by seccomp (Unix sockets only); memory: {memory}")
+                f"by seccomp (no sockets); memory: {memory}")
 
     def open(self, submission: Path, handler: Path, support: Sequence[Path] = (),
              limits: Limits = Limits()) -> StagedSandbox:  # noqa: B008

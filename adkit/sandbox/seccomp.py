@@ -1,10 +1,12 @@
 """A seccomp filter, as classic BPF built in pure Python, that refuses the kernel's riskier
 corners to student code: new user namespaces (the way to mount a tmpfs of host memory or
 reach code paths root-only otherwise), joining namespaces, mounts, keyrings, eBPF, perf,
-ptrace and userfaultfd; and the network: every socket but a Unix one, and io_uring (which
-can open sockets without the socket system call). bwrap loads it with `--seccomp FD`; the
-container backend's entry installs it with prctl before any student code runs, and that is
-what keeps the network from the container backend's workers, which share the machine's.
+ptrace and userfaultfd; and sockets: `socket()` of any family (Unix ones too: an abstract
+Unix socket has no file permissions to stop a connection) and io_uring (which can open
+sockets without that call). `socketpair()` stays: it reaches nothing outside the process.
+bwrap loads it with `--seccomp FD`; the container backend's entry installs it with prctl
+before any student code runs, and that is what keeps the network (and the other programs'
+Unix sockets) from the container backend's workers, which share the machine's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import platform
 import struct
 
 CLONE_NEWUSER = 0x10000000
-AF_UNIX = 1
 
 _LD_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
 _JEQ = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
@@ -30,7 +31,7 @@ _X32_BIT = 0x40000000
 
 # (audit arch, syscall numbers). Refused with EPERM, except: clone3 with ENOSYS (its flags
 # sit in memory BPF cannot read; glibc then falls back to clone), clone and unshare only
-# when asked for a new user namespace, socket only for a family other than AF_UNIX.
+# when asked for a new user namespace.
 _ARCHES = {
     "x86_64": (0xC000003E, {
         "clone": 56, "unshare": 272, "clone3": 435, "setns": 308, "mount": 165,
@@ -71,12 +72,8 @@ def program(machine: str | None = None) -> bytes:
     for name in ("clone", "unshare"):
         code += [_op(_JEQ, numbers[name], 0, 4), _op(_LD_ABS, _ARG0),
                  _op(_JSET, CLONE_NEWUSER, 0, 1), eperm, _op(_RET, _ALLOW)]
-    # socket(domain, ...): the kernel reads domain as a 32-bit int, the low half read here.
-    code += [_op(_JEQ, numbers["socket"], 0, 4), _op(_LD_ABS, _ARG0),
-             _op(_JEQ, AF_UNIX, 1, 0), eperm, _op(_RET, _ALLOW)]
     code += [_op(_JEQ, numbers["clone3"], 0, 1), _op(_RET, _ERRNO | errno.ENOSYS)]
-    special = ("clone", "unshare", "clone3", "socket")
-    refused = [nr for name, nr in numbers.items() if name not in special]
+    refused = [nr for name, nr in numbers.items() if name not in ("clone", "unshare", "clone3")]
     for nr in [*refused, *_NEW_MOUNT_API]:
         code += [_op(_JEQ, nr, 0, 1), eperm]
     code.append(_op(_RET, _ALLOW))
