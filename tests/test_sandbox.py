@@ -22,7 +22,6 @@ from adkit.sandbox import (
     Sandbox,
     SandboxError,
     SandboxUnavailable,
-    available_mode,
     choose,
     choose_backend,
     measure,
@@ -510,13 +509,7 @@ def test_bad_arguments_say_what_to_do(tmp_path: Path, student: Path) -> None:
     with pytest.raises(ValueError, match="two files are named handler.py"):
         backend.open(student, HANDLER, [HANDLER])
     with pytest.raises(ValueError, match="no sandbox backend is named 'docker'"):
-        Sandbox(student, HANDLER, mode="docker")
-
-
-def test_the_old_constructor_still_opens_a_sandbox(student: Path) -> None:
-    with Sandbox(student, HANDLER, [HELPER], LIMITS, mode="trusted") as box:
-        assert box.mode == "trusted"
-        assert box.call({"call": "double", "args": [2]}).value == 4
+        choose.backend_named("docker")
 
 
 def test_choosing_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -529,8 +522,6 @@ def test_choosing_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "--trusted" in message and "install bubblewrap" in message
     trusted = choose_backend(trusted=True)
     assert trusted.name == "trusted" and not trusted.isolating
-    with pytest.warns(DeprecationWarning):
-        assert available_mode()[0] == "none"
 
 
 def test_the_chosen_backend_isolates_and_explains_itself() -> None:
@@ -542,8 +533,6 @@ def test_the_chosen_backend_isolates_and_explains_itself() -> None:
     line = backend.describe()
     assert "\n" not in line and line.startswith(backend.name)
     assert choose_backend(trusted=True) is backend  # trusted only when nothing isolates
-    with pytest.warns(DeprecationWarning):
-        assert available_mode()[0] == backend.name
 
 
 def test_the_in_process_backend_does_not_isolate() -> None:

@@ -18,9 +18,9 @@ session (Sandbox), bubblewrap, container, trusted (backends), staged (the contai
 trusted's child), seccomp, cgroups, processes, files, choose, measure. See docs/sandbox.md.
 """
 
-from adkit.sandbox.choose import available_mode, choose_backend
+from adkit.sandbox.choose import choose_backend
 from adkit.sandbox.common import Backend, Limits, Reply, SandboxError, SandboxUnavailable
 from adkit.sandbox.session import Sandbox
 
 __all__ = ["Backend", "Limits", "Reply", "Sandbox", "SandboxError", "SandboxUnavailable",
-           "available_mode", "choose_backend"]
+           "choose_backend"]

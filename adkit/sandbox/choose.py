@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import warnings
 
 from adkit.sandbox.common import Backend, SandboxError, SandboxUnavailable
 from adkit.sandbox.processes import is_root
@@ -75,19 +74,8 @@ def choose_backend(trusted: bool = False) -> Backend:
     raise _unavailable()
 
 
-def backend_named(mode: str | None) -> Backend:
-    """The backend named `mode` ("plain" is the old name of "trusted"); None: choose one."""
-    if mode is None:
+def backend_named(name: str | None) -> Backend:
+    """The backend called `name`; None: choose_backend()."""
+    if name is None:
         return choose_backend()
-    return _make("trusted" if mode == "plain" else mode)
-
-
-def available_mode() -> tuple[str, str]:
-    """Deprecated: (name of the backend choose_backend() gives, why the better ones do not
-    run); ("none", why) when none does. Use choose_backend()."""
-    warnings.warn("available_mode() is deprecated: use choose_backend()", DeprecationWarning,
-                  stacklevel=2)
-    backend, why = _isolating()
-    if backend is None:
-        return "none", str(_unavailable())
-    return backend.name, "; ".join(why)
+    return _make(name)

@@ -146,20 +146,9 @@ class _State:
             shutil.rmtree(stage, ignore_errors=True)
 
 
-class _OpenByMode(type):
-    """`Sandbox(submission, handler, ..., mode=None)` as before backends: opens one through
-    the backend named by `mode` (None: `choose_backend()`). Deprecated: use backend.open."""
-
-    def __call__(cls, *args: object, mode: str | None = None, **kwargs: object) -> Sandbox:
-        if cls is Sandbox:
-            from adkit.sandbox.choose import backend_named
-
-            return backend_named(mode).open(*args, **kwargs)  # type: ignore[arg-type]
-        return super().__call__(*args, **kwargs)
-
-
-class Sandbox(metaclass=_OpenByMode):
-    """One submission's sandbox: a context manager; not thread-safe."""
+class Sandbox:
+    """One submission's sandbox: a context manager; not thread-safe. Made by a backend's
+    `open` (adkit.sandbox.choose_backend()), never directly."""
 
     mode = "none"  # the backend's name
     per_task = True  # call(task=...) runs in a fresh process per task (a fork after import)
