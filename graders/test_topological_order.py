@@ -5,7 +5,7 @@ order is accepted (adkit/grade/checks.py): every reachable node once, the start 
 node after its parents (before them, for the reverse order).
 """
 
-from adkit.grade.builders import FIXED, STAR, generated_graph, paper_examples
+from adkit.grade.builders import FIXED, STAR, generated_graph, kept, paper_examples
 from adkit.grade.judging import big_order_verdict, check_big, check_orders
 from adkit.model import programs
 
@@ -48,8 +48,7 @@ def test_many_children(session, judge):
     from its start is quadratic here. Last in this file: a hang here skips no other order
     test. The worker generates the star itself (adkit/grade/builders.py STAR)."""
     _, wired, names = generated_graph(*STAR)
-    scenario = {"kind": "order", "generate": list(STAR), "start": 0, "reverse": False,
-                "keep": True}
+    scenario = dict(kept(*STAR), kind="order", start=0, reverse=False)
     problem = big_order_verdict(scenario, wired, names, session.call([scenario])[0])
     judge.case(problem is None)
     if problem:

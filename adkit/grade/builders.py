@@ -195,6 +195,13 @@ def reach_of_generated(wired: Wiring) -> Any:
     return of
 
 
+def kept(kind: str, size: int, seed: int, record: bool = False) -> dict[str, Any]:
+    """The start of a scenario on a generated graph the worker keeps between calls. The
+    worker keys what it keeps by `generate` and `record`, so every scenario on the graphs
+    built before the fork (`shared_graphs`) must start from here."""
+    return {"generate": [kind, size, seed], "keep": True, "record": record}
+
+
 def big_graphs(common_seed: int, record: bool = False,
                ) -> list[tuple[dict[str, Any], Wiring, list[str], str]]:
     """(scenario start, wiring, names, description) of each big graph.
@@ -204,7 +211,7 @@ def big_graphs(common_seed: int, record: bool = False,
     """
     out = []
     for kind, size, text in BIG:
-        spec = {"generate": [kind, size, common_seed], "keep": True, "record": record}
+        spec = kept(kind, size, common_seed, record)
         _, wired, names = generated_graph(kind, size, common_seed)
         out.append((spec, wired, names, text))
     return out
@@ -214,9 +221,7 @@ def shared_graphs(common_seed: int) -> list[dict[str, Any]]:
     """The generated graphs the worker builds once, before any task forks from it: the big
     chain and the star (`keep`: each task's process then starts from a copy-on-write copy;
     building them per task cost 0.1-0.2 s per student, measured by `make bench`)."""
-    return [{"generate": [kind, size, common_seed], "keep": True, "record": False}
-            for kind, size, _ in BIG] + [{"generate": list(STAR), "keep": True,
-                                          "record": False}]
+    return [kept(kind, size, common_seed) for kind, size, _ in BIG] + [kept(*STAR)]
 
 
 def big_report(wired: Wiring) -> list[int]:
