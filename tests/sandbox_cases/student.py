@@ -120,7 +120,8 @@ def write_big(size):
 def search_disk():
     """Every path naming a part of the kit, outside /usr (the host's read-only system)."""
     words = {"simpleautodiff", "simpleautodiff.py", "adkit", "sandbox.py", "programs.py",
-             "test_public.py", "CONTRACT.md", "PAPER.md", "pytest-of-root", "work", "main"}
+             "test_public.py", "contract.md", "rubric.toml", "expectations.toml",
+             "pytest-of-root", "work", "main"}
     skip = {"/proc", "/sys", "/dev", "/usr"}
     found = []
     for root, dirs, files in os.walk("/"):
