@@ -196,9 +196,10 @@ def reach_of_generated(wired: Wiring) -> Any:
 
 
 def kept(kind: str, size: int, seed: int, record: bool = False) -> dict[str, Any]:
-    """The start of a scenario on a generated graph the worker keeps between calls. The
-    worker keys what it keeps by `generate` and `record`, so every scenario on the graphs
-    built before the fork (`shared_graphs`) must start from here."""
+    """The start of a scenario on a generated graph the worker keeps between calls (keyed
+    by `generate`), so that every scenario on the graphs built before the fork
+    (`shared_graphs`) finds them. `record`: the scenario needs the tape that recorded the
+    graph (the worker records it afresh if the kept graph has none)."""
     return {"generate": [kind, size, seed], "keep": True, "record": record}
 
 
@@ -220,8 +221,11 @@ def big_graphs(common_seed: int, record: bool = False,
 def shared_graphs(common_seed: int) -> list[dict[str, Any]]:
     """The generated graphs the worker builds once, before any task forks from it: the big
     chain and the star (`keep`: each task's process then starts from a copy-on-write copy;
-    building them per task cost 0.1-0.2 s per student, measured by `make bench`)."""
-    return [kept(kind, size, common_seed) for kind, size, _ in BIG] + [kept(*STAR)]
+    building them per task cost 0.1-0.2 s per student, measured by `make bench`). The chain
+    is recorded by the student's Tape when a trial shows that Tape is fit to share
+    (`record_if_fit`), so the tape task need not build it again (0.1 s per student)."""
+    return ([dict(kept(kind, size, common_seed), record_if_fit=True) for kind, size, _ in BIG]
+            + [kept(*STAR)])
 
 
 def big_report(wired: Wiring) -> list[int]:

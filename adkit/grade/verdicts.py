@@ -60,17 +60,18 @@ def _references_problem(scenario: dict[str, Any], got: dict[str, Any]) -> str | 
     """Node references inside a well-typed answer must point into it (or into the graph)."""
     kind = scenario["kind"]
     if kind in ("build", "wrapper"):
-        n, m = len(got["nodes"]), len(got["others"])
+        # The references an answer may hold: 0..n-1 (its nodes) and "c0".."c<m-1>" (others).
+        inside = {*range(len(got["nodes"])), *(f"c{k}" for k in range(len(got["others"])))}
         for node in (*got["nodes"], *got["others"]):
-            for r in (*node.get("parents", ()), *node.get("children", ())):
-                inside = (0 <= r < n if type(r) is int else
-                          r[:1] == "c" and r[1:].isdigit() and int(r[1:]) < m)
-                if not inside:
+            for key in ("parents", "children"):
+                refs = node.get(key, ())
+                if not inside.issuperset(refs):
+                    r = next(r for r in refs if r not in inside)
                     return f"it refers to a node {r!r} it does not describe"
-    if kind == "tape" and "recorded" in got:
+    if kind == "tape" and got.get("recorded"):
         n = len(scenario["wiring"]["values"]) if "wiring" in scenario else \
             scenarios.graph_size(scenario)
-        if any(not -1 <= i < n for i in got["recorded"]):
+        if min(got["recorded"]) < -1 or max(got["recorded"]) >= n:
             return "tape.nodes names a node that is not in the graph"
     return None
 

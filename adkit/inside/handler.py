@@ -27,6 +27,7 @@ import math
 import os
 import random
 import sys
+import time
 from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -80,7 +81,8 @@ def items(x: Any, what: str) -> list[Any]:
 
 def indices(nodes: Any, known: dict[int, int], what: str) -> list[int]:
     """The index of each returned node, -1 for objects that are not nodes of the graph."""
-    return [known.get(_id(n), -1) for n in items(nodes, what)]
+    found = items(nodes, what)
+    return list(map(known.get, map(_id, found), itertools.repeat(-1, _len(found))))
 
 
 def report(nodes: list[Any], chosen: list[int] | None, attribute: str) -> list[float]:
@@ -551,21 +553,21 @@ def _graph(scenario: dict[str, Any], ad: Any) -> _Graph:
     """The hand-wired graph for a scenario: its nodes, its wiring, and the tape that
     recorded them (or the error the student's Tape raised).
 
-    Graphs marked "keep" are built once per worker and reused by later calls of the task
-    (the big chain: topological_order's two big calls share one build, 0.2 s per student).
-    Graphs marked "record" are built inside `with Tape()`; when the student's Tape fails,
-    the graph is built without it and the tape scenario reports the failure.
+    Graphs marked "keep" are built once per worker and reused by later calls (the big
+    chain and the star, built before the tasks fork). Graphs marked "record" are built
+    inside `with Tape()`; when the student's Tape fails, the graph is built without it and
+    the tape scenario reports the failure. "record_if_fit" records only a Tape that passes
+    `_tape_fit`: the shared chain, whose tape the tape task then uses instead of building
+    the chain a second time (0.1 s a student). A scenario that wants a tape and finds a
+    kept graph without one builds its own, in its task's process.
     """
     keep = scenario.get("keep", False)
-    record = scenario.get("record", False)
-    key = ""
+    key = json.dumps(scenario.get("generate")) if keep else ""
     if keep:
-        key = json.dumps([scenario.get("generate"), record])
-        if key in _STATE.get("kept", {}):
-            return _STATE["kept"][key]
+        graph = _STATE.get("kept", {}).get(key)
+        if graph is not None and (graph.tape is not None or not scenario.get("record")):
+            return graph
     if "generate" in scenario:
-        # Kept too: the tape task builds the chain again (inside its Tape) from the wiring
-        # the worker made before forking (70 ms a chain).
         spec = tuple(scenario["generate"])
         generated = _STATE.setdefault("generated", {})
         if spec not in generated:
@@ -573,6 +575,8 @@ def _graph(scenario: dict[str, Any], ad: Any) -> _Graph:
         wired = generated[spec]
     else:
         wired = scenario["wiring"]
+    record = scenario.get("record", False) or (
+        scenario.get("record_if_fit", False) and _tape_fit(ad))
     tape: Any = None
     if record:
         # "inputs_outside": the inputs exist before the tape starts, as in
@@ -592,10 +596,34 @@ def _graph(scenario: dict[str, Any], ad: Any) -> _Graph:
         nodes = hand_build(wired, ad)
     graph = _Graph(nodes, wired, tape)
     if keep:
-        if not record:
-            graph.known()  # before the tasks fork: each would otherwise make its own
+        graph.known()  # before the tasks fork: each would otherwise make its own
         _STATE.setdefault("kept", {})[key] = graph
     return graph
+
+
+_TRIAL_OPS = 2_000  # the small chain _tape_fit times
+
+
+def _tape_fit(ad: Any) -> bool:
+    """Whether the student's Tape may record a graph that other tasks share: on a small
+    chain it records about as fast as a plain build (not 3 times slower), and it stops
+    recording when its block ends. Either way the grades are the same: a Tape that is not
+    fit records the chain again, in the tape task's own process."""
+    trial = generated_wiring("chain", _TRIAL_OPS, 0)
+    try:
+        start = time.perf_counter()
+        hand_build(trial, ad)
+        plain = time.perf_counter() - start
+        start = time.perf_counter()
+        with ad.Tape() as tape:
+            hand_build(trial, ad)
+        taped = time.perf_counter() - start
+        recorded = _len(items(tape.nodes, "tape.nodes"))
+        ad.Node(1.0)  # made after the block: must not be recorded
+        return (recorded == _len(items(tape.nodes, "tape.nodes"))
+                and taped <= 3 * plain + 0.005)
+    except BaseException:  # noqa: B036 - the tape task meets it again, in its own process
+        return False
 
 
 # --- scenarios ----------------------------------------------------------------------------

@@ -71,6 +71,7 @@ class Graph(TypedDict):
     generate: NotRequired[list[Any]]  # [kind ("chain" or "star"), size, seed]: big graphs
     keep: NotRequired[bool]  # built once per worker and reused (big graphs)
     record: NotRequired[bool]  # built inside `with Tape()`
+    record_if_fit: NotRequired[bool]  # ... only if the Tape is fit to share (the shared chain)
     inputs_outside: NotRequired[bool]  # the inputs made before the tape starts
     report: NotRequired[list[int] | None]  # the nodes whose numbers come back (None: all)
 
