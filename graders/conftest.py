@@ -29,5 +29,5 @@ def judge(request: pytest.FixtureRequest, session: Session) -> Judge:
     plugin = _plugin(request.config)
     judge = Judge()
     plugin.judges[request.node.nodeid] = judge
-    session.start_test(plugin.timeout_of(request.node), task=request.node.path.stem)
+    plugin.start(request.node)
     return judge

@@ -5,6 +5,8 @@ wired for the check (adkit/inside/handler.py), so a wrong topological_order cost
 task only.
 """
 
+import pytest
+
 from adkit.grade.builders import FIXED, big_report, forward_scenario, paper_examples
 from adkit.grade.judging import check_big, check_derivatives
 from adkit.model import programs
@@ -34,6 +36,7 @@ def test_random_graphs(session, judge):
     judge.finish()
 
 
+@pytest.mark.shared_graphs
 def test_big_graphs(session, judge):
     def make(spec, wired):
         return dict(spec, kind="forward", roots=[0], report=big_report(wired))

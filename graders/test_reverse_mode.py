@@ -4,6 +4,8 @@
 the grader wired for the check.
 """
 
+import pytest
+
 from adkit.grade.builders import FIXED, backward_scenario, big_report, paper_examples
 from adkit.grade.judging import check_big, check_derivatives
 from adkit.model import programs
@@ -32,6 +34,7 @@ def test_random_graphs(session, judge):
     judge.finish()
 
 
+@pytest.mark.shared_graphs
 def test_big_graphs(session, judge):
     def make(spec, wired):
         # Once: backward twice is checked on small graphs.

@@ -3,6 +3,8 @@
 Graphs are wired by hand inside `with Tape() as tape:`.
 """
 
+import pytest
+
 from adkit.grade.builders import FIXED, big_report, paper_examples, tape_scenario
 from adkit.grade.judging import check_big, check_derivatives
 from adkit.model import programs
@@ -40,6 +42,7 @@ def test_random_graphs(session, judge):
     judge.finish()
 
 
+@pytest.mark.shared_graphs
 def test_big_graphs(session, judge):
     def make(spec, wired):
         calls = [["forward", 0], ["backward", len(wired["values"]) - 1]]

@@ -5,6 +5,8 @@ order is accepted (adkit/grade/checks.py): every reachable node once, the start 
 node after its parents (before them, for the reverse order).
 """
 
+import pytest
+
 from adkit.grade.builders import FIXED, STAR, generated_graph, kept, paper_examples
 from adkit.grade.judging import big_order_verdict, check_big, check_orders
 from adkit.model import programs
@@ -30,6 +32,7 @@ def test_random_graphs(session, judge):
     judge.finish()
 
 
+@pytest.mark.shared_graphs
 def test_big_graphs(session, judge):
     def make(spec, wired):
         return dict(spec, kind="order", start=0, reverse=False)
@@ -43,6 +46,7 @@ def test_big_graphs(session, judge):
     judge.finish()
 
 
+@pytest.mark.shared_graphs
 def test_many_children(session, judge):
     """One node with 30,000 children (each -x1): a walk that rescans a node's child list
     from its start is quadratic here. Last in this file: a hang here skips no other order

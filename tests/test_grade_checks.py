@@ -265,6 +265,63 @@ def test_a_new_task_gets_a_fresh_process(tmp_path):
         assert len({seen[0], seen[2], seen[3], seen[5]} | {worker}) == 5, "a fresh one each"
 
 
+def test_tasks_that_share_no_graphs_run_first_and_the_last_is_served_by_the_worker():
+    """The plugin runs the tasks without a shared_graphs test first (their processes fork
+    from a worker that does not hold the big graphs yet), keeps each task's tests together
+    in file order, and names the last task final."""
+    from adkit.grade.plugin import GradePlugin, test_key
+
+    class Item:
+        def __init__(self, task: str, name: str, shared: bool = False) -> None:
+            self.fspath, self.originalname, self.name = f"/g/test_{task}.py", name, name
+            self.shared = shared
+
+        def get_closest_marker(self, name: str) -> object | None:
+            return object() if self.shared and name == "shared_graphs" else None
+
+    items = [Item("forward_mode", "test_small"), Item("forward_mode", "test_big", True),
+             Item("graph", "test_a"), Item("graph", "test_b"), Item("tape", "test_small"),
+             Item("tape", "test_big", True), Item("wrapper", "test_a")]
+    plugin = GradePlugin(None, None)  # type: ignore[arg-type]
+    plugin.pytest_collection_modifyitems(items)  # type: ignore[arg-type]
+    assert [test_key(i) for i in items] == [  # type: ignore[arg-type]
+        ("graph", "test_a"), ("graph", "test_b"), ("wrapper", "test_a"),
+        ("forward_mode", "test_small"), ("forward_mode", "test_big"),
+        ("tape", "test_small"), ("tape", "test_big")]
+    assert plugin.sharing == {"forward_mode", "tape"} and plugin.final == "tape"
+
+
+def test_the_shared_graphs_are_built_before_the_first_task_that_shares_them():
+    """Built once, when the first sharing task starts (before its process forks); a test
+    that sends a kept graph in a task with no shared_graphs test is a grader error, so a
+    missing marker fails the kit's own tests."""
+    from adkit.grade.reference import GraderError
+    from adkit.grade.session import Session
+
+    class Box:
+        per_task = True
+
+        def __init__(self) -> None:
+            self.calls: list[tuple[str | None, bool]] = []
+
+        def call(self, request, timeout=None, task=None, final=False):
+            from adkit.sandbox import Reply
+            self.calls.append((task, final))
+            return Reply(ok=True, value={"results": [{} for _ in request["scenarios"]]})
+
+    box = Box()
+    session = Session("ada", 1, 2, box)
+    session.start_test(5.0, "graph")
+    session.call([{"kind": "build"}])
+    with pytest.raises(GraderError, match="shared_graphs"):
+        session.call([dict(builders.kept("chain", 10, 0), kind="forward", roots=[0])])
+    session.start_test(5.0, "topological_order", shares_graphs=True)
+    session.start_test(5.0, "topological_order", shares_graphs=True)
+    session.start_test(5.0, "tape", shares_graphs=True, final=True)
+    session.call([dict(builders.kept("chain", 10, 0), kind="tape", calls=[])])
+    assert box.calls == [("graph", False), (None, False), ("tape", True)]
+
+
 def test_a_sandbox_that_cannot_fork_is_restarted_per_task():
     """The in-process stand-in (the proofs) has no per-task fork: a new task restarts it."""
     from adkit.grade.session import Session

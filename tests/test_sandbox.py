@@ -227,6 +227,25 @@ def test_each_task_gets_a_process_of_its_own(student: Path, mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_the_final_task_runs_in_the_worker_itself(student: Path, mode: str) -> None:
+    """No task follows the last one, so there is nothing to isolate it from: the worker
+    serves it itself (no fork to copy what it keeps). A task sent after it anyway gets a
+    new worker, imported afresh."""
+    with _box(student, mode) as box:
+        def me(task: str | None, final: bool = False) -> dict:
+            reply = box.call({"call": "whoami"}, task=task, final=final)
+            assert reply.ok, reply.problem
+            return reply.value
+
+        worker = me(None)["pid"]
+        assert me("a")["pid"] != worker
+        assert box.call({"call": "patch"}, task="z", final=True).ok
+        last = me("z", final=True)
+        assert last["pid"] == worker and last["sin0"] == 42.0, "served by the worker itself"
+        assert me("b")["sin0"] == 0.0, "after the final task: a new worker"
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_where_no_task_process_can_fork_each_task_gets_a_new_worker(tmp_path: Path,
                                                                     mode: str) -> None:
     """A worker that cannot fork (here: the student's import leaves it no process to spare;

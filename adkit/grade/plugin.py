@@ -35,10 +35,29 @@ class GradePlugin:
         self.rubric = rubric
         self.judges: dict[str, Judge] = {}
         self.outcomes: dict[tuple[str, str], Outcome] = {}
+        self.sharing: set[str] = set()  # tasks with a test marked shared_graphs
+        self.final = ""  # the task that runs last
 
     def timeout_of(self, item: pytest.Item) -> float:
         rule = self.rubric.tests.get(test_key(item))
         return rule.timeout if rule else 10.0
+
+    def start(self, item: pytest.Item) -> None:
+        """Tell the session a test starts: its time limit, its task, whether the task runs
+        on the shared big graphs, and whether it is the last task."""
+        task = test_key(item)[0]
+        self.session.start_test(self.timeout_of(item), task=task,
+                                shares_graphs=task in self.sharing, final=task == self.final)
+
+    @pytest.hookimpl(trylast=True)  # after any deselection
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """The tasks that share no big graphs run first, each task's tests together and in
+        file order: their processes fork from a worker that does not hold the big graphs
+        yet (cheaper to copy), and the last task, which the worker serves itself, is one
+        that would have copied them."""
+        self.sharing = {test_key(i)[0] for i in items if i.get_closest_marker("shared_graphs")}
+        items.sort(key=lambda i: test_key(i)[0] in self.sharing)  # stable
+        self.final = test_key(items[-1])[0] if items else ""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item,

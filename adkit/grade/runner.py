@@ -147,7 +147,6 @@ def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend
             broken = _load_problem(sandbox)
             if broken:
                 return _all(rubric, broken), broken
-            session.build_shared()
             return _run_graders(session, rubric), None
         finally:
             if sandbox in _OPEN:

@@ -48,6 +48,9 @@ class Session:
         # task are skipped (a hang costs its time limit once), other tasks still try theirs.
         self.failed_kinds: dict[tuple[str, str], str] = {}
         self.task = ""
+        self.shares_graphs = False  # the current task runs on the graphs built_shared builds
+        self.final = False  # the current task is the last one (the worker serves it itself)
+        self.shared_built = False
         # The sandbox forks a fresh process per task itself (adkit.sandbox.Sandbox); the
         # in-process stand-in cannot, and is restarted instead.
         self.per_task = getattr(sandbox, "per_task", False) is True
@@ -56,15 +59,26 @@ class Session:
         """This student's random numbers for one test (stable whatever other tests do)."""
         return random.Random(f"{self.seed}:{salt}")
 
-    def start_test(self, seconds: float, task: str = "") -> None:
+    def start_test(self, seconds: float, task: str = "", shares_graphs: bool = False,
+                   final: bool = False) -> None:
         """A test starts: its time limit; a new task also gets a fresh process, so nothing
         swapped in or kept during one task survives into the next: a fork of the worker
-        made right after import (calls tagged with the task), else a restarted worker."""
+        made right after import (calls tagged with the task), else a restarted worker.
+
+        `shares_graphs`: the task runs on the big graphs, built in the worker (once, before
+        this task's process forks) by `build_shared`. `final`: no task follows this one, so
+        the worker serves it itself. The plugin runs the tasks that share no graphs first,
+        so that theirs fork from a worker that does not hold them yet (cheaper to copy).
+        """
+        if task != self.task:
+            if self.task and not self.per_task:
+                self.sandbox.restart()
+            if shares_graphs and not self.shared_built:
+                self.build_shared()
+                self.shared_built = True
         self.deadline = time.monotonic() + seconds
         self.limit = seconds
-        if task != self.task and self.task and not self.per_task:
-            self.sandbox.restart()
-        self.task = task
+        self.task, self.shares_graphs, self.final = task, shares_graphs, final
 
     def build_shared(self, seconds: float = 5.0) -> None:
         """Build the big graphs that tasks share once, in the worker before any task
@@ -92,6 +106,10 @@ class Session:
 
     def call(self, scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Run scenarios in the student's worker: one answer or {"error": ...} each."""
+        if not self.shares_graphs and any(s.get("keep") for s in scenarios):
+            raise GraderError(f"a test of task {self.task!r} runs on a graph the worker keeps, "
+                              "but none of the task's tests is marked shared_graphs (see "
+                              "graders/pytest.ini)")
         if self.broken:
             return [{"error": self.broken} for _ in scenarios]
         kinds = {s["kind"] for s in scenarios}
@@ -104,7 +122,8 @@ class Session:
             return [{"error": "not run: this test's time limit was used up by earlier calls"}
                     for _ in scenarios]
         if self.per_task and self.task:
-            reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout, task=self.task)
+            reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout, task=self.task,
+                                      final=self.final)
         else:
             reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout)
         if not reply.ok:

@@ -61,9 +61,13 @@ def drain(fd: int, capture: Capture | None, most: int = 16 * READ_CHUNK) -> bool
     return True
 
 
-def request_line(token: str, request: dict, task: str | None = None) -> bytes:
-    """One request frame; with `task`, the worker serves it in that task's forked child."""
+def request_line(token: str, request: dict, task: str | None = None,
+                 final: bool = False) -> bytes:
+    """One request frame; with `task`, the worker serves it in that task's forked child,
+    or, when `final` (no other task follows), in the worker itself."""
     tagged = "" if task is None else f'"task":{json.dumps(str(task))},'
+    if task is not None and final:
+        tagged += '"final":true,'
     return f'{{"id":"{token}",{tagged}"request":{json.dumps(request)}}}\n'.encode()
 
 

@@ -27,9 +27,12 @@ own, answers on the channel itself and says "done" on another pipe. The previous
 child, and everything it left running, is killed first, so nothing swapped in during one
 task reaches another. A child that dies during a request gets a `{"kind": "died",
 "detail": status}` frame written for it (status: exit code, or -signal), and the next
-request of its task a fresh child. Where no child can be forked, this process serves the
-task itself, and answers a request of any other task with `{"kind": "respawn"}`: the
-parent then starts a new worker and sends the request again.
+request of its task a fresh child. A request marked `"final": true` belongs to the last
+task this worker will serve: no task follows it to be isolated from, so this process
+serves it itself (a fork would only copy the graphs it keeps). Where no child can be
+forked, this process serves the task itself too. Once it has served a task, it answers a
+request of any other task with `{"kind": "respawn"}`: the parent then starts a new worker
+and sends the request again.
 """
 
 import errno
@@ -457,6 +460,7 @@ def main(argv: list[str]) -> None:
             frame = _loads(line)
             frame["id"]
             task = frame.get("task")
+            final = frame.get("final") is True
         except Exception:  # the student closed our descriptor or wrote into the pipe
             _exit(_CHANNEL_LOST)
         if handle is None and import_failure is None:
@@ -474,6 +478,11 @@ def main(argv: list[str]) -> None:
                 # Not pristine any more: the parent starts a new worker and sends it again.
                 _send(wfd, {"id": frame["id"], "ok": False, "kind": "respawn"}, pid)
                 continue
+            if spent is None and final:
+                if child is not None:
+                    _end_child(child, sweep)
+                    child = None
+                spent = task  # the last task: served here, and no other after it
             if spent is None:
                 child, handed = _for_task(frame, task, line, child, rfd, wfd, handle,
                                           submission, sweep, pid)
