@@ -529,7 +529,8 @@ def swapped(function: Any, ad: Any, replacements: dict[str, Callable[..., Any]],
 
 # The worker's state: the student's module, and graphs kept between calls. Each task runs in
 # a process forked for it (adkit/sandbox/entry.py), so what a task adds here dies with it;
-# only the big chain is built before the first fork and shared by every task's process.
+# only the shared graphs (the big chain, recorded by the student's Tape when it is fit, and
+# the star) are built in the worker itself, before the first task that uses them forks.
 _STATE: dict[str, Any] = {}
 
 
