@@ -390,3 +390,72 @@ def test_a_time_out_names_the_rubrics_limit_and_both_causes():
     error = session.call([{"kind": "forward"}])[0]["error"]
     assert error.startswith("did not finish within the 30 s limit for this test")
     assert "endless loop" in error and "quadratic" in error
+
+
+def _fake_package(name: str, keeps: bool = False, slow: bool = False,
+                  swaps: bool = False) -> object:
+    """A minimal simpleautodiff whose Tape records every Node made inside its block."""
+    import sys
+    import time
+    import types
+
+    ad = types.ModuleType(name)
+    recording: list = []
+
+    class Node:
+        def __init__(self, value, parent_nodes=None, name=None):
+            self.value, self.parent_nodes, self.name = value, parent_nodes or [], name
+            self.child_nodes, self.grad_wrt_parents = [], []
+            if recording:
+                nodes = recording[-1].nodes
+                if slow:
+                    time.sleep(0.0002)  # 0.4 s over the trial's 2,000 nodes
+                nodes.append(self)
+
+    class Tape:
+        def __init__(self):
+            self.nodes = []
+
+        def __enter__(self):
+            recording.append(self)
+            if swaps:
+                ad.helper = lambda: "swapped"  # and never put back
+            return self
+
+        def __exit__(self, *exc):
+            if not keeps:
+                recording.pop()
+
+    ad.Node, ad.Tape, ad.helper = Node, Tape, lambda: "original"
+    sys.modules[name] = ad
+    return ad
+
+
+@pytest.mark.parametrize(("kind", "fit"), [("plain", True), ("keeps", False), ("slow", False),
+                                           ("swaps", False)])
+def test_only_a_tape_fit_to_share_records_the_shared_chain(kind: str, fit: bool) -> None:
+    """The shared chain is recorded by the student's Tape only if, on a trial chain, it
+    records about as fast as a plain build, stops at the end of its block and leaves the
+    package's functions as they were; otherwise the tape task records its own chain."""
+    import gc
+
+    ad = _fake_package(f"fake_{kind}", keeps=kind == "keeps", slow=kind == "slow",
+                       swaps=kind == "swaps")
+    handler._STATE.clear()
+    collecting = gc.isenabled()
+    gc.disable()  # as in the worker: a collection inside the timed trial would blur it
+    try:
+        assert handler._tape_fit(ad) is fit
+        spec = dict(builders.kept("chain", 4_000, 0), kind="forward", roots=[],
+                    record_if_fit=True)
+        graph = handler._graph(spec, ad)
+        assert (graph.tape is not None) is fit
+        if fit:
+            assert graph.tape.nodes == graph.nodes
+        again = handler._graph(dict(builders.kept("chain", 4_000, 0, record=True),
+                                    kind="tape", calls=[]), ad)
+        assert again.tape is not None and again.tape.nodes[-1] is again.nodes[-1]
+    finally:
+        handler._STATE.clear()
+        if collecting:
+            gc.enable()

@@ -84,8 +84,10 @@ class Session:
         """Build the big graphs that tasks share once, in the worker before any task
         forks from it: each task's process then starts from a copy-on-write copy, measured
         cheaper than a build per task. Untagged, so it runs in the worker itself; only the
-        student's Node runs (a forward from no node: nothing else of theirs is called).
-        Best effort: if it fails, each task builds its own, as before."""
+        student's Node runs, and their Tape when a trial shows it fit to share (fast, stops
+        at the end of its block, leaves the package as it found it: handler._tape_fit); a
+        forward from no node calls nothing else of theirs. Best effort: if it fails, each
+        task builds its own, as before."""
         from adkit.grade import builders
 
         if self.broken or not self.per_task:

@@ -607,11 +607,15 @@ _TRIAL_OPS = 2_000  # the small chain _tape_fit times
 
 def _tape_fit(ad: Any) -> bool:
     """Whether the student's Tape may record a graph that other tasks share: on a small
-    chain it records about as fast as a plain build (not 3 times slower), and it stops
-    recording when its block ends. Either way the grades are the same: a Tape that is not
-    fit records the chain again, in the tape task's own process."""
+    chain it records about as fast as a plain build (not 3 times slower), it stops
+    recording when its block ends, and it leaves the package as it found it (the same
+    functions and classes under the same names, in every module of the package and in
+    `Node`).
+    Either way the grades are the same: a Tape that is not fit records the chain again,
+    in the tape task's own process."""
     trial = generated_wiring("chain", _TRIAL_OPS, 0)
     try:
+        before = _bindings(ad)
         start = time.perf_counter()
         hand_build(trial, ad)
         plain = time.perf_counter() - start
@@ -622,9 +626,21 @@ def _tape_fit(ad: Any) -> bool:
         recorded = _len(items(tape.nodes, "tape.nodes"))
         ad.Node(1.0)  # made after the block: must not be recorded
         return (recorded == _len(items(tape.nodes, "tape.nodes"))
-                and taped <= 3 * plain + 0.005)
+                and taped <= 3 * plain + 0.005 and _bindings(ad) == before)
     except BaseException:  # noqa: B036 - the tape task meets it again, in its own process
         return False
+
+
+def _bindings(ad: Any) -> dict[tuple[str, str], int]:
+    """The functions and classes each name of the package's modules and of its `Node`
+    class is bound to, by identity (what a Tape might swap while it records; counters and
+    other data may change freely)."""
+    prefix = ad.__name__ + "."
+    spaces = [(name, vars(module)) for name, module in list(sys.modules.items())
+              if name == ad.__name__ or name.startswith(prefix)]
+    spaces.append(("Node", dict(vars(ad.Node))))
+    return {(where, key): _id(value) for where, space in spaces
+            for key, value in space.items() if callable(value)}
 
 
 # --- scenarios ----------------------------------------------------------------------------
