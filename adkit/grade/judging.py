@@ -137,7 +137,9 @@ def check_big(session: Session, judge: Judge,
 
 # Verdicts on big orders other than the reference's, by the order's digest: the big graphs
 # are everyone's, and most students' walks return one of a few orders (Kahn's, a DFS's), so
-# the 20-40 ms check runs once per order and grading job, not once per student.
+# the 20-40 ms check runs once per order and grading job, not once per student. Not
+# reference.cached: that collects and freezes the heap for each new key, made for the few
+# answers every student shares, not for one key per distinct student order.
 _BIG_VERDICTS: dict[tuple[str, bytes], str | None] = {}
 _BIG_VERDICTS_KEPT = 4_096
 

@@ -48,7 +48,7 @@ class Session:
         # task are skipped (a hang costs its time limit once), other tasks still try theirs.
         self.failed_kinds: dict[tuple[str, str], str] = {}
         self.task = ""
-        self.shares_graphs = False  # the current task runs on the graphs built_shared builds
+        self.shares_graphs = False  # the current task runs on the graphs build_shared builds
         self.final = False  # the current task is the last one (the worker serves it itself)
         self.shared_built = False
         # The sandbox forks a fresh process per task itself (adkit.sandbox.Sandbox); the

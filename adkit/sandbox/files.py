@@ -90,16 +90,15 @@ def copy_grader(files: Sequence[Path], target: Path) -> None:
     """The entry, handler and support files, readable by all (they are the kit's code, the
     same for every student; the reference and graders never go here). The modules come with
     their bytecode: the worker runs with -B and would compile them at every start."""
-    target.mkdir(mode=0o755)
-    os.chmod(target, 0o755)
     cache = target / "__pycache__"
+    for folder in (target, cache):
+        folder.mkdir(mode=0o755)
+        os.chmod(folder, 0o755)
     for path in files:
         shutil.copyfile(path, target / path.name)
         os.chmod(target / path.name, 0o644)
         if path.name == ENTRY.name:
             continue  # run as a script: Python never reads bytecode for that
-        cache.mkdir(mode=0o755, exist_ok=True)
-        os.chmod(cache, 0o755)
         stat_ = path.stat()
         compiled = target / importlib.util.cache_from_source(path.name)
         compiled.write_bytes(_bytecode(str(path), stat_.st_mtime_ns, stat_.st_size))
