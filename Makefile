@@ -12,6 +12,22 @@ TRUSTED     ?=
 THRESHOLD   ?= 60
 
 .DEFAULT_GOAL := help
+
+# A misspelled variable on the command line (SUBMISSION=..., JOB=1) must not be ignored:
+# make would silently grade the demo cohort. Every variable a target reads is listed here.
+KNOWN_VARIABLES := PYTHON VENV PY SUBMISSIONS OUT JOBS FORCE TRUSTED THRESHOLD \
+	COURSE_DIR ASSIGNMENT EXCHANGE COURSE_DB REPORTS STRICT
+GIVEN_VARIABLES := $(foreach w,$(MAKEOVERRIDES),$(if $(findstring =,$(w)),$(firstword \
+	$(subst =, ,$(subst :=,=,$(subst ::=,=,$(w)))))))
+UNKNOWN_VARIABLES := $(filter-out $(KNOWN_VARIABLES),$(GIVEN_VARIABLES))
+ifneq ($(UNKNOWN_VARIABLES),)
+$(error $(shell $(PYTHON) -c 'import difflib, sys; known = sys.argv[2].split(); \
+	said = [n + next((f": did you mean {k}?" for k in [k for k in known if k.lower() == \
+	n.lower()] + difflib.get_close_matches(n.upper(), known, 1, 0.6)), "") \
+	for n in sys.argv[1].split()]; print("unknown variable " + "; unknown variable ".join(said) \
+	+ " (known: " + ", ".join(known) + "; see make help)")' \
+	'$(UNKNOWN_VARIABLES)' '$(KNOWN_VARIABLES)'))
+endif
 .PHONY: help test lint grade similarity skeleton check-skeleton bench clean
 
 help: ## list the commands
