@@ -15,7 +15,7 @@ from typing import Any
 from adkit.grade.plugin import GradePlugin, Outcome
 from adkit.grade.rubric import GRADERS, Rubric, student_seed
 from adkit.grade.session import Session
-from adkit.intake.staging import UnsafeFile, refused_note, stage
+from adkit.intake.staging import NoRoom, UnsafeFile, refused_note, stage
 from adkit.intake.submissions import Submission
 from adkit.outputs import files as outputs
 from adkit.outputs.files import capped
@@ -112,6 +112,8 @@ def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: 
     left_out += submission.refused
     try:
         staged = stage(submission.folder, scratch / "submission")
+    except NoRoom as error:  # the machine's fault: marked as a grader error, so rerun
+        return _all(rubric, error.reason, True), [f"**{error.reason}**"]
     except UnsafeFile as error:
         problem = (f"your submission folder could not be read ({error.strerror}): hand in "
                    "a folder holding your files")

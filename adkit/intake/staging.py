@@ -9,6 +9,7 @@ byte cap. The grader and the sandbox only ever see the staged copy.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import os
@@ -49,8 +50,8 @@ class NoRoom(Exception):  # noqa: N818 - not an OSError: no `except OSError` may
         what = NO_ROOM.get(error.errno or 0, "resources")
         name = errno.errorcode.get(error.errno or 0, "?")
         self.reason = (f"not graded: the grading machine ran out of {what} while {doing} "
-                       f"({name}); not your fault: the course staff will grade it again once "
-                       "there is room")
+                       f"({name}): a grader error, not your fault; the course staff will "
+                       "grade it again once there is room")
         super().__init__(self.reason)
 
 
@@ -61,8 +62,20 @@ def no_room(error: BaseException, doing: str) -> None:
 
 
 def remove_partial(folder: Path) -> None:
-    """Remove a partial copy left by NoRoom (it may hold thousands of files)."""
+    """Remove a partial copy left by NoRoom (it may hold thousands of files). rmtree holds
+    a descriptor per level; with none to spare (EMFILE), os.walk holds one at a time."""
     shutil.rmtree(folder, ignore_errors=True)
+    if not os.path.lexists(folder):
+        return
+    for path, folders, files in os.walk(folder, topdown=False):
+        for name in files:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(path, name))
+        for name in folders:
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(path, name))
+    with contextlib.suppress(OSError):
+        os.rmdir(folder)
 
 
 @dataclass
@@ -161,8 +174,11 @@ def stage(source: Path, target: Path) -> Staged:
     staged = Staged(Path(target))
     fd = open_folder(Path(source))
     try:
-        os.mkdir(target, 0o755)
-        _copy_folder(fd, Path(target), "", 0, staged)
+        try:
+            os.mkdir(target, 0o755)
+            _copy_folder(fd, Path(target), "", 0, staged)
+        finally:
+            os.close(fd)  # first: removing the copy may need every descriptor there is
     except (OSError, MemoryError, NoRoom) as error:
         if isinstance(error, MemoryError):
             error = OSError(errno.ENOMEM, "out of memory")
@@ -172,8 +188,6 @@ def stage(source: Path, target: Path) -> Staged:
             raise
         no_room(error, "copying your submission")
         raise
-    finally:
-        os.close(fd)
     return staged
 
 
