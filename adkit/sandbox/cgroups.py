@@ -87,7 +87,10 @@ class Cgroup:
 
     @classmethod
     def create(cls, memory_bytes: int, processes: int,
-               cpus: float = SANDBOX_CPUS) -> Cgroup | None:
+               cpus: float | None = None) -> Cgroup | None:
+        """A cgroup capped at `memory_bytes`, `processes` and `cpus` cores (SANDBOX_CPUS by
+        default), or None when no memory limit could be set here."""
+        cpus = SANDBOX_CPUS if cpus is None else cpus
         name = f"adkit-{os.getpid()}-{next(_COUNTER)}"
         made: dict[str, Path] = {}
         bounded = False  # only a memory limit actually set counts
@@ -109,8 +112,9 @@ class Cgroup:
                     (folder / "cpu.shares").write_text(str(SHARES))
                     cpu = True
                 elif kind == "v2":
-                    with contextlib.suppress(OSError):  # v2 may not delegate them to us
-                        (parent / "cgroup.subtree_control").write_text("+memory +pids +cpu")
+                    for controller in ("+memory", "+pids", "+cpu"):  # one by one: v2 may
+                        with contextlib.suppress(OSError):  # not delegate each of them to us
+                            (parent / "cgroup.subtree_control").write_text(controller)
                     (folder / "memory.max").write_text(str(memory_bytes))
                     bounded = True
                     with contextlib.suppress(OSError):
