@@ -91,7 +91,10 @@ def grade(submission: Submission, out: Path, rubric: Rubric,
     """
     started = time.perf_counter()
     seed = student_seed(rubric.secret, submission.student_id)
-    with tempfile.TemporaryDirectory(prefix="adkit-grade-") as scratch:
+    # A copy that cannot be removed (no descriptor left: EMFILE) costs no grade; the run's
+    # own folder goes at its end.
+    with tempfile.TemporaryDirectory(prefix="adkit-grade-", ignore_cleanup_errors=True) \
+            as scratch:
         left_out: list[str] = []
         outcomes, notes = _grade_copy(submission, Path(scratch), rubric, backend, seed,
                                       left_out)
