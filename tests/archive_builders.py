@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import stat
+import struct
 import tarfile
 import zipfile
 from pathlib import Path
@@ -57,3 +59,36 @@ def tar_bytes(members: dict[str, bytes], links: dict[str, str] | None = None,
             info.linkname = target
             archive.addfile(info)
     return buffer.getvalue()
+
+
+def many_folders_tar(count: int) -> bytes:
+    """A .tar.gz of `count` empty folders (200,000 make 1.4 MB)."""
+    headers = []
+    for k in range(count):  # ustar headers by hand: TarInfo.tobuf takes seconds for these
+        head = bytearray(512)
+        head[0:100] = f"d{k}".encode().ljust(100, b"\0")
+        head[100:148] = b"0000755\0" + b"0000000\0" * 2 + b"00000000000\0" * 2
+        head[148:156] = b" " * 8
+        head[156:157] = tarfile.DIRTYPE
+        head[257:265] = b"ustar\x0000"
+        head[148:156] = b"%06o\0 " % sum(head)
+        headers.append(bytes(head))
+    return gzip.compress(b"".join(headers) + b"\0" * 1024, compresslevel=6, mtime=0)
+
+
+def many_folders_zip(count: int, declared: int | None = None) -> bytes:
+    """A zip of `count` empty folders; with `declared`, its end record claims that many."""
+    local, central = [], []
+    at = 0
+    for k in range(count):
+        name = f"d{k}/".encode()
+        head = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0)
+        central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0,
+                                   0, len(name), 0, 0, 0, 0, 0o40755 << 16 | 0x10, at) + name)
+        local.append(head + name)
+        at += len(head) + len(name)
+    directory = b"".join(central)
+    shown = count if declared is None else declared
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, min(shown, 0xFFFF), min(shown, 0xFFFF),
+                      len(directory), at, 0)
+    return b"".join(local) + directory + end

@@ -83,7 +83,9 @@ def test_total_and_count_caps_bind(tmp_path, monkeypatch):
     (student / "sub").mkdir()
     staged = staging.stage(student, tmp_path / "copy2")
     assert staged.files == 4
-    assert staged.refused[-1] == "sub: over the limit of 4 files"
+    assert staged.refused[-1] == ("f4.py: over the limit of 4 files and folders (it and what "
+                                  "follows are not copied)")
+    assert not (staged.folder / "sub").exists()
 
 
 def test_a_symlinked_student_folder_is_refused(tmp_path):

@@ -15,7 +15,7 @@ from typing import Any
 from adkit.grade.plugin import GradePlugin, Outcome
 from adkit.grade.rubric import GRADERS, Rubric, student_seed
 from adkit.grade.session import Session
-from adkit.intake.staging import UnsafeFile, refused_note, stage
+from adkit.intake.staging import NoRoom, UnsafeFile, refused_note, stage
 from adkit.intake.submissions import Submission
 from adkit.outputs import files as outputs
 from adkit.outputs.files import capped
@@ -91,7 +91,10 @@ def grade(submission: Submission, out: Path, rubric: Rubric,
     """
     started = time.perf_counter()
     seed = student_seed(rubric.secret, submission.student_id)
-    with tempfile.TemporaryDirectory(prefix="adkit-grade-") as scratch:
+    # A copy that cannot be removed (no descriptor left: EMFILE) costs no grade; the run's
+    # own folder goes at its end.
+    with tempfile.TemporaryDirectory(prefix="adkit-grade-", ignore_cleanup_errors=True) \
+            as scratch:
         left_out: list[str] = []
         outcomes, notes = _grade_copy(submission, Path(scratch), rubric, backend, seed,
                                       left_out)
@@ -112,6 +115,8 @@ def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: 
     left_out += submission.refused
     try:
         staged = stage(submission.folder, scratch / "submission")
+    except NoRoom as error:  # the machine's fault: marked as a grader error, so rerun
+        return _all(rubric, error.reason, True), [f"**{error.reason}**"]
     except UnsafeFile as error:
         problem = (f"your submission folder could not be read ({error.strerror}): hand in "
                    "a folder holding your files")

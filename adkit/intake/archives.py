@@ -6,13 +6,23 @@ more than its size (a zip bomb). Every member is checked before a byte is writte
 regular files and folders are created (with O_EXCL | O_NOFOLLOW, in folders we made), under
 caps on the count, the size of each file, the total and the compression ratio. Each refused
 member is named, with why, for the student's feedback.
+
+Every member counts against the cap on members, whatever it is (a folder, a link, a device,
+an empty name, macOS's metadata): an archive of 200,000 folders is refused at the first
+member over the cap, without reading the rest (for a zip, before its central directory is
+parsed). When the machine runs out of disk space, inodes or open files meanwhile,
+`staging.NoRoom` is raised and the partial copy removed: that student is not graded, the
+run goes on.
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import lzma
 import os
 import stat
+import struct
 import tarfile
 import time
 import zipfile
@@ -28,7 +38,10 @@ from adkit.intake.staging import (
     MAX_FILES,
     NOTEBOOK_BYTES,
     TOTAL_BYTES,
+    NoRoom,
     UnsafeFile,
+    no_room,
+    remove_partial,
     shown,
 )
 
@@ -82,15 +95,38 @@ class Unpacked:
     files: int = 0
     bytes: int = 0
     newest: float = 0.0
+    members: int = 0  # members looked at, of every kind (what the members cap counts)
+
+
+class _TooMany(Exception):  # noqa: N818
+    """The archive holds more members than the cap: stop reading it."""
 
 
 def unpack(archive: Path, target: Path, caps: Caps = STUDENT,
            dir_fd: int | None = None) -> Unpacked:
     """Unpack the zip or tar `archive` into `target` (created if missing) under `caps`.
 
-    Never raises for a bad archive: an unreadable one is a single refusal naming it.
+    Never raises for a bad archive: an unreadable one is a single refusal naming it. Raises
+    NoRoom, `target` removed, when the machine runs out of disk space, inodes, open files or
+    memory (not the archive's fault).
     """
-    result = Unpacked(Path(target))
+    try:
+        return _unpack(archive, Path(target), caps, dir_fd)
+    except (OSError, MemoryError, NoRoom) as error:
+        if isinstance(error, MemoryError):
+            error = OSError(errno.ENOMEM, "out of memory")
+        if not isinstance(error, NoRoom):
+            try:
+                no_room(error, f"unpacking {shown(archive.name)}")
+            except NoRoom as room:
+                error = room
+        if isinstance(error, NoRoom):
+            remove_partial(Path(target))
+        raise error from None
+
+
+def _unpack(archive: Path, target: Path, caps: Caps, dir_fd: int | None) -> Unpacked:
+    result = Unpacked(target)
     os.makedirs(target, mode=0o755, exist_ok=True)
     label = shown(archive.name)
     try:
@@ -106,11 +142,94 @@ def unpack(archive: Path, target: Path, caps: Caps = STUDENT,
             else:
                 handle.seek(0)
                 _untar(handle, result, caps, label)
+        except _TooMany:
+            pass  # refused already, by name
         except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError,
-                RuntimeError, NotImplementedError) as error:
-            result.refused.append(f"{label}: not a readable zip or tar archive "
-                                  f"({shown(type(error).__name__ + ': ' + str(error), 120)})")
+                RuntimeError, NotImplementedError, struct.error) as error:
+            no_room(error, f"unpacking {label}")
+            result.refused.append(f"{label}: not a readable zip or tar archive (damaged, "
+                                  "cut short or of another kind): make it again and hand it "
+                                  "in again")
     return result
+
+
+def _count(result: Unpacked, caps: Caps, label: str, name: str) -> None:
+    """Count one member of any kind; past the cap, refuse it and the rest (_TooMany)."""
+    result.members += 1
+    if result.members > caps.members:
+        _too_many(result, caps, label, f" from {shown(name)} on")
+
+
+def _too_many(result: Unpacked, caps: Caps, label: str, where: str = "") -> None:
+    result.refused.append(f"{label}: more than {caps.members} members (files, folders and "
+                          f"links all count), so the rest of the archive{where} is not "
+                          "unpacked: hand in fewer files")
+    raise _TooMany
+
+
+def _first_members(handle: IO[bytes], most: int) -> IO[bytes] | None:
+    """The zip `handle` as if its central directory listed only its first `most` + 1
+    members when it lists more, else `handle` itself; None when that cannot be made (then
+    the whole archive is refused).
+
+    zipfile parses the whole central directory before we see a member (200,000 of them in
+    a 10 MB zip), so its headers are walked here, no further than `most` + 1, and zipfile
+    is given a view that ends there, with an end record of our own.
+    """
+    end = zipfile._EndRecData(handle)  # type: ignore[attr-defined]  # there since Python 2
+    if end is None:
+        return handle  # not a zip after all: zipfile says so
+    size, offset = end[5], end[6]  # _ECD_SIZE, _ECD_OFFSET
+    start = end[9] - size  # _ECD_LOCATION: the directory ends where its end record begins
+    if end[0] == zipfile.stringEndArchive64:  # type: ignore[attr-defined]
+        start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator  # type: ignore
+    count, at = 0, 0
+    while at + 46 <= size and count <= most:
+        handle.seek(start + at)
+        header = handle.read(46)
+        if len(header) < 46 or header[:4] != b"PK\x01\x02":
+            return handle  # damaged: zipfile says so
+        name, extra, comment = struct.unpack("<3H", header[28:34])
+        at += 46 + name + extra + comment
+        count += 1
+    if count <= most or at >= size:
+        return handle
+    if count > 0xFFFF or offset > 0xFFFFFFFF or at > 0xFFFFFFFF or start < 0:
+        return None  # would need a zip64 end record: a cohort of over 65,535 members
+    tail = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, at, offset, 0)
+    return io.BufferedReader(_Cut(handle, start + at, tail))
+
+
+class _Cut(io.RawIOBase):
+    """The bytes of `handle` up to `end_at`, then `tail`: a zip cut after some members."""
+
+    def __init__(self, handle: IO[bytes], end_at: int, tail: bytes) -> None:
+        super().__init__()
+        self.handle, self.end_at, self.tail, self.pos = handle, end_at, tail, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = (0, self.pos, self.end_at + len(self.tail))[whence]
+        self.pos = max(base + pos, 0)
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        if self.pos < self.end_at:
+            self.handle.seek(self.pos)
+            data = self.handle.read(min(len(buffer), self.end_at - self.pos))
+        else:
+            data = self.tail[self.pos - self.end_at:self.pos - self.end_at + len(buffer)]
+        buffer[:len(data)] = data
+        self.pos += len(data)
+        return len(data)
 
 
 def _open_regular(path: Path, dir_fd: int | None, cap: int) -> IO[bytes]:
@@ -164,8 +283,6 @@ def _check(result: Unpacked, caps: Caps, name: str, size: int, packed: int | Non
     parts = member_path(name)
     if isinstance(parts, str):
         return parts
-    if result.files >= caps.members:
-        return f"over the limit of {caps.members} files"
     if is_archive(parts[-1]) and not caps.nested:
         return "an archive inside an archive (only one level is opened): hand in its files"
     if size > caps.per_file(parts[-1]):
@@ -180,8 +297,12 @@ def _check(result: Unpacked, caps: Caps, name: str, size: int, packed: int | Non
 
 
 def _unzip(handle: IO[bytes], result: Unpacked, caps: Caps, label: str) -> None:
-    with zipfile.ZipFile(handle) as archive:
+    cut = _first_members(handle, caps.members)
+    if cut is None:
+        _too_many(result, caps, label)
+    with zipfile.ZipFile(cut) as archive:
         for info in archive.infolist():
+            _count(result, caps, label, info.filename)
             if is_metadata(info.filename):
                 continue
             where = f"{label}: {shown(info.filename)}"
@@ -214,6 +335,7 @@ def _untar(handle: IO[bytes], result: Unpacked, caps: Caps, label: str) -> None:
     with tarfile.open(fileobj=handle, mode="r:*") as archive:
         while (member := archive.next()) is not None:
             archive.members.clear()  # do not keep every header in memory
+            _count(result, caps, label, member.name)
             if is_metadata(member.name):
                 continue
             where = f"{label}: {shown(member.name)}"
@@ -256,8 +378,9 @@ def _guarded(result: Unpacked, where: str, write: Callable[..., None], *args: ob
         write(*args)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError,
             OSError, NotImplementedError, RuntimeError) as error:
-        result.refused.append(f"{where}: damaged or unreadable "
-                              f"({shown(type(error).__name__ + ': ' + str(error), 120)})")
+        no_room(error, f"unpacking {where}")
+        result.refused.append(f"{where}: damaged or unreadable (a bad checksum, data cut "
+                              "short or a compression method this kit does not read)")
 
 
 def _kind(mode: int) -> str:
@@ -300,8 +423,12 @@ def _write(result: Unpacked, caps: Caps, parts: list[str], source: IO[bytes], wh
     path = parent / parts[-1]
     try:
         fd = os.open(path, _WRITE_FLAGS, 0o644)
-    except OSError:
+    except FileExistsError:
         result.refused.append(f"{where}: a second member of the same name")
+        return
+    except OSError as error:
+        no_room(error, f"unpacking {where}")
+        result.refused.append(f"{where}: could not be written ({shown(error.strerror or '')})")
         return
     written = 0
     try:

@@ -9,7 +9,11 @@ byte cap. The grader and the sandbox only ever see the staged copy.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import itertools
 import os
+import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +33,51 @@ class UnsafeFile(OSError):
     """A path that is not a regular file or folder, or is over its cap; str() says which."""
 
 
+# The grading machine, not the student, ran out of something: disk space or inodes (ENOSPC),
+# a quota, open files (EMFILE for the process, ENFILE for the system), memory, file size.
+NO_ROOM = {errno.ENOSPC: "disk space or inodes (files) in its temporary folder",
+           errno.EDQUOT: "its disk quota", errno.EMFILE: "open files (this process's limit)",
+           errno.ENFILE: "open files (the system's limit)", errno.ENOMEM: "memory",
+           errno.EFBIG: "room for a file (its file size limit)"}
+
+
+class NoRoom(Exception):  # noqa: N818 - not an OSError: no `except OSError` may swallow it
+    """The machine ran out of room while copying or unpacking one student's files: that
+    student is not graded (not their fault), their partial copy is removed, the run goes on.
+    `reason` says what ran out, in words for the course staff and the student."""
+
+    def __init__(self, error: OSError, doing: str) -> None:
+        what = NO_ROOM.get(error.errno or 0, "resources")
+        name = errno.errorcode.get(error.errno or 0, "?")
+        self.reason = (f"not graded: the grading machine ran out of {what} while {doing} "
+                       f"({name}): a grader error, not your fault; the course staff will "
+                       "grade it again once there is room")
+        super().__init__(self.reason)
+
+
+def no_room(error: BaseException, doing: str) -> None:
+    """Raise NoRoom for an OSError that says the machine ran out of room; else return."""
+    if isinstance(error, OSError) and error.errno in NO_ROOM:
+        raise NoRoom(error, doing) from None
+
+
+def remove_partial(folder: Path) -> None:
+    """Remove a partial copy left by NoRoom (it may hold thousands of files). rmtree holds
+    a descriptor per level; with none to spare (EMFILE), os.walk holds one at a time."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if not os.path.lexists(folder):
+        return
+    for path, folders, files in os.walk(folder, topdown=False):
+        for name in files:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(path, name))
+        for name in folders:
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(path, name))
+    with contextlib.suppress(OSError):
+        os.rmdir(folder)
+
+
 @dataclass
 class Staged:
     """What staging copied and what it refused (relative paths, for the student's feedback)."""
@@ -37,6 +86,7 @@ class Staged:
     refused: list[str] = field(default_factory=list)
     files: int = 0
     bytes: int = 0
+    full: bool = False  # the count cap was reached: nothing more is looked at
 
 
 def shown(name: str, limit: int = 80) -> str:
@@ -63,6 +113,7 @@ def open_folder(path: Path, dir_fd: int | None = None) -> int:
     try:
         return os.open(path, _FOLDER_FLAGS, dir_fd=dir_fd)
     except OSError as error:
+        no_room(error, "opening a folder of your submission")
         try:
             mode = os.lstat(path, dir_fd=dir_fd).st_mode
         except OSError:
@@ -79,6 +130,7 @@ def read_file(name: str, dir_fd: int, cap: int) -> bytes:
     try:
         fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
     except OSError as error:
+        no_room(error, "opening a file of your submission")
         try:
             mode = os.lstat(name, dir_fd=dir_fd).st_mode
         except OSError:
@@ -116,26 +168,44 @@ def stage(source: Path, target: Path) -> Staged:
 
     Links, FIFOs, devices, files over their cap and anything past the total or count caps
     are left out and named in `refused`. Raises UnsafeFile if `source` itself is not a folder
-    (a symbolic link, say).
+    (a symbolic link, say), NoRoom (`target` removed) if the machine runs out of disk space,
+    inodes, open files or memory meanwhile.
     """
     staged = Staged(Path(target))
     fd = open_folder(Path(source))
     try:
-        os.mkdir(target, 0o755)
-        _copy_folder(fd, Path(target), "", 0, staged)
-    finally:
-        os.close(fd)
+        try:
+            os.mkdir(target, 0o755)
+            _copy_folder(fd, Path(target), "", 0, staged)
+        finally:
+            os.close(fd)  # first: removing the copy may need every descriptor there is
+    except (OSError, MemoryError, NoRoom) as error:
+        if isinstance(error, MemoryError):
+            error = OSError(errno.ENOMEM, "out of memory")
+        if isinstance(error, NoRoom) or error.errno in NO_ROOM:
+            remove_partial(Path(target))
+        if isinstance(error, NoRoom):
+            raise
+        no_room(error, "copying your submission")
+        raise
     return staged
 
 
 def _copy_folder(fd: int, target: Path, prefix: str, depth: int, staged: Staged) -> None:
+    # Read no more entries than the count cap can still take (a folder may hold 200,000).
+    most = MAX_FILES - staged.files + len(SKIPPED_FOLDERS) + 1
     with os.scandir(fd) as listing:
-        entries = sorted(listing, key=lambda e: e.name)
+        entries = sorted(itertools.islice(listing, most), key=lambda e: e.name)
     for entry in entries:
+        if staged.full:
+            return
         relative = prefix + entry.name
         if staged.files >= MAX_FILES:
-            staged.refused.append(f"{shown(relative)}: over the limit of {MAX_FILES} files")
-            continue
+            # Stop here: a folder of 200,000 entries must not cost a refusal line each.
+            staged.refused.append(f"{shown(relative)}: over the limit of {MAX_FILES} files "
+                                  "and folders (it and what follows are not copied)")
+            staged.full = True
+            return
         if entry.is_dir(follow_symlinks=False):
             if entry.name in SKIPPED_FOLDERS:
                 continue

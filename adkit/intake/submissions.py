@@ -25,9 +25,12 @@ from adkit.intake.staging import (
     MAX_DEPTH,
     MAX_FILES,
     NOTEBOOK_BYTES,
+    NoRoom,
     UnsafeFile,
+    no_room,
     open_folder,
     read_file,
+    remove_partial,
     shown,
 )
 
@@ -140,8 +143,12 @@ def scan_submissions(source: Path, unpacked: Path | None = None,
     if not folder.is_dir():
         if unpacked is None or not archives.is_archive(folder.name):
             return [], [Skipped(shown(folder.name), "not a folder nor a zip or tar archive")]
-        result = archives.unpack(folder, unpacked / ".cohort", archives.COHORT)
         label = shown(folder.name)
+        try:
+            result = archives.unpack(folder, unpacked / ".cohort", archives.COHORT)
+        except NoRoom as error:  # nobody can be graded: say why, grade nobody
+            return [], [Skipped(label, error.reason.split(": a grader error")[0]
+                                 + ": make room and run the command again")]
         skipped += [Skipped(label, why.removeprefix(f"{label}: ")) for why in result.refused]
         folder = _inner(result.folder)
     students = _gather(folder, skipped)
@@ -227,14 +234,18 @@ def _build(student_id: str, sources: _Sources, unpacked: Path | None) -> Submiss
     target = unpacked / student_id
     refused: list[str] = []
     newest = 0.0
-    for path, name in sources.files:
-        if archives.is_archive(name):
-            result = archives.unpack(path, target)
-            refused += result.refused
-            newest = max(newest, result.newest)
-        else:
-            newest = max(newest, _copy(path, target / name, refused))
-    archives.settle_times(target, newest)
+    try:
+        for path, name in sources.files:
+            if archives.is_archive(name):
+                result = archives.unpack(path, target)
+                refused += result.refused
+                newest = max(newest, result.newest)
+            else:
+                newest = max(newest, _copy(path, target / name, refused))
+        archives.settle_times(target, newest)
+    except NoRoom as error:  # the machine's fault: this student only, the run goes on
+        remove_partial(target)
+        return error.reason
     return Submission(student_id, _inner(target), tuple(refused))
 
 
@@ -262,13 +273,16 @@ def _copy(source: Path, target: Path, refused: list[str]) -> float:
         return 0.0
     finally:
         os.close(fd)
-    target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     try:
+        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
         with open(target, "xb") as handle:
             handle.write(data)
     except FileExistsError:
         refused.append(f"{shown(source.name)}: a second file named {shown(target.name)}")
         return 0.0
+    except OSError as error:
+        no_room(error, f"copying {shown(source.name)}")
+        raise
     os.utime(target, (when, when))
     return when
 

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from adkit.sandbox.cgroups import memory_bound
+from adkit.sandbox.cgroups import cpu_bound, memory_bound
 from adkit.sandbox.choose import _make, choose_backend, refusals
 from adkit.sandbox.common import Backend, SandboxError
 
@@ -40,6 +40,8 @@ def report(backend: Backend, asked: bool) -> None:
     for what, how in zip(("files", "network", "processes", "memory", "nested namespaces"),
                          ISOLATION.get(backend.name, ("?",) * 5)):
         print(f"  {what}: {memory_bound() if how is _MEMORY else how}")
+    if backend.name != "in-process":
+        print(f"  cpu and cleanup: {cpu_bound()}")
 
 
 def measure(backend: Backend, starts: int = 20, calls: int = 2000) -> None:

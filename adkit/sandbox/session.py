@@ -9,6 +9,7 @@ starts a fresh one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -22,10 +23,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adkit.sandbox import channel, words
-from adkit.sandbox.cgroups import Cgroup
+from adkit.sandbox.cgroups import NICE, Cgroup
 from adkit.sandbox.common import ENTRY, ENV, FILES_OPEN, Limits, Reply, SandboxError
 from adkit.sandbox.files import remove_owned
 from adkit.sandbox.processes import KILL_WAIT, descendants, kill_members, members
+
+
+def _lower_priority(cgroup: Cgroup | None, pids: Sequence[int]) -> None:
+    """Without a CPU quota, a lower priority for the worker (its children inherit it, and
+    without CAP_SYS_NICE cannot raise it): the grader's own processes come first."""
+    if cgroup is not None and cgroup.cpu:
+        return
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, NICE)
 
 
 @dataclass
@@ -135,10 +146,12 @@ class _State:
 
     def close(self) -> None:
         self.stop_worker()
+        cgroup, self.cgroup = self.cgroup, None
+        if cgroup is not None:  # whatever outlived its worker: every process is gone
+            cgroup.kill_all(KILL_WAIT)
         for uid in self.leaving:
             remove_owned(uid)
         self.leaving = set()
-        cgroup, self.cgroup = self.cgroup, None
         if cgroup is not None:
             cgroup.remove()
         stage, self.stage = self.stage, None
@@ -219,6 +232,8 @@ class Sandbox:
         cgroup = self._state.cgroup
         if cgroup is not None and not plan.bwrap:
             cgroup.add([proc.pid])
+        if not plan.bwrap:
+            _lower_priority(cgroup, [proc.pid])
         if plan.find_by_uid is not None and not plan.bwrap:
             self._state.leaving.add(plan.find_by_uid)
         gated = cgroup is not None and plan.bwrap
@@ -283,6 +298,8 @@ class Sandbox:
         worker.ready = True
         if worker.gated and self._state.cgroup is not None:
             self._state.cgroup.add(descendants(worker.proc.pid))
+        if worker.plan.bwrap:
+            _lower_priority(self._state.cgroup, descendants(worker.proc.pid)[1:])
 
     def _exchange(self, worker: _Worker, payload: bytes, token: str, deadline: float,
                   capture: channel.Capture) -> dict | str:
