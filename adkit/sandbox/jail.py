@@ -229,8 +229,9 @@ class Jail:
         target = self.inside(host)
         if os.path.lexists(target):
             return
-        # A hard link shares the inode: only for root's files that no one else may write.
-        if info.st_uid == 0 and not info.st_mode & 0o022 and info.st_mode & 0o004:
+        # A hard link shares the inode: only for root's files that no one else may write,
+        # readable by all, and not setuid or setgid (a copy drops those bits).
+        if (info.st_uid == 0 and not info.st_mode & 0o6022 and info.st_mode & 0o004):
             try:
                 os.link(host, target)
                 self.linked += 1
