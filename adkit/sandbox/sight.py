@@ -30,10 +30,14 @@ def _content(path, size, needles, digests):
     if not want and not scan:
         return ""
     with open(path, "rb") as handle:
-        data = handle.read(max(size, 0) + 1)
+        head = handle.read(8192)
+        scan = scan and b"\0" not in head  # text only: bytecode, libraries are not read
+        if not want and not scan:
+            return ""
+        data = head + handle.read(max(size, 0) + 1)
     if want and hashlib.sha256(data).hexdigest() in want:
         return "a copy of a file of the kit's secret folders"
-    if scan and b"\0" not in data[:8192]:
+    if scan:
         lines = {line.strip() for line in data.split(b"\n")}
         hits = lines & needles
         if len(hits) >= _LINES:

@@ -5,14 +5,15 @@ and, for the container backend, the worker tree it is chrooted into (jail.py).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from adkit.sandbox import seccomp
-from adkit.sandbox.common import ENV, PYTHON_FLAGS, Limits
-from adkit.sandbox.files import check_inputs, copy_grader, copy_tree
+from adkit.sandbox.common import ENTRY, ENV, PYTHON_FLAGS, Limits
+from adkit.sandbox.files import _bytecode, check_inputs, copy_grader, copy_tree
 from adkit.sandbox.jail import LAUNCHER, Jail
 from adkit.sandbox.processes import fresh_uid, tasks_of
 from adkit.sandbox.session import Plan, Sandbox
@@ -52,6 +53,12 @@ class StagedSandbox(Sandbox):
         stage = Path(self._state.stage)
         os.chmod(stage, 0o711)
         copy_grader(self.files, stage / "grader")
+        if jail is not None:  # LAUNCHER runs the entry from its bytecode, if there is one
+            entry = self.files[0]
+            info = entry.stat()
+            compiled = stage / "grader" / importlib.util.cache_from_source(ENTRY.name)
+            compiled.write_bytes(_bytecode(str(entry), info.st_mtime_ns, info.st_size))
+            os.chmod(compiled, 0o644)
         if self.uid is None:
             copy_tree(self.submission, stage / "submission")
         else:
