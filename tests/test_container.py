@@ -150,6 +150,44 @@ def test_a_disk_search_in_a_worker_finds_nothing(tmp_path):
     assert found["readable"] > 100  # it did look: the standard library is there to read
 
 
+STUDENT_CODE_IN_A_WORKER = """
+import json, os, subprocess, sys, tempfile
+from pathlib import Path
+from adkit.sandbox.container import ContainerBackend
+cases = Path(sys.argv[1])
+backend = ContainerBackend()
+student = Path(tempfile.mkdtemp())
+(student / "helper_mod.py").write_text("def twice(x):\\n    return 2 * x\\n")
+with backend.open(student, cases / "stdlib_handler.py") as box:
+    reply = box.call({}, timeout=120)
+# The same interpreter outside any sandbox, as a uid of its own: what imports there?
+code = f"import sys; sys.path.insert(0, {str(cases)!r}); import stdlib_handler, json; " \\
+       "print(json.dumps(stdlib_handler.handle({'only_import': True})))"
+host = subprocess.run([str(backend.python), "-I", "-S", "-c", code], capture_output=True,
+                      text=True, user=54321, group=54321, extra_groups=[], cwd="/")
+print(json.dumps({"ok": reply.ok, "value": reply.value, "problem": reply.problem,
+                  "host": json.loads(host.stdout)}))
+"""
+
+
+def test_student_code_keeps_working_in_a_worker(tmp_path):
+    """Every standard library module that imports outside a sandbox imports in a container
+    worker; the student's own modules, scratch and temporary files work."""
+    root = tmp_path / "root"
+    root.mkdir()
+    done = in_container([sys.executable, "-c", STUDENT_CODE_IN_A_WORKER, str(CASES)], root,
+                        cwd="/", timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    reply = json.loads(done.stdout.splitlines()[-1])
+    assert reply["ok"], reply["problem"]
+    value = reply["value"]
+    assert value["own"] == 42 and value["files"] == ["kept", "temporary"]
+    assert value["math"] == [4.0, 10, [1, 3, 6], True]
+    missing = sorted(set(reply["host"]) - set(value["modules"]))
+    assert missing == [], f"these import outside the sandbox but not in a worker: {missing}"
+    assert len(value["modules"]) > 150
+
+
 @pytest.mark.slow
 def test_bundle_grades_in_the_default_container(bundle, tmp_path):
     """Correct: 100. Buggy: a loss in its task only. Searching the disk: 0, even with the
