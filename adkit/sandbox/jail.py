@@ -128,19 +128,24 @@ def _interp(binary: str) -> str | None:
 
 
 def _home_for(source: Path) -> Path:
-    """A root-only folder on the same file system as `source` (so hard links work), else the
-    temporary folder (then the tree is copied)."""
+    """Where to make the tree: a folder on the same file system as `source` (so hard links
+    work), else the first that allows running code (extension modules are mapped from it);
+    then the tree is copied."""
     try:
         device = source.stat().st_dev
     except OSError:
         device = None
+    usable = []
     for folder in (tempfile.gettempdir(), "/var/tmp", "/var/cache", "/root"):
         try:
-            if os.stat(folder).st_dev == device and os.access(folder, os.W_OK):
+            if os.statvfs(folder).f_flag & os.ST_NOEXEC or not os.access(folder, os.W_OK):
+                continue
+            if os.stat(folder).st_dev == device:
                 return Path(folder)
         except OSError:
             continue
-    return Path(tempfile.gettempdir())
+        usable.append(Path(folder))
+    return usable[0] if usable else Path(tempfile.gettempdir())
 
 
 class Jail:
