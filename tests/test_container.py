@@ -254,3 +254,19 @@ def test_setup_is_offline_capable_and_protects_the_source(bundle, tmp_path):
     as_worker = in_container(["setpriv", "--reuid=54321", "--regid=54321", "--clear-groups",
                               "cat", secret], root, cwd=INSIDE, timeout=60)
     assert as_worker.returncode != 0 and "Permission denied" in as_worker.stderr, as_worker
+
+
+def test_a_submission_holding_system_files_does_not_stop_the_run(tmp_path):
+    """An empty __init__.py or a copy of the standard library's os.py among the submissions
+    is no secret: the start-up check must not refuse the whole run because of it."""
+    from adkit.sandbox.container import ContainerBackend
+    from adkit.sandbox.files import python_for_others
+
+    backend = ContainerBackend()
+    stdlib = _stdlib_file("os.py")
+    student = tmp_path / "submissions" / "s1"
+    student.mkdir(parents=True)
+    (student / "__init__.py").write_text("")
+    shutil.copy(stdlib, student / "os.py")
+    assert python_for_others() is not None
+    backend.check_secrets([ROOT / "reference", ROOT / "graders", tmp_path / "submissions"])
