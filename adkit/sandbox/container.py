@@ -154,8 +154,8 @@ class ContainerBackend:
 
     def describe(self) -> str:
         memory = memory_bound()
-        return (f"container: {self.python} chrooted into a worker tree of its own files "
-                f"({len(self.jail.allowed)} of the system's: interpreter, libraries, standard "
+        return (f"container: {self.python} chrooted into a worker tree of "
+                f"{len(self.jail.allowed)} system files (interpreter, libraries, standard "
                 "library) as a uid of its own per sandbox, seccomp filter (the backend for "
                 "where bwrap cannot start); sees no file of the kit, the course or another "
                 "student (check_secrets proves it); network: refused by seccomp (no "
