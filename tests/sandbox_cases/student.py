@@ -19,8 +19,11 @@ def double(x):
 
 
 def whoami():
-    with open("/proc/self/oom_score_adj") as handle:
-        oom = handle.read().strip()
+    try:
+        with open("/proc/self/oom_score_adj") as handle:
+            oom = handle.read().strip()
+    except OSError:  # the container backend's worker tree has no /proc
+        oom = None
     return {"uid": os.getuid(), "pid": os.getpid(), "sin0": math.sin(0.0), "oom": oom}
 
 
