@@ -17,6 +17,7 @@ from adkit.grade.rubric import GRADERS, Rubric, student_seed
 from adkit.grade.session import Session
 from adkit.intake.staging import UnsafeFile, refused_note, stage
 from adkit.intake.submissions import Submission
+from adkit.model.text import shown
 from adkit.outputs import files as outputs
 from adkit.outputs.files import capped
 from adkit.sandbox import Backend
@@ -159,15 +160,14 @@ def _load_problem(sandbox: Any) -> str | None:
     if not ping.ok and not (ping.problem or "").startswith("did not finish"):
         ping = sandbox.call({"ping": True}, timeout=10.0)  # once more, afresh
     if not ping.ok:
-        broken = f"your package could not be loaded: {capped(ping.problem or '', 4000)}"
+        broken = f"your package could not be loaded: {shown(ping.problem or '', 4000, True)}"
     elif isinstance(ping.value, dict) and "import_error" in ping.value:
-        error = ping.value["import_error"]  # decoded JSON: a str, or repr of plain data
-        text = capped(error if isinstance(error, str) else repr(error), 4000)
-        broken = f"your package could not be imported: {text}"
+        error = ping.value["import_error"]  # decoded JSON: a str, or else shown by its type
+        broken = f"your package could not be imported: {shown(error, 4000, True)}"
     else:
         return None
     if ping.output:
-        broken += f" (it printed: {capped(ping.output.strip(), 300)!r})"
+        broken += f" (it printed: {shown(ping.output.strip(), 300, True)!r})"
     return broken
 
 
