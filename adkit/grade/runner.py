@@ -94,22 +94,26 @@ def grade(submission: Submission, out: Path, rubric: Rubric,
     seed = student_seed(rubric.secret, submission.student_id)
     with tempfile.TemporaryDirectory(prefix="adkit-grade-") as scratch:
         left_out: list[str] = []
+        measured: dict[str, int] = {}
         outcomes, notes = _grade_copy(submission, Path(scratch), rubric, backend, seed,
-                                      left_out)
+                                      left_out, measured)
     extra = {"seed": seed, "fingerprint": fingerprint(rubric),
              "seconds": round(time.perf_counter() - started, 3),
              "sandbox": str(backend.name), "isolated": bool(backend.isolating),
              # for the report's "needs attention" (the feedback names them all)
-             "left_out": [capped(x, 200) for x in left_out[:5]], "left_out_count": len(left_out)}
+             "left_out": [capped(x, 200) for x in left_out[:5]], "left_out_count": len(left_out),
+             **measured}
     data = outputs.results(submission.student_id, rubric, outcomes, extra)
     write_student(out, submission.student_id, data, rubric, "\n\n".join(notes) or None)
     return data
 
 
 def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: Backend,
-                seed: int, left_out: list[str]) -> tuple[dict[tuple[str, str], Outcome], list[str]]:
+                seed: int, left_out: list[str], measured: dict[str, int] | None = None,
+                ) -> tuple[dict[tuple[str, str], Outcome], list[str]]:
     """Stage the student's folder into `scratch`, then grade the copy: (outcomes, notes).
-    The files refused (unpacking, staging) are added to `left_out`."""
+    The files refused (unpacking, staging) are added to `left_out`; what the sandbox
+    measured (the most bytes read of one reply) to `measured`."""
     left_out += submission.refused
     try:
         staged = stage(submission.folder, scratch / "submission")
@@ -128,14 +132,15 @@ def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: 
     if problem or folder is None:
         problem = problem or "no code found"
         return _all(rubric, problem), [f"**Your code could not be graded:** {problem}", *notes]
-    outcomes, broken = _run_sandboxed(submission, folder, rubric, backend, seed)
+    outcomes, broken = _run_sandboxed(submission, folder, rubric, backend, seed, measured)
     if broken:
         notes.insert(0, f"**Your code could not be graded:** {broken}")
     return outcomes, notes
 
 
 def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend: Backend,
-                   seed: int) -> tuple[dict[tuple[str, str], Outcome], str | None]:
+                   seed: int, measured: dict[str, int] | None = None,
+                   ) -> tuple[dict[tuple[str, str], Outcome], str | None]:
     """The graders' outcomes for the package in `folder`, and why it could not load if so."""
     from adkit.sandbox import Limits
 
@@ -150,6 +155,8 @@ def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend
                 return _all(rubric, broken), broken
             return _run_graders(session, rubric), None
         finally:
+            if measured is not None:
+                measured["reply_bytes_most"] = int(getattr(sandbox, "reply_read_most", 0))
             if sandbox in _OPEN:
                 _OPEN.remove(sandbox)
 

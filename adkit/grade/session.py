@@ -57,8 +57,10 @@ def checked(scenario: dict[str, Any], result: Any) -> dict[str, Any]:
 
 
 def _excerpt(text: str, limit: int = 300) -> str:
-    text = " ".join(escape_controls(cap(text, 4 * limit)).split())
-    return repr(text if len(text) <= limit else text[:limit] + "...")
+    """What the student's code printed, on one line, quoted: repr escapes its control
+    characters (escape_controls the few it leaves, such as bidirectional marks)."""
+    text = " ".join(cap(text, 4 * limit).split())
+    return escape_controls(repr(text if len(text) <= limit else text[:limit] + "..."))
 
 
 class Session:
