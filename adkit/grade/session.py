@@ -36,7 +36,7 @@ def unpack_order(packed: Any, most: int | None = None) -> list[int] | None:
 def said(text: Any) -> str:
     """Text the worker sent (an error, an import failure) as the grader may use it: an
     exact str of at most ERROR_BYTES, its control characters escaped, on one line."""
-    return shown(text, ERROR_BYTES, one_line=True)
+    return cap(shown(text, ERROR_BYTES, one_line=True), ERROR_BYTES)  # escapes lengthen it
 
 
 def checked(scenario: dict[str, Any], result: Any) -> dict[str, Any]:

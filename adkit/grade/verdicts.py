@@ -12,7 +12,7 @@ from typing import Any
 
 from adkit.grade import checks
 from adkit.model import scenarios
-from adkit.model.text import shown
+from adkit.model.text import cap, shown
 
 
 class Judge:
@@ -98,9 +98,9 @@ def _fmt(x: Any) -> str:
     """A number or name from an answer as a student reads it: short, controls escaped."""
     if type(x) is float:
         return f"{x:.10g}"
-    if type(x) is str:
-        return repr(shown(x, 60, one_line=True))
-    return shown(repr(x), 60, one_line=True)
+    if type(x) is str:  # quoted; escaping lengthens it: cap again
+        return f"'{cap(shown(x, 60, one_line=True), 80)}'"
+    return cap(shown(repr(x), 60, one_line=True), 80)
 
 
 def _fmt_list(xs: list[Any]) -> str:

@@ -315,7 +315,7 @@ def _kind(value: Any) -> str:
     if type(value) is str:
         return f"a string ({escape_controls(cap(value, 40), keep_newlines=False)!r})"
     if type(value) in (list, dict):
-        return f"a {type(value).__name__} of {len(value)} items"
+        return f"a {type(value).__name__} of length {len(value)}"
     return repr(value) if type(value).__name__ == "Unfit" else f"a {type(value).__name__}"
 
 

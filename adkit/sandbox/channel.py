@@ -90,14 +90,14 @@ class Unfit:
     Its type is no type an answer declares, so validation names it without arithmetic."""
 
     def __init__(self, text: str) -> None:
-        self.digits = len(text)
+        self.digits = len(text.lstrip("-"))
 
     def __repr__(self) -> str:
         return f"<an integer of {self.digits} digits>"
 
 
 def _parse_int(text: str) -> int | Unfit:
-    return int(text) if len(text) <= INT_DIGITS + 1 else Unfit(text)
+    return int(text) if len(text.lstrip("-")) <= INT_DIGITS else Unfit(text)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
