@@ -163,9 +163,11 @@ def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend
 
 def _load_problem(sandbox: Any) -> str | None:
     """Why the student's package does not load in `sandbox`, or None when it does."""
-    ping = sandbox.call({"ping": True}, timeout=10.0)
+    # A real sandbox reads no more of the reply than an import error can need.
+    most = {"most": 64 * 1024} if getattr(sandbox, "per_task", False) is True else {}
+    ping = sandbox.call({"ping": True}, timeout=10.0, **most)
     if not ping.ok and not (ping.problem or "").startswith("did not finish"):
-        ping = sandbox.call({"ping": True}, timeout=10.0)  # once more, afresh
+        ping = sandbox.call({"ping": True}, timeout=10.0, **most)  # once more, afresh
     if not ping.ok:
         broken = f"your package could not be loaded: {shown(ping.problem or '', 4000, True)}"
     elif isinstance(ping.value, dict) and "import_error" in ping.value:

@@ -128,7 +128,8 @@ class Session:
             return
         scenarios = [dict(spec, kind="forward", roots=[])
                      for spec in builders.shared_graphs(self.common_seed)]
-        self.sandbox.call({"scenarios": scenarios}, timeout=seconds)
+        self.sandbox.call({"scenarios": scenarios}, timeout=seconds,
+                          most=reply_bytes(scenarios))
 
     def timed_out(self) -> str:
         """The time-out sentence: the rubric's limit (the sandbox's own figure is what was
