@@ -33,7 +33,7 @@ PUBLIC_TESTS = ROOT / "reference" / "tests" / "test_public.py"
 CORRECT = ("correct_kahn", "correct_pull_modules", "correct_tape_first",
            "correct_operators_other_shapes")
 KEYS = {"why", "full", "zero", "loses", "feedback_contains", "forbid_in_outputs",
-        "forbid_paths", "max_output_bytes"}
+        "forbid_paths", "max_output_bytes", "max_reply_bytes", "forbid_controls"}
 KIT_OWN = {"reference", "skeleton"}  # taken by the harness from reference/ and skeleton/
 
 

@@ -234,9 +234,11 @@ import os
 
 def handle(request):
     import simpleautodiff  # noqa: F401 - as the real handler: the student's package
-    return {"results": [{"pid": os.getpid(), "ppid": os.getppid()}
+    # as a grad answer (two floats): the session checks every answer against its kind
+    return {"results": [{"grad": [float(os.getpid()), float(os.getppid())]}
                         for _ in request["scenarios"]]}
 """
+_PID_QUESTION = {"kind": "grad", "program": {"inputs": [0.0, 0.0], "ops": []}}
 
 
 def test_a_new_task_gets_a_fresh_process(tmp_path):
@@ -254,13 +256,14 @@ def test_a_new_task_gets_a_fresh_process(tmp_path):
     with backend.open(tmp_path / "student", handler_file, [], Limits(wall_seconds=20)) as box:
         session = Session("ada", 1, 2, box)
         assert session.per_task
-        worker = box.call({"scenarios": [{}]}).value["results"][0]["pid"]  # no task: itself
+        worker = box.call({"scenarios": [{}]}).value["results"][0]["grad"][0]  # no task: itself
         seen = []
         for task in ("graph", "graph", "operators", "tape", "tape", "graph"):
             session.start_test(5.0, task)
-            (answer,) = session.call([{"kind": "pid"}])
-            assert answer["ppid"] == worker, "forked from the worker"
-            seen.append(answer["pid"])
+            (answer,) = session.call([_PID_QUESTION])
+            pid, ppid = answer["grad"]
+            assert ppid == worker, "forked from the worker"
+            seen.append(pid)
         assert seen[0] == seen[1] and seen[3] == seen[4], "one process per task"
         assert len({seen[0], seen[2], seen[3], seen[5]} | {worker}) == 5, "a fresh one each"
 
@@ -304,7 +307,7 @@ def test_the_shared_graphs_are_built_before_the_first_task_that_shares_them():
         def __init__(self) -> None:
             self.calls: list[tuple[str | None, bool]] = []
 
-        def call(self, request, timeout=None, task=None, final=False):
+        def call(self, request, timeout=None, task=None, final=False, most=None):
             from adkit.sandbox import Reply
             self.calls.append((task, final))
             return Reply(ok=True, value={"results": [{} for _ in request["scenarios"]]})
@@ -312,7 +315,7 @@ def test_the_shared_graphs_are_built_before_the_first_task_that_shares_them():
     box = Box()
     session = Session("ada", 1, 2, box)
     session.start_test(5.0, "graph")
-    session.call([{"kind": "build"}])
+    session.call([{"kind": "build", "program": {"inputs": [1.0], "ops": []}}])
     with pytest.raises(GraderError, match="shared_graphs"):
         session.call([dict(builders.kept("chain", 10, 0), kind="forward", roots=[0])])
     session.start_test(5.0, "topological_order", shares_graphs=True)

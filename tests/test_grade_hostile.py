@@ -336,3 +336,38 @@ def test_grades_do_not_depend_on_what_students_print(graded_hostile):
         text = (graded_hostile["out"] / student / "results.json").read_text()
         assert "FORGED-7f3a9c" not in text
     assert "FORGED-7f3a9c" not in (graded_hostile["out"] / "gradebook.csv").read_text()
+
+
+def test_a_padded_reply_is_read_no_further_than_its_question_needs(graded_hostile):
+    """What was read of the longest reply, as a count of bytes: a reply padded to 65 MB is
+    cut where its question's bound ends, never read (nor decoded, nor judged) whole."""
+    bounded = {name: e["max_reply_bytes"] for name, e in EXPECTED.items()
+               if "max_reply_bytes" in e}
+    assert bounded
+    for student, most in bounded.items():
+        read = _results(graded_hostile, student)["extra_data"].get("reply_bytes_most")
+        assert isinstance(read, int) and 0 < read <= most, (student, read)
+
+
+def test_text_from_the_worker_reaches_the_outputs_escaped(graded_hostile):
+    """Error messages, printed output and error answers full of escape sequences reach the
+    feedback, results.json and the gradebook with every control character escaped."""
+    from adkit.model.text import escape_controls
+
+    chosen = [name for name, e in EXPECTED.items() if e.get("forbid_controls")]
+    assert chosen
+    gradebook = (graded_hostile["out"] / "gradebook.csv").read_text(encoding="utf-8")
+    for student in chosen:
+        folder = graded_hostile["out"] / student
+        texts = [(folder / "feedback.md").read_text(encoding="utf-8"), gradebook]
+        stack = [json.loads((folder / "results.json").read_text(encoding="utf-8"))]
+        while stack:  # every string in results.json, decoded
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack += [*item.keys(), *item.values()]
+            elif isinstance(item, list):
+                stack += item
+            elif isinstance(item, str):
+                texts.append(item)
+        for text in texts:
+            assert escape_controls(text) == text, (student, escape_controls(text)[:300])

@@ -17,6 +17,7 @@ from adkit.grade.rubric import GRADERS, Rubric, student_seed
 from adkit.grade.session import Session
 from adkit.intake.staging import NoRoom, UnsafeFile, refused_note, stage
 from adkit.intake.submissions import Submission
+from adkit.model.text import shown
 from adkit.outputs import files as outputs
 from adkit.outputs.files import capped
 from adkit.sandbox import Backend
@@ -96,22 +97,26 @@ def grade(submission: Submission, out: Path, rubric: Rubric,
     with tempfile.TemporaryDirectory(prefix="adkit-grade-", ignore_cleanup_errors=True) \
             as scratch:
         left_out: list[str] = []
+        measured: dict[str, int] = {}
         outcomes, notes = _grade_copy(submission, Path(scratch), rubric, backend, seed,
-                                      left_out)
+                                      left_out, measured)
     extra = {"seed": seed, "fingerprint": fingerprint(rubric),
              "seconds": round(time.perf_counter() - started, 3),
              "sandbox": str(backend.name), "isolated": bool(backend.isolating),
              # for the report's "needs attention" (the feedback names them all)
-             "left_out": [capped(x, 200) for x in left_out[:5]], "left_out_count": len(left_out)}
+             "left_out": [capped(x, 200) for x in left_out[:5]], "left_out_count": len(left_out),
+             **measured}
     data = outputs.results(submission.student_id, rubric, outcomes, extra)
     write_student(out, submission.student_id, data, rubric, "\n\n".join(notes) or None)
     return data
 
 
 def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: Backend,
-                seed: int, left_out: list[str]) -> tuple[dict[tuple[str, str], Outcome], list[str]]:
+                seed: int, left_out: list[str], measured: dict[str, int] | None = None,
+                ) -> tuple[dict[tuple[str, str], Outcome], list[str]]:
     """Stage the student's folder into `scratch`, then grade the copy: (outcomes, notes).
-    The files refused (unpacking, staging) are added to `left_out`."""
+    The files refused (unpacking, staging) are added to `left_out`; what the sandbox
+    measured (the most bytes read of one reply) to `measured`."""
     left_out += submission.refused
     try:
         staged = stage(submission.folder, scratch / "submission")
@@ -132,14 +137,15 @@ def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: 
     if problem or folder is None:
         problem = problem or "no code found"
         return _all(rubric, problem), [f"**Your code could not be graded:** {problem}", *notes]
-    outcomes, broken = _run_sandboxed(submission, folder, rubric, backend, seed)
+    outcomes, broken = _run_sandboxed(submission, folder, rubric, backend, seed, measured)
     if broken:
         notes.insert(0, f"**Your code could not be graded:** {broken}")
     return outcomes, notes
 
 
 def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend: Backend,
-                   seed: int) -> tuple[dict[tuple[str, str], Outcome], str | None]:
+                   seed: int, measured: dict[str, int] | None = None,
+                   ) -> tuple[dict[tuple[str, str], Outcome], str | None]:
     """The graders' outcomes for the package in `folder`, and why it could not load if so."""
     from adkit.sandbox import Limits
 
@@ -154,25 +160,28 @@ def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend
                 return _all(rubric, broken), broken
             return _run_graders(session, rubric), None
         finally:
+            if measured is not None:
+                measured["reply_bytes_most"] = int(getattr(sandbox, "reply_read_most", 0))
             if sandbox in _OPEN:
                 _OPEN.remove(sandbox)
 
 
 def _load_problem(sandbox: Any) -> str | None:
     """Why the student's package does not load in `sandbox`, or None when it does."""
-    ping = sandbox.call({"ping": True}, timeout=10.0)
+    # A real sandbox reads no more of the reply than an import error can need.
+    most = {"most": 64 * 1024} if getattr(sandbox, "per_task", False) is True else {}
+    ping = sandbox.call({"ping": True}, timeout=10.0, **most)
     if not ping.ok and not (ping.problem or "").startswith("did not finish"):
-        ping = sandbox.call({"ping": True}, timeout=10.0)  # once more, afresh
+        ping = sandbox.call({"ping": True}, timeout=10.0, **most)  # once more, afresh
     if not ping.ok:
-        broken = f"your package could not be loaded: {capped(ping.problem or '', 4000)}"
+        broken = f"your package could not be loaded: {shown(ping.problem or '', 4000, True)}"
     elif isinstance(ping.value, dict) and "import_error" in ping.value:
-        error = ping.value["import_error"]  # decoded JSON: a str, or repr of plain data
-        text = capped(error if isinstance(error, str) else repr(error), 4000)
-        broken = f"your package could not be imported: {text}"
+        error = ping.value["import_error"]  # decoded JSON: a str, or else shown by its type
+        broken = f"your package could not be imported: {shown(error, 4000, True)}"
     else:
         return None
     if ping.output:
-        broken += f" (it printed: {capped(ping.output.strip(), 300)!r})"
+        broken += f" (it printed: {shown(ping.output.strip(), 300, True)!r})"
     return broken
 
 

@@ -9,12 +9,21 @@ from array import array
 from typing import Any
 
 from adkit.grade.reference import GraderError
+from adkit.grade.verdicts import answer_problem
+from adkit.model.scenarios import answer_items, reply_bytes
+from adkit.model.text import cap, escape_controls, shown
+
+ERROR_BYTES = 2048  # an error sentence from the worker, as the student reads it
 
 
-def unpack_order(packed: Any) -> list[int] | None:
-    """An order the handler sent packed (base64 of 32-bit integers), or None if damaged."""
+def unpack_order(packed: Any, most: int | None = None) -> list[int] | None:
+    """An order the handler sent packed (base64 of 32-bit integers), or None if damaged or
+    longer than `most` indices."""
     try:
-        data = binascii.a2b_base64(packed["int32"], strict_mode=True)
+        text = packed["int32"]
+        if type(text) is not str or (most is not None and len(text) > 4 * (4 * most + 3) // 3):
+            return None
+        data = binascii.a2b_base64(text, strict_mode=True)
         if len(data) % 4:
             return None
         order = array("i")
@@ -24,9 +33,34 @@ def unpack_order(packed: Any) -> list[int] | None:
         return None
 
 
+def said(text: Any) -> str:
+    """Text the worker sent (an error, an import failure) as the grader may use it: an
+    exact str of at most ERROR_BYTES, its control characters escaped, on one line."""
+    return cap(shown(text, ERROR_BYTES, one_line=True), ERROR_BYTES)  # escapes lengthen it
+
+
+def checked(scenario: dict[str, Any], result: Any) -> dict[str, Any]:
+    """The worker's answer to `scenario` once checked for type and size: the answer (a
+    packed order unpacked), or {"error": sentence}, the error the worker sent made safe to
+    show or the sentence saying how the answer was damaged. Nothing else leaves `call`."""
+    if type(result) is dict and set(result) == {"error"} and type(result["error"]) is str:
+        return {"error": said(result["error"])}
+    if (type(result) is dict and scenario.get("kind") == "order"
+            and type(result.get("order")) is dict):
+        order = unpack_order(result["order"], answer_items(scenario))
+        if order is None:
+            return {"error": "the order came back damaged (did your code change the grader's "
+                             "worker?)"}
+        result = dict(result, order=order)
+    problem = answer_problem(scenario, result)
+    return result if problem is None else {"error": problem}
+
+
 def _excerpt(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return repr(text if len(text) <= limit else text[:limit] + "...")
+    """What the student's code printed, on one line, quoted: repr escapes its control
+    characters (escape_controls the few it leaves, such as bidirectional marks)."""
+    text = " ".join(cap(text, 4 * limit).split())
+    return escape_controls(repr(text if len(text) <= limit else text[:limit] + "..."))
 
 
 class Session:
@@ -94,7 +128,8 @@ class Session:
             return
         scenarios = [dict(spec, kind="forward", roots=[])
                      for spec in builders.shared_graphs(self.common_seed)]
-        self.sandbox.call({"scenarios": scenarios}, timeout=seconds)
+        self.sandbox.call({"scenarios": scenarios}, timeout=seconds,
+                          most=reply_bytes(scenarios))
 
     def timed_out(self) -> str:
         """The time-out sentence: the rubric's limit (the sandbox's own figure is what was
@@ -123,13 +158,15 @@ class Session:
         if timeout <= 0.05:
             return [{"error": "not run: this test's time limit was used up by earlier calls"}
                     for _ in scenarios]
+        # A real sandbox reads no more of the reply than these questions can need.
+        most = {"most": reply_bytes(scenarios)} if self.per_task else {}
         if self.per_task and self.task:
             reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout, task=self.task,
-                                      final=self.final)
+                                      final=self.final, **most)
         else:
-            reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout)
+            reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout, **most)
         if not reply.ok:
-            problem = reply.problem or "your code stopped the grader's worker"
+            problem = said(reply.problem or "your code stopped the grader's worker")
             if problem.startswith("did not finish within"):
                 problem = self.timed_out()
             if reply.output:
@@ -138,19 +175,11 @@ class Session:
                 self.failed_kinds[(self.task, k)] = problem
             return [{"error": problem} for _ in scenarios]
         value = reply.value
-        if not isinstance(value, dict):
-            raise GraderError(f"the worker replied {type(value).__name__}")
-        if "import_error" in value:
-            self.broken = f"your package could not be imported: {value['import_error']}"
+        if type(value) is dict and "import_error" in value:
+            self.broken = f"your package could not be imported: {said(value['import_error'])}"
             return [{"error": self.broken} for _ in scenarios]
-        results = value.get("results")
-        if not isinstance(results, list) or len(results) != len(scenarios):
+        results = value.get("results") if type(value) is dict else None
+        if type(results) is not list or len(results) != len(scenarios):
             return [{"error": "the worker did not answer once per check (did your code change "
                               "the grader's worker?)"} for _ in scenarios]
-        for k, result in enumerate(results):
-            if isinstance(result, dict) and isinstance(result.get("order"), dict):
-                order = unpack_order(result["order"])
-                results[k] = {"order": order} if order is not None else {
-                    "error": "the order came back damaged (did your code change the grader's "
-                             "worker?)"}
-        return results
+        return [checked(s, r) for s, r in zip(scenarios, results, strict=True)]

@@ -12,6 +12,7 @@ from typing import Any
 
 from adkit.grade import checks
 from adkit.model import scenarios
+from adkit.model.text import cap, shown
 
 
 class Judge:
@@ -52,10 +53,6 @@ class Judge:
 
 # --- the shape of an answer ----------------------------------------------------------------
 
-def _is_number(x: Any) -> bool:
-    return type(x) in (int, float)
-
-
 def _references_problem(scenario: dict[str, Any], got: dict[str, Any]) -> str | None:
     """Node references inside a well-typed answer must point into it (or into the graph)."""
     kind = scenario["kind"]
@@ -67,7 +64,7 @@ def _references_problem(scenario: dict[str, Any], got: dict[str, Any]) -> str | 
                 refs = node.get(key, ())
                 if not inside.issuperset(refs):
                     r = next(r for r in refs if r not in inside)
-                    return f"it refers to a node {r!r} it does not describe"
+                    return f"it refers to a node {_fmt(r)} it does not describe"
     if kind == "tape" and got.get("recorded"):
         n = len(scenario["wiring"]["values"]) if "wiring" in scenario else \
             scenarios.graph_size(scenario)
@@ -79,22 +76,16 @@ def _references_problem(scenario: dict[str, Any], got: dict[str, Any]) -> str | 
 def answer_problem(scenario: dict[str, Any], got: Any) -> str | None:
     """None if `got` has the shape the handler gives this scenario's answers, else a sentence.
 
-    The shapes are declared once, in adkit/model/scenarios.py. A grad answer may hold any
-    number of derivatives: a wrong count is the student's grad's bug, which compare_grad
-    explains.
+    The shapes and sizes are declared once, in adkit/model/scenarios.py; every number is
+    an exact float (NaN and infinities included: judged as wrong numbers, never raised on).
+    A grad answer may hold a wrong number of derivatives: that is the student's grad's bug,
+    which compare_grad explains.
     """
     kind = scenario["kind"]
-    if kind == "grad":
-        ok = type(got) is dict and (
-            (set(got) == {"error"} and type(got["error"]) is str)
-            or (set(got) == {"grad"} and type(got["grad"]) is list
-                and all(map(_is_number, got["grad"]))))
-        problem = None if ok else "not a list of derivatives"
-    else:
-        problem = scenarios.validate_answer(scenario, got)
-        if problem is not None or "error" in got:
-            return problem
-        problem = _references_problem(scenario, got)
+    problem = scenarios.validate_answer(scenario, got)
+    if problem is not None or "error" in got:
+        return problem
+    problem = _references_problem(scenario, got)
     if problem is None:
         return None
     return (f"the answer to the grader's {kind} question came back damaged ({problem}); did "
@@ -104,7 +95,12 @@ def answer_problem(scenario: dict[str, Any], got: Any) -> str | None:
 # --- verdicts --------------------------------------------------------------------------------
 
 def _fmt(x: Any) -> str:
-    return f"{x:.10g}" if isinstance(x, float) else repr(x)
+    """A number or name from an answer as a student reads it: short, controls escaped."""
+    if type(x) is float:
+        return f"{x:.10g}"
+    if type(x) is str:  # quoted; escaping lengthens it: cap again
+        return f"'{cap(shown(x, 60, one_line=True), 80)}'"
+    return cap(shown(repr(x), 60, one_line=True), 80)
 
 
 def _fmt_list(xs: list[Any]) -> str:
@@ -129,7 +125,7 @@ def compare_build(want: dict[str, Any], got: dict[str, Any], names: list[str],
             if other["operator"] == "const" and other["n_parents"] == 0:
                 out.append(f"a constant node {other['value']:g}")
             else:
-                out.append(f"a node made inside the primitive (operator {other['operator']!r})")
+                out.append(f"a node made inside the primitive (operator {_fmt(other['operator'])})")
         return out
 
     for i, (w, g) in enumerate(zip(want["nodes"], got["nodes"], strict=True)):
@@ -137,7 +133,7 @@ def compare_build(want: dict[str, Any], got: dict[str, Any], names: list[str],
         if not checks.close(w["value"], g["value"]):
             return f"{name} has value {_fmt(g['value'])}, expected {_fmt(w['value'])}"
         if g["operator"] != w["operator"]:
-            return f"{name} has operator {g['operator']!r}, expected {w['operator']!r}"
+            return f"{name} has operator {_fmt(g['operator'])}, expected {_fmt(w['operator'])}"
         wp, gp = canon(w["parents"], want), canon(g["parents"], got)
         if wp != gp:
             return f"{name} has parent_nodes [{', '.join(gp)}], expected [{', '.join(wp)}]"
@@ -227,7 +223,7 @@ def compare_meaning(want: dict[str, Any], got: dict[str, Any], names: list[str],
             return f"{names[i]} has value {_fmt(g.values[i])}, expected {_fmt(w.values[i])}"
     for v in range(len(g.parents)):
         if len(g.grads[v]) != len(g.parents[v]):
-            who = names[v] if v < n else f"a node made for it (operator {g.operators[v]!r})"
+            who = names[v] if v < n else f"a node made for it (operator {_fmt(g.operators[v])})"
             return (f"{who} has {len(g.parents[v])} parent_nodes but {len(g.grads[v])} "
                     "grad_wrt_parents (one local derivative per parent)")
 
@@ -278,7 +274,7 @@ def compare_grad(want: dict[str, Any], got: dict[str, Any], scenario: dict[str, 
         return f"grad(f) returned {len(g)} derivatives, expected {len(w)} (one per input)"
     for i, (a, b) in enumerate(zip(w, g)):
         if not checks.close(a, b):
-            return f"∂y/∂x{i + 1} from grad(f) should be {a:.10g} but is {b:.10g}"
+            return f"∂y/∂x{i + 1} from grad(f) should be {_fmt(a)} but is {_fmt(b)}"
     return None
 
 

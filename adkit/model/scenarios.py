@@ -17,6 +17,7 @@ import typing
 from typing import Any, Literal, NotRequired, TypedDict, Union
 
 from adkit.model import primitives as table
+from adkit.model.text import cap, escape_controls
 
 Number = int | float  # in requests; answers hold floats only
 
@@ -258,7 +259,9 @@ def _problem(value: Any, hint: Any, where: str, strict_floats: bool) -> str | No
                 return problem
         return f"{where or 'it'} is {_kind(value)}, not {_wanted(hint)}"
     if origin is Literal:
-        return None if value in args else f"{where or 'it'} is {value!r}, not one of {list(args)}"
+        if value in args:
+            return None
+        return f"{where or 'it'} is {_kind(value)}, not one of {list(args)}"
     if origin is dict:
         if type(value) is not dict or any(type(k) is not str for k in value):
             return f"{where or 'it'} is {_kind(value)}, not a dict"
@@ -295,7 +298,7 @@ def _fields(value: Any, hint: Any, where: str, strict_floats: bool) -> str | Non
             return f"{where or 'it'} is missing {key!r}"
     for key, item in value.items():
         if key not in hints:
-            return f"{where or 'it'} has an unexpected key {key!r}"
+            return f"{where or 'it'} has an unexpected key {_kind(key)}"
         problem = _problem(item, hints[key], f"{where}.{key}" if where else key, strict_floats)
         if problem:
             return problem
@@ -303,9 +306,17 @@ def _fields(value: Any, hint: Any, where: str, strict_floats: bool) -> str | Non
 
 
 def _kind(value: Any) -> str:
+    """What `value` is, in a few words: never the repr of a whole container (an answer may
+    be megabytes) nor a string's control characters."""
     if value is None or type(value) is bool:
         return repr(value)
-    return f"{_wanted(type(value))} ({value!r:.40})"
+    if type(value) in (int, float):
+        return f"{_wanted(type(value))} ({value!r:.40})"
+    if type(value) is str:
+        return f"a string ({escape_controls(cap(value, 40), keep_newlines=False)!r})"
+    if type(value) in (list, dict):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return repr(value) if type(value).__name__ == "Unfit" else f"a {type(value).__name__}"
 
 
 def _wanted(hint: Any) -> str:
@@ -446,17 +457,91 @@ def _validate_graph(scenario: dict[str, Any]) -> None:
 
 # --- answers ------------------------------------------------------------------------------
 
+# What an answer may hold, by what its question can need. An honest answer, right or wrong,
+# stays far inside these bounds; a padded one is refused before any costly work (reading
+# past the reply's bound, decoding, checking types, judging).
+NUMBER_BYTES = 32  # one number or index as JSON, with its comma: -2.2250738585072014e-308,
+ERROR_BYTES = 4096  # an {"error": sentence} answer (the worker caps messages shorter)
+TEXT_BYTES = 256  # an operator's name
+EXTRA_ITEMS = 64  # a wrong but honest list may be somewhat longer than the right one
+MANY = 4  # ... up to this many times longer (an order that visits nodes twice, ...)
+MADE_PER_NODE = 8  # nodes made for one node of a function (constants, helper nodes)
+DESCRIBED_MOST = 20_000  # the handler describes no more nodes than this (MAX_DESCRIBED)
+
+
+def answer_items(scenario: dict[str, Any]) -> int:
+    """The most items (numbers, indices, described nodes' fields) an answer to `scenario`
+    may hold: a bound from the question alone, generous for honest bugs."""
+    kind = scenario["kind"]
+    if kind in ("build", "wrapper"):
+        n = (len(scenario["args"]) + 1 if kind == "wrapper"
+             else programs_nodes(scenario["program"]))
+        described = min(MADE_PER_NODE * (n + 8), DESCRIBED_MOST)
+        # each described node: value, operator, counts, and its references in and out
+        return described * (4 + 2 * MANY * 2) + EXTRA_ITEMS
+    if kind == "grad":
+        return MANY * len(scenario["program"]["inputs"]) + EXTRA_ITEMS
+    size = graph_size(scenario)
+    if kind == "order":
+        return MANY * size + EXTRA_ITEMS
+    calls = {"forward": "roots", "backward": "outputs", "tape": "calls"}[kind]
+    report = scenario.get("report")
+    per_call = size if report is None else len(report)
+    recorded = MANY * size + EXTRA_ITEMS if kind == "tape" else 0
+    return len(scenario[calls]) * (per_call + 2) + recorded + EXTRA_ITEMS
+
+
+def answer_bytes(scenario: dict[str, Any]) -> int:
+    """The most bytes the JSON of an answer to `scenario` may take."""
+    extra = TEXT_BYTES * answer_items(scenario) // 8 if scenario["kind"] in (
+        "build", "wrapper") else 0
+    return NUMBER_BYTES * answer_items(scenario) + extra + ERROR_BYTES
+
+
+def reply_bytes(scenarios: list[dict[str, Any]]) -> int:
+    """The most bytes a reply answering `scenarios` may take (the sandbox reads no more)."""
+    return sum(map(answer_bytes, scenarios)) + 64 * 1024
+
+
+_FLAT = frozenset({float, int, str, bool, type(None)})
+
+
+def _count(value: Any, most: int) -> int:
+    """The items in `value` (lists and dicts, all the way down), counting no further than
+    `most` + 1: cheap whatever `value` holds, iterative (no recursion on deep nesting)."""
+    count, stack = 0, [value]
+    while stack and count <= most:
+        item = stack.pop()
+        count += 1
+        if type(item) is list:
+            count += len(item)
+            if count <= most and not _FLAT.issuperset(map(type, item)):  # at C speed
+                stack.extend(x for x in item if type(x) in (list, dict))
+        elif type(item) is dict:
+            count += len(item)
+            if count <= most:
+                stack.extend(x for x in item.values() if type(x) in (list, dict))
+    return count
+
+
 def validate_answer(scenario: dict[str, Any], answer: Any) -> str | None:
     """None if `answer` has the shape `scenario` asks for, else a sentence for the student.
 
-    The answer came from the sandbox, where the student's code ran: right types, every key,
-    one entry per call (root, output) and one number per reported node. An {"error": ...}
-    answer is well formed; the caller reports the error itself.
+    The answer came from the sandbox, where the student's code ran: no more items than the
+    question can need (checked first, before anything walks it), right types (numbers are
+    exact floats: no bool, no int, no string; indices exact ints), every key, one entry per
+    call (root, output) and one number per reported node. An {"error": ...} answer is well
+    formed; the caller reports the error itself.
     """
     kind = scenario["kind"]
     intro = f"the answer to the grader's {kind} question"
     if type(answer) is dict and set(answer) == {"error"} and type(answer["error"]) is str:
         return None
+    most = answer_items(scenario)
+    if _count(answer, most) > most:
+        problem = (f"{intro} holds more than the {most:,} items its question can need (is "
+                   "something repeated without end?)")
+        return f"{problem} (did your code change the grader's worker or its output?)"
     problem = None
     if not _fits(answer, ANSWERS[kind], strict_floats=True):
         problem = _problem(answer, ANSWERS[kind], "", strict_floats=True)
@@ -480,10 +565,7 @@ def _lengths(scenario: dict[str, Any], answer: dict[str, Any], intro: str) -> st
             return f"{intro} describes {len(answer['nodes'])} nodes, not {want}"
         return None
     if kind == "grad":
-        want = len(scenario["program"]["inputs"])
-        if len(answer["grad"]) != want:
-            return f"{intro} holds {len(answer['grad'])} derivatives, not {want}"
-        return None
+        return None  # a wrong count is the student's grad's bug: compare_grad explains it
     size = graph_size(scenario)
     if kind == "order":
         order = answer["order"]

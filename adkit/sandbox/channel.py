@@ -30,18 +30,27 @@ class Capture:
         return text
 
 
-def read_into(fd: int, buffer: bytearray, cap: int) -> bool:
-    """Append what is readable now; True at end of file. OverflowError past `cap`."""
-    while True:
+def read_into(fd: int, buffer: bytearray, cap: int) -> tuple[int, bool]:
+    """Append what is readable now: (bytes read, whether at end of file). Reading stops at
+    the end of the first line, or once `buffer` holds more than `cap` bytes: a reply is
+    never read further than its cap allows, whatever the worker writes."""
+    read = 0
+    while b"\n" not in buffer and len(buffer) <= cap:
         try:
-            chunk = os.read(fd, READ_CHUNK)
+            chunk = os.read(fd, min(READ_CHUNK, cap + 1 - len(buffer)))
         except BlockingIOError:
-            return False
+            return read, False
         if not chunk:
-            return True
+            return read, True
         buffer += chunk
-        if len(buffer) > cap and b"\n" not in chunk:
-            raise OverflowError
+        read += len(chunk)
+    return read, False
+
+
+def too_long(buffer: bytearray, cap: int) -> bool:
+    """Whether the first line in `buffer` is longer than `cap` bytes (or will be)."""
+    end = buffer.find(b"\n")
+    return (end if end >= 0 else len(buffer)) > cap
 
 
 def drain(fd: int, capture: Capture | None, most: int = 16 * READ_CHUNK) -> bool:
@@ -71,9 +80,41 @@ def request_line(token: str, request: dict, task: str | None = None,
     return f'{{"id":"{token}",{tagged}"request":{json.dumps(request)}}}\n'.encode()
 
 
+# The longest integer a frame may hold: every index and count of an answer fits in far
+# fewer digits, and a longer one (10**400) would overflow float() in the grader.
+INT_DIGITS = 18
+
+
+class Unfit:
+    """What a number the grader refuses decodes to: an integer too long to be an index.
+    Its type is no type an answer declares, so validation names it without arithmetic."""
+
+    def __init__(self, text: str) -> None:
+        self.digits = len(text.lstrip("-"))
+
+    def __repr__(self) -> str:
+        return f"<an integer of {self.digits} digits>"
+
+
+def _parse_int(text: str) -> int | Unfit:
+    return int(text) if len(text.lstrip("-")) <= INT_DIGITS else Unfit(text)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a key repeated in one object")
+    return found
+
+
 def decode(line: bytes) -> Any:
+    """A frame's JSON, or None when it is not one: invalid, nested past the recursion
+    limit (RecursionError, raised before it costs anything) or holding a key twice. Long
+    integers decode to `Unfit`; NaN and Infinity to floats (wrong answers, judged as such).
+    The caller has already bounded the line's length."""
     try:
-        return json.loads(line, parse_constant=_parse_constant)
+        return json.loads(line, parse_constant=_parse_constant, parse_int=_parse_int,
+                          object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError):
         return None
 

@@ -10,6 +10,7 @@ starts a fresh one.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import select
@@ -174,6 +175,8 @@ class Sandbox:
         self.limits = limits
         self.files = [ENTRY, Path(handler), *map(Path, support)]
         self.handler_module = Path(handler).stem
+        self.reply_read = 0  # bytes read off the reply channel during the last call
+        self.reply_read_most = 0  # ... and during the call that read most, so far
         self._state = _State()
         self._close = weakref.finalize(self, _State.close, self._state)
 
@@ -246,7 +249,7 @@ class Sandbox:
     # -- calls ------------------------------------------------------------------------
 
     def call(self, request: dict, timeout: float | None = None,
-             task: str | None = None, final: bool = False) -> Reply:
+             task: str | None = None, final: bool = False, most: int | None = None) -> Reply:
         """Send one request to the worker (starting it if needed) and return its reply.
 
         With `task`, the request runs in a process forked for that task from the worker
@@ -254,6 +257,8 @@ class Sandbox:
         one task's calls leave in the student's process reaches another's. `final`: this
         is the last task the worker serves (none follows to be isolated from), so it runs
         in the worker itself, sparing a fork; a later task would get a fresh worker.
+        `most`: the most bytes this request's reply can need (at most `reply_bytes`): a
+        longer reply is not read further, and is a problem.
         """
         if not self._close.alive:
             raise ValueError("this Sandbox is closed: make a new one to run more calls")
@@ -262,6 +267,8 @@ class Sandbox:
         token = os.urandom(8).hex()
         payload = channel.request_line(token, request, task, final)
         capture = channel.Capture(self.limits.output_bytes)
+        cap = self.limits.reply_bytes if most is None else min(most, self.limits.reply_bytes)
+        self.reply_read = 0
         for attempt in range(2):
             if self._state.worker is not None and self._state.worker.proc.poll() is not None:
                 self._state.stop_worker()  # it died between calls (a leftover thread?)
@@ -271,7 +278,7 @@ class Sandbox:
             if worker.ready:  # not before: that would swallow the `ready` frame
                 channel.drain(worker.reply, None)  # whatever a leftover process wrote since
             worker.output_open = channel.drain(worker.output, capture) and worker.output_open
-            outcome = self._exchange(worker, payload, token, deadline, capture)
+            outcome = self._exchange(worker, payload, token, deadline, capture, cap)
             respawn = isinstance(outcome, dict) and outcome.get("kind") == "respawn"
             if (outcome == "stale" or respawn) and attempt == 0:
                 # It died between calls, or served another task itself (it could not fork
@@ -281,7 +288,7 @@ class Sandbox:
             break
         if isinstance(outcome, dict) and outcome.get("ok") is True:
             return Reply(ok=True, value=outcome.get("value"), output=capture.text())
-        problem, keep = self._problem(outcome, seconds)
+        problem, keep = self._problem(outcome, seconds, cap)
         if task is not None and isinstance(outcome, dict) and outcome.get("fatal"):
             keep = True  # only the task's child was spent: the worker ends it (and its forks)
         if not keep:
@@ -302,8 +309,9 @@ class Sandbox:
             _lower_priority(self._state.cgroup, descendants(worker.proc.pid)[1:])
 
     def _exchange(self, worker: _Worker, payload: bytes, token: str, deadline: float,
-                  capture: channel.Capture) -> dict | str:
-        """Write the request and read the reply frame; else a word saying what went wrong."""
+                  capture: channel.Capture, cap: int) -> dict | str:
+        """Write the request and read the reply frame (at most `cap` bytes of it: what was
+        read is counted in `reply_read`); else a word saying what went wrong."""
         poller = select.poll()
         poller.register(worker.reply, select.POLLIN)
         if worker.output_open:
@@ -340,11 +348,14 @@ class Sandbox:
                     worker.output_open = False  # shut by the student: stop polling it
                     poller.unregister(worker.output)
             if worker.reply in events or exited:
-                try:
-                    eof = channel.read_into(worker.reply, buffer, self.limits.reply_bytes)
-                except OverflowError:
-                    return "too_big"
-                while b"\n" in buffer:
+                while True:  # one line at a time: never read past a reply's cap
+                    read, eof = channel.read_into(worker.reply, buffer, cap)
+                    self.reply_read += read
+                    self.reply_read_most = max(self.reply_read_most, self.reply_read)
+                    if channel.too_long(buffer, cap):
+                        return "too_big"
+                    if b"\n" not in buffer:
+                        break
                     line, _, rest = bytes(buffer).partition(b"\n")
                     buffer[:] = rest
                     frame = channel.decode(line)
@@ -359,8 +370,6 @@ class Sandbox:
                         return "garbage"
                     channel.drain(worker.output, capture)
                     return frame
-                if len(buffer) > self.limits.reply_bytes:
-                    return "too_big"
                 if eof and not exited:
                     # The channel is shut; the process is about to exit or closed it itself.
                     try:
@@ -375,7 +384,7 @@ class Sandbox:
                     raise SandboxError(f"the sandbox ({self.mode}) failed to start: {said}")
                 return "exited"
 
-    def _problem(self, outcome: dict | str, seconds: float) -> tuple[str, bool]:
+    def _problem(self, outcome: dict | str, seconds: float, cap: int) -> tuple[str, bool]:
         """The sentence for a student, and whether the worker may keep running."""
         worker = self._state.worker
         if outcome == "timeout" and worker is not None:
@@ -392,7 +401,8 @@ class Sandbox:
                 return words.frame_problem("garbage", seconds, self.limits, None)
             oom = cgroup is not None and cgroup.out_of_memory()
             return words.exit_problem(code, self.limits, oom), True
-        return words.frame_problem(outcome, seconds, self.limits, self.disk_room)
+        limits = dataclasses.replace(self.limits, reply_bytes=cap)  # the cap of this call
+        return words.frame_problem(outcome, seconds, limits, self.disk_room)
 
     # -- lifetime ---------------------------------------------------------------------
 
