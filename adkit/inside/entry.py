@@ -53,6 +53,7 @@ _MESSAGE_CHARS = 400  # a student's exception message could be megabytes long
 _NAME_CHARS = 100
 _CLONE_NEWUSER = 0x10000000
 _SUBREAPER: list[bool] = []  # [True] once this worker reaps the student's orphans
+_PACKAGE = "adkit_inside"  # the name the kit's staged adkit/inside/ is imported under
 
 
 def _install_seccomp(program: bytes) -> None:
@@ -424,11 +425,27 @@ def _for_task(frame: dict, task: str, line: bytes, child: _Child | None, rfd: in
     return child, True
 
 
-def _import_handler(handler_name: str, submission: str) -> object:
-    """The handler's `handle`, imported before the submission is importable at all."""
+def _import_handler(handler_name: str, grader: str, submission: str) -> object:
+    """The handler's `handle`, imported before the submission is importable at all.
+
+    A grader folder holding `__init__.py` (the kit's adkit/inside/, staged) is imported as
+    the package `adkit_inside`, so that its modules import each other relatively and none
+    of their names is importable alone; a lone handler file is imported by its name.
+    """
     import importlib
 
-    module = importlib.import_module(handler_name)
+    if os.path.exists(os.path.join(grader, "__init__.py")):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(
+            _PACKAGE, os.path.join(grader, "__init__.py"), submodule_search_locations=[grader])
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[_PACKAGE] = package
+        spec.loader.exec_module(package)
+        sys.path.remove(grader)
+        module = importlib.import_module(f"{_PACKAGE}.{handler_name}")
+    else:
+        module = importlib.import_module(handler_name)
     sys.path.append(submission)  # after the standard library: it shadows nothing of ours
     load = getattr(module, "load", None)
     if load is not None:
@@ -465,7 +482,7 @@ def main(argv: list[str]) -> None:
             _exit(_CHANNEL_LOST)
         if handle is None and import_failure is None:
             try:
-                handle = _import_handler(handler_name, submission)
+                handle = _import_handler(handler_name, grader, submission)
             except BaseException as exc:
                 import_failure = _failure(exc, submission, during_import=True)
         if _getpid() != pid:
