@@ -85,8 +85,8 @@ class Session:
         forks from it: each task's process then starts from a copy-on-write copy, measured
         cheaper than a build per task. Untagged, so it runs in the worker itself; only the
         student's Node runs, and their Tape when a trial shows it fit to share (fast, stops
-        at the end of its block, leaves the package as it found it: adkit/inside/graphs.py tape_fit); a
-        forward from no node calls nothing else of theirs. Best effort: if it fails, each
+        at the end of its block, leaves the package as it found it: inside/graphs.py tape_fit);
+        a forward from no node calls nothing else of theirs. Best effort: if it fails, each
         task builds its own, as before."""
         from adkit.grade import builders, stand_in_data
 
