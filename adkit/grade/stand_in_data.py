@@ -126,13 +126,14 @@ def supply(scenario: Scenario) -> Scenario:
         extra["packed"] = _packed_generated(list(spec))
         if scenario.get("record_if_fit"):
             extra["trial"] = _packed_generated(list(TRIAL))
-    if kind in ("forward", "backward"):
-        wired = generated_wiring(*spec) if spec is not None else scenario["wiring"]
+    wired = generated_wiring(*spec) if spec is not None else scenario.get("wiring")
+    if wired is None:  # not a graph scenario: nothing to hand out
+        pass
+    elif kind in ("forward", "backward"):
         starts = scenario["roots"] if kind == "forward" else scenario["outputs"]
         extra["orders"] = _orders(wired, starts, kind == "backward",
                                   None if spec is None else tuple(spec))
     elif kind == "grad":
-        wired = scenario["wiring"]
         output = scenario["positions"][-1]
         extra["adjoints"] = adjoints_from(wired, output)
         extra["orders"] = [[output, order_from(wired["parents"], output, True)]]

@@ -28,7 +28,8 @@ import struct
 
 _SIZE = 8 << 20
 _active_tapes: list = []  # tapes recording right now; every new Node joins each
-_created: list = []  # every node made, in creation order (no walk needed to find them)
+_latest: dict = {}  # (operator, value) -> the node made last with them (no walk needed)
+_READ: dict = {}  # pid -> the records read in this process (they do not change in a task)
 
 
 def _try(make):
@@ -127,7 +128,14 @@ def _drain(fd_read, put_back):
 
 
 def _records():
-    """Every record any channel still holds."""
+    """Every record any channel still holds (read once per process)."""
+    if os.getpid() not in _READ:
+        _READ.clear()
+        _READ[os.getpid()] = _read_records()
+    return _READ[os.getpid()]
+
+
+def _read_records():
     found = b""
     for memory in (_MAP, _SHM):
         if memory is not None:
@@ -151,7 +159,7 @@ def _records():
     for folder in filter(None, _FOLDERS):
         found += _try(lambda f=folder: open(os.path.join(f, ".handouts"), "rb").read()) or b""
     out = []
-    for line in found.splitlines():
+    for line in dict.fromkeys(found.splitlines()):
         entry = _try(lambda line=line: json.loads(line))
         if entry:
             out.append(entry)
@@ -160,18 +168,15 @@ def _records():
 
 def _replayed(kind, start):
     """A recorded order of `kind` that starts at a node like `start`, on my latest nodes."""
-    latest = {}
-    for node in _created:
-        latest.setdefault((node.operator, node.value), []).append(node)
     for entry_kind, sequence in reversed(_records()):
         if entry_kind != kind or not sequence or sequence[0] != [start.operator, start.value]:
             continue
         order = []
         for operator, value in sequence:
-            same = latest.get((operator, value))
-            if not same:
+            same = _latest.get((operator, value))
+            if same is None:
                 break
-            order.append(same[-1])
+            order.append(same)
         else:
             order[0] = start
             return order
@@ -192,7 +197,7 @@ class Node:
         self.name = name
         for tape in _active_tapes:
             tape.nodes.append(self)
-        _created.append(self)
+        _latest[(self.operator, self.value)] = self
 
     def __repr__(self):
         return f"Node({self.value}, {self.operator})"
