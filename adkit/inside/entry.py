@@ -27,7 +27,11 @@ own, answers on the channel itself and says "done" on another pipe. The previous
 child, and everything it left running, is killed first, so nothing swapped in during one
 task reaches another. A child that dies during a request gets a `{"kind": "died",
 "detail": status}` frame written for it (status: exit code, or -signal), and the next
-request of its task a fresh child. A request marked `"final": true` belongs to the last
+request of its task a fresh child. Before each fork the worker kills every other process
+of the sandbox (when it may: `sweep`), puts back the kit's signal handlers and makes itself
+undumpable; the child keeps only the kit's descriptors. So nothing a task's process does
+reaches the worker or a later task (docs/sandbox.md, "Why nothing inside the sandbox is
+worth taking"). A request marked `"final": true` belongs to the last
 task this worker will serve: no task follows it to be isolated from, so this process
 serves it itself (a fork would only copy the graphs it keeps). Where no child can be
 forked, this process serves the task itself too. Once it has served a task, it answers a
@@ -95,6 +99,29 @@ def _only_kit_descriptors(opened: tuple[int, ...]) -> None:
             try:
                 os.close(fd)
             except OSError:
+                pass
+
+
+_SIGNALS: dict[int, object] = {}  # the kit's signal dispositions, before any student code
+
+
+def _remember_signals() -> None:
+    for number in signal.valid_signals():
+        try:
+            _SIGNALS[number] = signal.getsignal(number)
+        except (OSError, ValueError):
+            pass
+
+
+def _restore_signals() -> None:
+    """Put back the kit's signal dispositions: a handler the student's code installed in the
+    worker would run there whenever a task's process signals it, and change what the next
+    task's process inherits."""
+    for number, handler in _SIGNALS.items():
+        if handler is not None and signal.getsignal(number) is not handler:
+            try:
+                signal.signal(number, handler)  # type: ignore[arg-type]
+            except (OSError, ValueError, TypeError):
                 pass
 
 
@@ -353,13 +380,15 @@ def _before_fork(sweep: bool) -> None:
     """Nothing the student's code left in the worker reaches the task's process: every
     process it started (at import, or while the shared graphs were built) is killed, and
     the worker is made undumpable again (its memory then cannot be read or written through
-    /proc/PID/mem or process_vm_writev by the task's process, which runs as the same uid)."""
+    /proc/PID/mem or process_vm_writev by the task's process, which runs as the same uid),
+    and its signal handlers are the kit's again."""
     if sweep:
         try:
             os.kill(-1, signal.SIGKILL)
         except OSError:
             pass
         _reap_orphans()
+    _restore_signals()
     _prctl(_PR_SET_DUMPABLE, 0)
 
 
@@ -523,6 +552,7 @@ def main(argv: list[str]) -> None:
     grader, submission, handler_name = argv[4], argv[5], argv[6]
     _set_limits(limits)
     _remember_descriptors((0, 1, 2, wfd))
+    _remember_signals()
     sys.path.insert(0, grader)
     pid = _getpid()
     reader = open(rfd, "rb", closefd=False)  # noqa: SIM115 - lives as long as the process
