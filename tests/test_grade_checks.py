@@ -1,14 +1,15 @@
 """The grader's building blocks: order checks, float comparison, rubric, seeds, shrinking."""
 
+import json
 import math
 import random
 from pathlib import Path
 
 import pytest
 
-from adkit.grade import builders, checks, explain, reference, verdicts
+from adkit.grade import builders, checks, explain, reference, stand_in_data, verdicts
 from adkit.grade.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, student_seed
-from adkit.inside import handler
+from adkit.inside import graphs, handler, problems, stand_ins, state
 from adkit.model import programs
 
 # The paper's graph: x1=0, x2=1, v1=log(x1)=2, v2=x1*x2=3, v3=sin(x2)=4, v4=v1+v2=5, y=v4-v3=6
@@ -132,71 +133,123 @@ def _sent(wired):
     return {k: wired[k] for k in ("values", "ops", "parents", "grads")}
 
 
-@pytest.mark.parametrize(("size", "seed"), [(1, 0), (7, 3), (1_000, 12345)])
-def test_generated_wiring_is_the_wiring_of_the_chain_program(size, seed):
-    """The handler's fast twin of the chain must build exactly the program's graph."""
-    program = programs.chain_program(size, random.Random(seed))
-    assert builders.generated_graph("chain", size, seed)[0] == program
-    assert handler.generated_wiring("chain", size, seed) == _sent(programs.wiring(program))
-
-
-@pytest.mark.parametrize("size", [1, 5, 2_000])
-def test_generated_wiring_is_the_wiring_of_the_star_program(size):
-    program = programs.star_program(size)
-    assert builders.generated_graph("star", size, 0)[0] == program
-    assert handler.generated_wiring("star", size, 0) == _sent(programs.wiring(program))
+@pytest.mark.parametrize(("kind", "size", "seed"), [("chain", 1, 0), ("chain", 7, 3),
+                                                    ("chain", 1_000, 12345), ("star", 5, 0)])
+def test_a_packed_wiring_unpacks_to_the_same_wiring(kind, size, seed):
+    """A generated graph's wiring travels packed (grader side) and unpacks in the worker
+    to exactly the program's wiring: the same numbers, the same structure."""
+    wired = stand_in_data.generated_wiring(kind, size, seed)
+    packed = json.loads(json.dumps(stand_in_data.pack_wiring(wired)))
+    assert graphs.unpack_wiring(packed) == _sent(wired)
 
 
 @pytest.mark.parametrize("seed", range(40))
 def test_the_stand_in_orders_are_valid_orders(seed):
-    """The orders the handler swaps in for forward/backward: valid from every node."""
+    """The orders the grader computes for the stand-ins: valid from every node."""
     rng = random.Random(seed)
     program = programs.random_program(rng, n_inputs=rng.randint(1, 4), n_ops=rng.randint(1, 30))
     wired = programs.wiring(program)
     for start in range(len(wired["values"])):
         for reverse in (False, True):
-            order = handler.reachable(wired["parents"], start, reverse)
+            order = stand_in_data.order_from(wired["parents"], start, reverse)
             assert checks.check_order(order, start, wired["parents"], reverse=reverse) is None
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_stand_in_adjoints_are_the_reference_backward(seed):
+    """The adjoints grad's stand-in backward sets are what the reference's backward sets."""
+    rng = random.Random(seed)
+    program = programs.random_program(rng, n_inputs=rng.randint(1, 4), n_ops=rng.randint(1, 30))
+    wired = programs.wiring(program)
+    ad = reference.load_reference()
+    nodes = graphs.hand_build(wired, ad)
+    ad.backward(nodes[wired["output"]])
+    sent = dict(stand_in_data.adjoints_from(wired, wired["output"]))
+    for k, node in enumerate(nodes):
+        assert sent.get(k, 0.0) == pytest.approx(node.adjoint, rel=1e-12, abs=1e-12), k
+
+
+def test_supply_sends_each_scenario_only_its_own_starts():
+    """A forward scenario carries the order from each of its roots, nothing more; a grad
+    scenario the adjoints and reverse order from its output only."""
+    program = programs.paper_example()
+    scenario = stand_in_data.supply(builders.forward_scenario(program))
+    assert [start for start, _ in scenario["orders"]] == list(dict.fromkeys(scenario["roots"]))
+    grad = stand_in_data.supply(builders.grad_scenario(program))
+    output = grad["positions"][-1]
+    assert [start for start, _ in grad["orders"]] == [output]
+    assert dict(grad["adjoints"])[output] == 1.0
+    assert "orders" not in stand_in_data.supply(builders.order_scenarios(program)[0])
 
 
 def _paper_graph():
     ad = reference.load_reference()
     wired = programs.wiring(programs.paper_example())
-    nodes = handler.hand_build(wired, ad)
+    nodes = graphs.hand_build(wired, ad)
     return ad, wired, nodes, {id(n): i for i, n in enumerate(nodes)}
+
+
+def _orders(wired, starts, reverse=False):
+    return {s: stand_in_data.order_from(wired["parents"], s, reverse) for s in starts}
 
 
 def test_the_stand_in_orders_hand_out_copies():
     """A student's forward may change the list it gets; the next call must not see that."""
     _, wired, nodes, known = _paper_graph()
-    order = handler.stand_in_order(handler.Scope(), nodes, wired["parents"], False, known)
+    order = stand_ins.stand_in_order(stand_ins.Scope(), lambda: (nodes, known),
+                                     _orders(wired, [0]), False, "forward")
     first = order(nodes[0])
     first.clear()
     assert [id(n) for n in order(nodes[0])] == [
-        id(nodes[i]) for i in handler.reachable(wired["parents"], 0, False)]
+        id(nodes[i]) for i in stand_in_data.order_from(wired["parents"], 0, False)]
 
 
 def test_stand_ins_refuse_unknown_nodes_and_die_with_their_scenario():
-    """A stand-in answers only for its scenario's nodes, and only while the scenario runs."""
+    """A stand-in answers only for its scenario's nodes and starts, and only while the
+    scenario runs."""
     ad, wired, nodes, known = _paper_graph()
-    scope = handler.Scope()
-    order = handler.stand_in_order(scope, nodes, wired["parents"], False, known)
-    with pytest.raises(handler.ScenarioError, match="did not build"):
+    scope = stand_ins.Scope()
+    order = stand_ins.stand_in_order(scope, lambda: (nodes, known), _orders(wired, [0]),
+                                     False, "forward")
+    with pytest.raises(problems.ScenarioError, match="did not build"):
         order(ad.Node(1.0))
-    with handler.swapped(ad.forward, ad, {"topological_order": order}, scope):
+    with pytest.raises(problems.ScenarioError, match="was not called from"):
+        order(nodes[1])
+    with stand_ins.swapped(ad.forward, ad, {"topological_order": order}, scope):
         ad.forward(nodes[0])
     assert ad.topological_order is not order
-    with pytest.raises(handler.ScenarioError, match="outside the scenario"):
+    with pytest.raises(problems.ScenarioError, match="outside the scenario"):
         order(nodes[0])
+
+
+def test_operators_graphs_are_read_whole_ring_by_ring():
+    """A graph of unknown shape is read by the grader asking for named neighbours: the
+    result is every node connected to the built ones, described in full."""
+    from adkit.grade import rings
+
+    program = {"inputs": [1.5, 2.0], "ops": [{"op": "div", "args": [0, 1]},
+                                             {"op": "sub", "args": [2, {"const": 0.5}]}]}
+    scenario = builders.build_scenario(program, via="operators")
+    got = reference.expect([scenario])[0]
+    assert "more" not in got and all("parents" in row for row in got["others"])
+    with state.use(state.State()) as kept:
+        first = handler.run(scenario, reference.load_reference())
+        assert all("parents" not in row for row in first["others"])
+        whole = rings.complete([first], lambda s: [handler.run(x, None) for x in s])[0]
+        assert not kept.open, "forgotten once read"
+    assert whole == got
 
 
 def test_no_general_walk_or_rule_table_is_left_in_the_handler():
     """The red team's reusable pieces are gone: no node walks, no backward, no rules."""
-    for name in ("_walk", "_own_backward", "_own_reverse_topological_order", "_rule",
-                 "wiring", "WRAPPED", "_isolated"):
-        assert not hasattr(handler, name), name
-    source = Path(handler.__file__).read_text(encoding="utf-8")
-    assert "\nimport programs" not in source and "from adkit" not in source
+    from adkit import inside
+
+    for path in [inside.HANDLER, inside.ENTRY, *inside.SUPPORT]:
+        source = path.read_text(encoding="utf-8")
+        assert "from adkit" not in source and "import adkit" not in source, path
+        for name in ("def reachable", "def _walk", "def _own_backward", "def generated_wiring",
+                     "adjoint = {", "def describe_whole", "random.Random"):
+            assert name not in source, (path, name)
 
 
 def test_a_short_or_missing_answer_fails_with_a_sentence():
@@ -224,9 +277,11 @@ def test_a_short_or_missing_answer_fails_with_a_sentence():
 def test_grad_stand_in_knows_only_the_built_graph():
     ad = reference.load_reference()
     program = programs.paper_example(1.5, -2.0)
-    scenario = builders.grad_scenario(program, via="primitives")
+    scenario = stand_in_data.supply(builders.grad_scenario(program, via="primitives"))
     answer = handler.run(scenario, ad)
     assert answer["grad"] == pytest.approx([1 / 1.5 - 2.0, 1.5 - math.cos(-2.0)])
+    unsupplied = handler.run(builders.grad_scenario(program, via="primitives"), ad)
+    assert "error" in unsupplied, "no data, no answer: the worker holds no backward"
 
 
 _PID_HANDLER = """
@@ -268,11 +323,11 @@ def test_a_new_task_gets_a_fresh_process(tmp_path):
         assert len({seen[0], seen[2], seen[3], seen[5]} | {worker}) == 5, "a fresh one each"
 
 
-def test_tasks_that_share_no_graphs_run_first_and_the_last_is_served_by_the_worker():
-    """The plugin runs the tasks without a shared_graphs test first (their processes fork
-    from a worker that does not hold the big graphs yet), keeps each task's tests together
-    in file order, and names the last task final."""
-    from adkit.grade.plugin import GradePlugin, test_key
+def test_tasks_run_in_the_declared_order_and_the_last_is_served_by_the_worker():
+    """The plugin runs the tasks in RUN_ORDER (no task's hand-outs answer a later task's
+    questions), keeps each task's tests together in file order, and names the last task
+    final; a task missing from RUN_ORDER is refused with what to do."""
+    from adkit.grade.plugin import RUN_ORDER, GradePlugin, test_key
 
     class Item:
         def __init__(self, task: str, name: str, shared: bool = False) -> None:
@@ -284,14 +339,31 @@ def test_tasks_that_share_no_graphs_run_first_and_the_last_is_served_by_the_work
 
     items = [Item("forward_mode", "test_small"), Item("forward_mode", "test_big", True),
              Item("graph", "test_a"), Item("graph", "test_b"), Item("tape", "test_small"),
-             Item("tape", "test_big", True), Item("wrapper", "test_a")]
+             Item("tape", "test_big", True), Item("wrapper", "test_a"),
+             Item("topological_order", "test_a"), Item("operators", "test_a"),
+             Item("reverse_mode", "test_a")]
     plugin = GradePlugin(None, None)  # type: ignore[arg-type]
     plugin.pytest_collection_modifyitems(items)  # type: ignore[arg-type]
     assert [test_key(i) for i in items] == [  # type: ignore[arg-type]
-        ("graph", "test_a"), ("graph", "test_b"), ("wrapper", "test_a"),
-        ("forward_mode", "test_small"), ("forward_mode", "test_big"),
-        ("tape", "test_small"), ("tape", "test_big")]
-    assert plugin.sharing == {"forward_mode", "tape"} and plugin.final == "tape"
+        ("graph", "test_a"), ("graph", "test_b"), ("topological_order", "test_a"),
+        ("forward_mode", "test_small"), ("forward_mode", "test_big"), ("reverse_mode", "test_a"),
+        ("tape", "test_small"), ("tape", "test_big"), ("operators", "test_a"),
+        ("wrapper", "test_a")]
+    assert plugin.sharing == {"forward_mode", "tape"} and plugin.final == "wrapper"
+    # Orders and adjoints are handed out only after the tasks whose answers they are.
+    assert RUN_ORDER.index("topological_order") < RUN_ORDER.index("forward_mode")
+    assert RUN_ORDER.index("topological_order") < RUN_ORDER.index("reverse_mode")
+    assert max(RUN_ORDER.index("reverse_mode"), RUN_ORDER.index("tape")) < \
+        RUN_ORDER.index("operators")
+    assert RUN_ORDER[-1] == "wrapper"
+    with pytest.raises(ValueError, match="RUN_ORDER"):
+        plugin.pytest_collection_modifyitems([Item("new_task", "test_a")])  # type: ignore[list-item]
+
+
+def test_run_order_names_the_rubric_tasks():
+    from adkit.grade.plugin import RUN_ORDER
+
+    assert sorted(RUN_ORDER) == sorted(load_rubric().tasks)
 
 
 def test_the_shared_graphs_are_built_before_the_first_task_that_shares_them():
@@ -345,7 +417,7 @@ def test_a_sandbox_that_cannot_fork_is_restarted_per_task():
 
 def _operators_answer(program):
     scenario = builders.build_scenario(program, via="operators")
-    return scenario, handler.run(scenario, reference.load_reference())
+    return scenario, reference.expect([scenario])[0]
 
 
 def test_operators_are_graded_by_meaning_not_shape():
@@ -444,21 +516,21 @@ def test_only_a_tape_fit_to_share_records_the_shared_chain(kind: str, fit: bool)
 
     ad = _fake_package(f"fake_{kind}", keeps=kind == "keeps", slow=kind == "slow",
                        swaps=kind == "swaps")
-    handler._STATE.clear()
     collecting = gc.isenabled()
     gc.disable()  # as in the worker: a collection inside the timed trial would blur it
     try:
-        assert handler._tape_fit(ad) is fit
-        spec = dict(builders.kept("chain", 4_000, 0), kind="forward", roots=[],
-                    record_if_fit=True)
-        graph = handler._graph(spec, ad)
-        assert (graph.tape is not None) is fit
-        if fit:
-            assert graph.tape.nodes == graph.nodes
-        again = handler._graph(dict(builders.kept("chain", 4_000, 0, record=True),
-                                    kind="tape", calls=[]), ad)
-        assert again.tape is not None and again.tape.nodes[-1] is again.nodes[-1]
+        with state.use(state.State()):
+            trial = stand_in_data.generated_wiring(*stand_in_data.TRIAL)
+            assert graphs.tape_fit(ad, trial) is fit
+            spec = stand_in_data.supply(dict(builders.kept("chain", 4_000, 0), kind="forward",
+                                             roots=[], record_if_fit=True))
+            graph = graphs.graph(spec, ad)
+            assert (graph.tape is not None) is fit
+            if fit:
+                assert graph.tape.nodes == graph.nodes
+            again = graphs.graph(dict(builders.kept("chain", 4_000, 0, record=True),
+                                      kind="tape", calls=[]), ad)
+            assert again.tape is not None and again.tape.nodes[-1] is again.nodes[-1]
     finally:
-        handler._STATE.clear()
         if collecting:
             gc.enable()

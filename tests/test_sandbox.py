@@ -226,6 +226,22 @@ def test_each_task_gets_a_process_of_its_own(student: Path, mode: str) -> None:
         assert box.call({"call": "whoami"}, task="d").value["sin0"] == 0.0, "not patched"
 
 
+@pytest.mark.parametrize("mode", ISOLATING)
+def test_nothing_made_in_the_worker_carries_one_tasks_data_to_the_next(student: Path,
+                                                                      mode: str) -> None:
+    """Shared memory is refused (seccomp), and a task's process keeps none of the
+    descriptors the student's code made in the worker (as at import): what one task was
+    handed cannot reach the next through them."""
+    with _box(student, mode) as box:
+        opened = box.call({"call": "open_channels"})
+        assert opened.ok, opened.problem
+        assert opened.value == ["mmap", "shmget"], "MAP_SHARED and SysV memory refused"
+        wrote = box.call({"call": "stash", "args": ["handed-out"]}, task="a")
+        assert wrote.ok and wrote.value == [], wrote  # closed in the task's process
+        assert box.call({"call": "recall"}, task="b").value == []
+        assert box.call({"call": "recall"}, task="c", final=True).value == []
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_the_final_task_runs_in_the_worker_itself(student: Path, mode: str) -> None:
     """No task follows the last one, so there is nothing to isolate it from: the worker

@@ -3,8 +3,9 @@
 Each scenario carries what the handler needs and nothing more: the graph's wiring (values,
 parents, local derivatives, computed here from the table of primitives), the program to
 build with the student's functions, or, for the wrapper task, the rules of the primitives
-that scenario uses as expression strings. The big graphs are the only ones the handler
-makes itself (named by `generate`), so that 100,000 nodes need not travel.
+that scenario uses as expression strings. A big graph is named by `generate`; its wiring
+travels packed (adkit/grade/stand_in_data.py adds it, and what the stand-ins hand out, to
+each scenario just before it is sent).
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ STAR = ("star", 30_000, 0)
 
 
 def generated_graph(kind: str, size: int, seed: int) -> tuple[Program, Wiring, list[str]]:
-    """(program, wiring, names) of a graph the handler generates itself (the big graphs).
+    """(program, wiring, names) of a generated graph (the big graphs, the Tape's trial).
 
     Cached per grading job: such graphs are the same for everyone, and the chain's wiring
     and names take 1-2 s to compute (measured), against nothing to look up.

@@ -12,6 +12,30 @@ from adkit.grade.rubric import Rubric
 from adkit.grade.session import Session
 from adkit.grade.verdicts import Judge
 
+# The order the tasks run in for each student, each in a process of its own (the names are
+# the rubric's: graders/rubric.toml). Why this order: a task's stand-ins hand the student's
+# code data (orders, adjoints, wirings, rules), and whatever a submission keeps from one task
+# must never answer a question of a LATER task. So a task runs only after every task whose
+# questions its hand-outs answer: `graph` and `topological_order` hand out nothing; the
+# stand-ins of `forward_mode` and `reverse_mode` hand out orders (topological_order's
+# answers); `tape` hands out nothing; the `grad` stand-in of `operators` hands out adjoints
+# (reverse_mode's and tape's answers); `wrapper` sends derivative rules as rows (graph's and
+# operators' answers), so it runs last. The four tasks on the shared big graphs come
+# together, so the worker builds them once, just before the first of those forks; the last
+# task is served by the worker itself (docs/sandbox.md, "Why nothing inside the sandbox is
+# worth taking").
+RUN_ORDER = ("graph", "topological_order", "forward_mode", "reverse_mode", "tape",
+             "operators", "wrapper")
+
+
+def run_rank(task: str) -> int:
+    """Where `task` runs in RUN_ORDER; a task missing there is the kit's error, said so."""
+    if task not in RUN_ORDER:
+        raise ValueError(f"task {task!r} is not in adkit/grade/plugin.py RUN_ORDER: add it "
+                         "after every task whose stand-ins hand out what answers its "
+                         "questions (docs/adding-a-task.md)")
+    return RUN_ORDER.index(task)
+
 
 @dataclass
 class Outcome:
@@ -51,12 +75,9 @@ class GradePlugin:
 
     @pytest.hookimpl(trylast=True)  # after any deselection
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """The tasks that share no big graphs run first, each task's tests together and in
-        file order: their processes fork from a worker that does not hold the big graphs
-        yet (cheaper to copy), and the last task, which the worker serves itself, is one
-        that would have copied them."""
+        """The tasks in RUN_ORDER, each task's tests together and in file order."""
         self.sharing = {test_key(i)[0] for i in items if i.get_closest_marker("shared_graphs")}
-        items.sort(key=lambda i: test_key(i)[0] in self.sharing)  # stable
+        items.sort(key=lambda i: run_rank(test_key(i)[0]))  # stable
         self.final = test_key(items[-1])[0] if items else ""
 
     @pytest.hookimpl(tryfirst=True)

@@ -1,9 +1,11 @@
 """The reference's answers: the same scenarios run with the reference, in this process.
 
 The handler (adkit/inside/handler.py) runs each scenario here on the pristine reference
-exactly as the worker runs it on the student's package, so both sides answer the same
-question with the same code. This is the one grader-side module that runs the handler:
-nothing here is sent to, or trusted from, the student's worker.
+exactly as the worker runs it on the student's package (with the same stand-in data,
+adkit/grade/stand_in_data.py, and operators' graphs read whole the same way,
+adkit/grade/rings.py), so both sides answer the same question with the same code. This
+is the one grader-side module that runs the handler: nothing here is sent to, or trusted
+from, the student's worker.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from adkit.inside import handler
+from adkit.inside import handler, state
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference" / "simpleautodiff"
 _REFERENCE_NAME = "_adkit_reference_simpleautodiff"
@@ -54,8 +56,18 @@ def cached(key: str, make: Callable[[], Any]) -> Any:
     return cache[key]
 
 
+_STATE = state.State()  # the reference's worker state (its kept graphs, described graphs)
+
+
+def _run(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    with state.use(_STATE):
+        return [handler.run(s, load_reference()) for s in scenarios]
+
+
 def _answer(scenario: dict[str, Any]) -> dict[str, Any]:
-    result = handler.run(scenario, load_reference())
+    from adkit.grade import rings, stand_in_data
+
+    result = rings.complete(_run([stand_in_data.supply(scenario)]), _run)[0]
     if "error" in result:
         raise GraderError(f"the reference failed a {scenario['kind']} scenario: "
                           f"{result['error']}")

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from adkit import inside
 from adkit.grade.plugin import GradePlugin, Outcome
 from adkit.grade.rubric import GRADERS, Rubric, student_seed
 from adkit.grade.session import Session
@@ -150,7 +151,7 @@ def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend
     from adkit.sandbox import Limits
 
     limits = Limits(wall_seconds=30.0)
-    with backend.open(folder, WORKER, [], limits) as sandbox:
+    with backend.open(folder, WORKER, list(inside.SUPPORT), limits) as sandbox:
         _OPEN.append(sandbox)
         try:
             session = Session(submission.student_id, seed,

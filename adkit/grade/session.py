@@ -119,14 +119,14 @@ class Session:
         forks from it: each task's process then starts from a copy-on-write copy, measured
         cheaper than a build per task. Untagged, so it runs in the worker itself; only the
         student's Node runs, and their Tape when a trial shows it fit to share (fast, stops
-        at the end of its block, leaves the package as it found it: handler._tape_fit); a
-        forward from no node calls nothing else of theirs. Best effort: if it fails, each
+        at the end of its block, leaves the package as it found it: inside/graphs.py tape_fit);
+        a forward from no node calls nothing else of theirs. Best effort: if it fails, each
         task builds its own, as before."""
-        from adkit.grade import builders
+        from adkit.grade import builders, stand_in_data
 
         if self.broken or not self.per_task:
             return
-        scenarios = [dict(spec, kind="forward", roots=[])
+        scenarios = [stand_in_data.supply(dict(spec, kind="forward", roots=[]))
                      for spec in builders.shared_graphs(self.common_seed)]
         self.sandbox.call({"scenarios": scenarios}, timeout=seconds,
                           most=reply_bytes(scenarios))
@@ -142,7 +142,15 @@ class Session:
         return self.deadline - time.monotonic()
 
     def call(self, scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Run scenarios in the student's worker: one answer or {"error": ...} each."""
+        """Run scenarios in the student's worker: one answer or {"error": ...} each (with
+        what their stand-ins hand out added as data, and graphs of unknown shape read whole
+        by `rings`)."""
+        from adkit.grade import rings, stand_in_data
+
+        results = self._call([stand_in_data.supply(s) for s in scenarios])
+        return rings.complete(results, self._call)
+
+    def _call(self, scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not self.shares_graphs and any(s.get("keep") for s in scenarios):
             raise GraderError(f"a test of task {self.task!r} runs on a graph the worker keeps, "
                               "but none of the task's tests is marked shared_graphs (see "

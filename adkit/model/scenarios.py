@@ -63,6 +63,22 @@ class Rule(TypedDict):
     number: str | None  # the plain number's name (power's "p"), bound when called
 
 
+class PackedWiring(TypedDict):
+    """A generated graph's wiring as packed columns (adkit/grade/stand_in_data.py)."""
+
+    names: list[str]  # the operator names the codes in `ops` stand for
+    ops: str  # base64, one byte per node: its operator's code
+    values: dict[str, str]  # {"float64": base64}
+    counts: str  # base64, one byte per node: its number of parents
+    parents: dict[str, str]  # {"int32": base64}, every node's parents in turn
+    grads: dict[str, str]  # {"float64": base64}, every node's local derivatives in turn
+
+
+# [start, order]: what a stand-in order hands out from `start` (indices, or packed
+# {"int32": base64} for big graphs), computed by the grader for this scenario only.
+SentOrder = list[Any]
+
+
 class Graph(TypedDict):
     """The graph a scenario runs on: one of a program, its wiring, or a generated one."""
 
@@ -70,6 +86,8 @@ class Graph(TypedDict):
     program: NotRequired[Program]
     wiring: NotRequired[Wiring]  # computed by the grader from the table
     generate: NotRequired[list[Any]]  # [kind ("chain" or "star"), size, seed]: big graphs
+    packed: NotRequired[PackedWiring]  # a generated graph's wiring, added before sending
+    trial: NotRequired[PackedWiring]  # with record_if_fit: the chain a Tape is timed on
     keep: NotRequired[bool]  # built once per worker and reused (big graphs)
     record: NotRequired[bool]  # built inside `with Tape()`
     record_if_fit: NotRequired[bool]  # ... only if the Tape is fit to share (the shared chain)
@@ -91,10 +109,12 @@ class OrderRequest(Graph):
 
 class ForwardRequest(Graph):
     roots: list[int]  # forward(root) for each, in turn, on one graph
+    orders: NotRequired[list[SentOrder]]  # the stand-in's order from each root
 
 
 class BackwardRequest(Graph):
     outputs: list[int]  # backward(output) for each, in turn
+    orders: NotRequired[list[SentOrder]]  # the stand-in's reverse order from each output
 
 
 class TapeRequest(Graph):
@@ -110,12 +130,23 @@ class WrapperRequest(TypedDict):
     args: list[Number | Const]  # inputs become Nodes; {"const": x} stay numbers
 
 
+class NeighboursRequest(TypedDict):
+    """Describe in full the neighbours c<start>, c<start+1>, ... that a kept answer named
+    (a graph of unknown shape, read ring by ring by adkit/grade/rings.py)."""
+
+    kind: Literal["neighbours"]
+    token: int  # the answer's `more`
+    start: int
+
+
 class GradRequest(TypedDict):
     kind: Literal["grad"]
     program: Program
     via: NotRequired[Literal["primitives", "operators"]]
     wiring: NotRequired[Wiring]  # for the grader's own backward, swapped in
     positions: NotRequired[list[int]]  # the wiring's entry of each program node
+    adjoints: NotRequired[list[list[Any]]]  # [index, adjoint] backward(output) sets
+    orders: NotRequired[list[SentOrder]]  # the reverse order from the output
 
 
 # --- answers ------------------------------------------------------------------------------
@@ -145,6 +176,12 @@ class Packed(TypedDict):
 class BuildAnswer(TypedDict):
     nodes: list[NodeSeen]
     others: list[OtherSeen]
+    more: NotRequired[int]  # built with operators: a token to ask for the neighbours
+
+
+class NeighboursAnswer(TypedDict):
+    rows: list[OtherSeen]  # the neighbours asked for, described in full
+    total: int  # the neighbours named so far
 
 
 class OrderAnswer(TypedDict):
@@ -167,12 +204,12 @@ class GradAnswer(TypedDict):
 REQUESTS: dict[str, type] = {
     "build": BuildRequest, "order": OrderRequest, "forward": ForwardRequest,
     "backward": BackwardRequest, "tape": TapeRequest, "wrapper": WrapperRequest,
-    "grad": GradRequest,
+    "grad": GradRequest, "neighbours": NeighboursRequest,
 }
 ANSWERS: dict[str, type] = {
     "build": BuildAnswer, "order": OrderAnswer, "forward": NumbersAnswer,
     "backward": NumbersAnswer, "tape": TapeAnswer, "wrapper": BuildAnswer,
-    "grad": GradAnswer,
+    "grad": GradAnswer, "neighbours": NeighboursAnswer,
 }
 
 
@@ -393,7 +430,7 @@ def validate_request(scenario: Any) -> None:
         if len(scenario["args"]) != arity:
             raise ValueError(f"the wrapper scenario gives {what} "
                              f"{len(scenario['args'])} arguments, not {arity}")
-    else:
+    elif kind != "neighbours":  # a token and a start: the types say it all
         _validate_graph(scenario)
 
 
@@ -556,6 +593,8 @@ def validate_answer(scenario: dict[str, Any], answer: Any) -> str | None:
 
 def _lengths(scenario: dict[str, Any], answer: dict[str, Any], intro: str) -> str | None:
     kind = scenario["kind"]
+    if kind == "neighbours":  # checked against what it was asked by adkit/grade/rings.py
+        return None
     if kind in ("build", "wrapper"):
         if kind == "build":
             want = len(scenario["program"]["inputs"]) + len(scenario["program"]["ops"])

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from adkit.inside import handler
+from adkit.inside import handler, problems, state
 from adkit.sandbox import Limits, Reply
 
 
@@ -112,23 +112,18 @@ class InProcessSandbox:
         self.submission = Path(submission)
         self.mode = InProcessBackend.name
         self.timeouts = timeouts
-        # The worker's module state (the student's module, big graphs kept between calls),
-        # as one sandboxed worker process would keep it; swapped in for each call.
-        self._state: dict[str, Any] = {}
+        # The worker's state (the student's module, big graphs kept between calls), as one
+        # sandboxed worker process would keep it; lent to the handler for each call.
+        self._state = state.State()
 
     def call(self, request: dict, timeout: float | None = None) -> Reply:
         collecting = gc.isenabled()  # handle() turns the collector off for its own process
         try:
             with _time_limit(timeout if self.timeouts else None):
-                if "ad" not in self._state:
+                if not self._state.loaded:
                     self._load()
-                handler._STATE.clear()
-                handler._STATE.update(self._state)
-                try:
+                with state.use(self._state):
                     value = handler.handle(request)
-                finally:
-                    self._state = dict(handler._STATE)
-                    handler._STATE.clear()
         except CallTimeout as error:
             return Reply(ok=False, problem=f"your code {error}")
         finally:
@@ -138,20 +133,21 @@ class InProcessSandbox:
         return Reply(ok=True, value=json.loads(json.dumps(value)))
 
     def _load(self) -> None:
+        self._state.loaded = True
         try:
-            self._state["ad"] = load_package(self.submission)
+            self._state.ad = load_package(self.submission)
         except CallTimeout:
+            self._state.loaded = False
             raise
         except BaseException as error:  # noqa: B036 - the graded code's failure, as the worker reports it
-            self._state["ad"] = None
-            self._state["import_error"] = handler.explain(error)
+            self._state.import_error = problems.explain(error)
 
     def restart(self) -> None:
         """Forget the worker's state; the next call imports the package afresh (cached)."""
-        self._state = {}
+        self._state = state.State()
 
     def close(self) -> None:
-        self._state = {}
+        self._state = state.State()
 
     def __enter__(self) -> InProcessSandbox:
         return self

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from adkit.sandbox.session import Sandbox
 
-ENTRY = Path(__file__).with_name("entry.py")
+ENTRY = Path(__file__).parents[1] / "inside" / "entry.py"  # runs in the worker: adkit/inside/
 CHANNEL_LOST = 111  # the entry's exit status when the student's code broke the channel
 PYTHON_FLAGS = ("-I", "-S", "-B", "-X", "utf8", "-X", "frozen_modules=on")
 SCRATCH = "/tmp"

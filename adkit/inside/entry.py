@@ -27,7 +27,11 @@ own, answers on the channel itself and says "done" on another pipe. The previous
 child, and everything it left running, is killed first, so nothing swapped in during one
 task reaches another. A child that dies during a request gets a `{"kind": "died",
 "detail": status}` frame written for it (status: exit code, or -signal), and the next
-request of its task a fresh child. A request marked `"final": true` belongs to the last
+request of its task a fresh child. Before each fork the worker kills every other process
+of the sandbox (when it may: `sweep`), puts back the kit's signal handlers and makes itself
+undumpable; the child keeps only the kit's descriptors. So nothing a task's process does
+reaches the worker or a later task (docs/sandbox.md, "Why nothing inside the sandbox is
+worth taking"). A request marked `"final": true` belongs to the last
 task this worker will serve: no task follows it to be isolated from, so this process
 serves it itself (a fork would only copy the graphs it keeps). Where no child can be
 forked, this process serves the task itself too. Once it has served a task, it answers a
@@ -53,6 +57,78 @@ _MESSAGE_CHARS = 400  # a student's exception message could be megabytes long
 _NAME_CHARS = 100
 _CLONE_NEWUSER = 0x10000000
 _SUBREAPER: list[bool] = []  # [True] once this worker reaps the student's orphans
+_PACKAGE = "adkit_inside"  # the name the kit's staged adkit/inside/ is imported under
+_KIT_FDS: dict[int, tuple[int, int]] = {}  # the kit's descriptors: fd -> (st_dev, st_ino)
+_PR_SET_DUMPABLE = 4
+
+
+def _remember_descriptors(fds: tuple[int, ...]) -> None:
+    """What the kit's own descriptors are, before any student code runs (it may later put
+    something of its own under the same numbers with dup2)."""
+    for fd in fds:
+        try:
+            info = os.fstat(fd)
+        except OSError:
+            continue
+        _KIT_FDS[fd] = (info.st_dev, info.st_ino)
+
+
+def _only_kit_descriptors(opened: tuple[int, ...]) -> None:
+    """In a task's process: close every descriptor the kit did not open. Whatever the
+    student's code made at import (pipes, socket pairs, memfds, files) would otherwise be
+    shared by every task's process: a way to pass what one task was handed to the next.
+    A kit number now holding something else (dup2 at import) is closed too, or, for the
+    reply channel, the process gives up (the parent reports a broken channel)."""
+    keep = set(opened)
+    for fd, identity in _KIT_FDS.items():
+        try:
+            info = os.fstat(fd)
+            same = (info.st_dev, info.st_ino) == identity
+        except OSError:
+            same = False
+        if same:
+            keep.add(fd)
+        elif fd in opened:
+            _exit(_CHANNEL_LOST)
+    try:
+        fds: object = [int(name) for name in os.listdir("/proc/self/fd")]
+    except (OSError, ValueError):
+        fds = range(4096)  # no /proc: RLIMIT_NOFILE keeps numbers far below this
+    for fd in fds:  # type: ignore[attr-defined]
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+_SIGNALS: dict[int, object] = {}  # the kit's signal dispositions, before any student code
+
+
+def _remember_signals() -> None:
+    for number in signal.valid_signals():
+        try:
+            _SIGNALS[number] = signal.getsignal(number)
+        except (OSError, ValueError):
+            pass
+
+
+def _restore_signals() -> None:
+    """Put back the kit's signal dispositions: a handler the student's code installed in the
+    worker would run there whenever a task's process signals it, and change what the next
+    task's process inherits."""
+    for number, handler in _SIGNALS.items():
+        if handler is not None and signal.getsignal(number) is not handler:
+            try:
+                signal.signal(number, handler)  # type: ignore[arg-type]
+            except (OSError, ValueError, TypeError):
+                pass
+
+
+def _prctl(option: int, value: int) -> None:
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
 def _install_seccomp(program: bytes) -> None:
@@ -280,9 +356,8 @@ def _fork_child(task: str, rfd: int, wfd: int, handle: object,
         os.set_blocking(done_r, False)  # a process the student left may hold its other end
         return _Child(task, pid, request_w, done_r)
     try:  # the child: the grader's requests come through our own pipe only
-        os.close(rfd)
-        os.close(request_w)
-        os.close(done_r)
+        _prctl(_PR_SET_DUMPABLE, 1)  # its own (its /proc/self is then its own to read);
+        _only_kit_descriptors((wfd, request_r, done_w))  # the worker stays undumpable
         try:
             os.setpgid(0, 0)  # a group of its own, killed together where no sweep is safe
         except OSError:
@@ -299,6 +374,22 @@ def _fork_child(task: str, rfd: int, wfd: int, handle: object,
                 _exit(0)  # after a fork bomb or a MemoryError the process is not to be trusted
     except BaseException:  # noqa: BLE001 - the student broke our pipes: the parent reports it
         _exit(_CHANNEL_LOST)
+
+
+def _before_fork(sweep: bool) -> None:
+    """Nothing the student's code left in the worker reaches the task's process: every
+    process it started (at import, or while the shared graphs were built) is killed, and
+    the worker is made undumpable again (its memory then cannot be read or written through
+    /proc/PID/mem or process_vm_writev by the task's process, which runs as the same uid),
+    and its signal handlers are the kit's again."""
+    if sweep:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        _reap_orphans()
+    _restore_signals()
+    _prctl(_PR_SET_DUMPABLE, 0)
 
 
 def _fork_retrying(task: str, rfd: int, wfd: int, handle: object, submission: str,
@@ -405,6 +496,7 @@ def _for_task(frame: dict, task: str, line: bytes, child: _Child | None, rfd: in
             if sweep and not _SUBREAPER:
                 _SUBREAPER.append(True)
                 _become_subreaper()
+            _before_fork(sweep)
             child = _fork_retrying(task, rfd, wfd, handle, submission)
         except OSError:  # at RLIMIT_NPROC (a killed fork bomb not reaped yet) or no memory
             return None, False
@@ -424,11 +516,27 @@ def _for_task(frame: dict, task: str, line: bytes, child: _Child | None, rfd: in
     return child, True
 
 
-def _import_handler(handler_name: str, submission: str) -> object:
-    """The handler's `handle`, imported before the submission is importable at all."""
+def _import_handler(handler_name: str, grader: str, submission: str) -> object:
+    """The handler's `handle`, imported before the submission is importable at all.
+
+    A grader folder holding `__init__.py` (the kit's adkit/inside/, staged) is imported as
+    the package `adkit_inside`, so that its modules import each other relatively and none
+    of their names is importable alone; a lone handler file is imported by its name.
+    """
     import importlib
 
-    module = importlib.import_module(handler_name)
+    if os.path.exists(os.path.join(grader, "__init__.py")):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(
+            _PACKAGE, os.path.join(grader, "__init__.py"), submodule_search_locations=[grader])
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[_PACKAGE] = package
+        spec.loader.exec_module(package)
+        sys.path.remove(grader)
+        module = importlib.import_module(f"{_PACKAGE}.{handler_name}")
+    else:
+        module = importlib.import_module(handler_name)
     sys.path.append(submission)  # after the standard library: it shadows nothing of ours
     load = getattr(module, "load", None)
     if load is not None:
@@ -443,6 +551,8 @@ def main(argv: list[str]) -> None:
     limits = _loads(argv[3])
     grader, submission, handler_name = argv[4], argv[5], argv[6]
     _set_limits(limits)
+    _remember_descriptors((0, 1, 2, wfd))
+    _remember_signals()
     sys.path.insert(0, grader)
     pid = _getpid()
     reader = open(rfd, "rb", closefd=False)  # noqa: SIM115 - lives as long as the process
@@ -465,7 +575,7 @@ def main(argv: list[str]) -> None:
             _exit(_CHANNEL_LOST)
         if handle is None and import_failure is None:
             try:
-                handle = _import_handler(handler_name, submission)
+                handle = _import_handler(handler_name, grader, submission)
             except BaseException as exc:
                 import_failure = _failure(exc, submission, during_import=True)
         if _getpid() != pid:
