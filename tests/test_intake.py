@@ -88,6 +88,24 @@ def test_total_and_count_caps_bind(tmp_path, monkeypatch):
     assert not (staged.folder / "sub").exists()
 
 
+def test_links_and_fifos_count_against_the_count_cap_like_files(tmp_path, monkeypatch):
+    # Issue 22: only copied files counted, so 200,000 links or folders were all walked.
+    monkeypatch.setattr(staging, "MAX_FILES", 10)
+    student = tmp_path / "s1"
+    student.mkdir()
+    for k in range(5):
+        (student / f"a{k}").symlink_to("/etc/passwd")
+    for k in range(3):
+        os.mkfifo(student / f"b{k}")
+    for k in range(5):
+        (student / f"c{k}.py").write_text("x = 1\n")
+    staged = staging.stage(student, tmp_path / "copy")
+    assert sorted(p.name for p in staged.folder.iterdir()) == ["c0.py", "c1.py"]
+    assert staged.seen == 11 and len(staged.refused) == 9
+    assert staged.refused[-1] == ("c2.py: over the limit of 10 files and folders (it and what "
+                                  "follows are not copied)")
+
+
 def test_a_symlinked_student_folder_is_refused(tmp_path):
     (tmp_path / "target").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "target")

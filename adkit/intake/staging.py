@@ -86,6 +86,7 @@ class Staged:
     refused: list[str] = field(default_factory=list)
     files: int = 0
     bytes: int = 0
+    seen: int = 0  # entries looked at, of every kind (what the count cap counts)
     full: bool = False  # the count cap was reached: nothing more is looked at
 
 
@@ -192,15 +193,18 @@ def stage(source: Path, target: Path) -> Staged:
 
 
 def _copy_folder(fd: int, target: Path, prefix: str, depth: int, staged: Staged) -> None:
-    # Read no more entries than the count cap can still take (a folder may hold 200,000).
-    most = MAX_FILES - staged.files + len(SKIPPED_FOLDERS) + 1
+    # Every entry counts against the cap, whatever it is (a link, a FIFO, a skipped folder).
+    # A folder may hold 200,000: a bounded number is read, sorted (the same files are kept
+    # on every file system for any folder under that bound), and the first over the cap
+    # stops the copy.
     with os.scandir(fd) as listing:
-        entries = sorted(itertools.islice(listing, most), key=lambda e: e.name)
+        entries = sorted(itertools.islice(listing, 4 * MAX_FILES), key=lambda e: e.name)
     for entry in entries:
         if staged.full:
             return
         relative = prefix + entry.name
-        if staged.files >= MAX_FILES:
+        staged.seen += 1
+        if staged.seen > MAX_FILES:
             # Stop here: a folder of 200,000 entries must not cost a refusal line each.
             staged.refused.append(f"{shown(relative)}: over the limit of {MAX_FILES} files "
                                   "and folders (it and what follows are not copied)")
