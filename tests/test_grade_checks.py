@@ -528,8 +528,8 @@ def test_only_a_tape_fit_to_share_records_the_shared_chain(kind: str, fit: bool)
             assert (graph.tape is not None) is fit
             if fit:
                 assert graph.tape.nodes == graph.nodes
-            again = graphs.graph(dict(builders.kept("chain", 4_000, 0, record=True),
-                                      kind="tape", calls=[]), ad)
+            again = graphs.graph(stand_in_data.supply(dict(
+                builders.kept("chain", 4_000, 0, record=True), kind="tape", calls=[])), ad)
             assert again.tape is not None and again.tape.nodes[-1] is again.nodes[-1]
     finally:
         if collecting:

@@ -146,8 +146,14 @@ class Session:
         what their stand-ins hand out added as data, and graphs of unknown shape read whole
         by `rings`)."""
         from adkit.grade import rings, stand_in_data
+        from adkit.inside.graphs import WIRING_NEEDED
 
-        results = self._call([stand_in_data.supply(s) for s in scenarios])
+        results = self._call([stand_in_data.supply(s, wiring=False) for s in scenarios])
+        again = [k for k, r in enumerate(results) if r == {"error": WIRING_NEEDED}]
+        if again:  # a kept graph the worker does not hold (yet): once more, with its wiring
+            for k, result in zip(again, self._call(
+                    [stand_in_data.supply(scenarios[k]) for k in again]), strict=True):
+                results[k] = result
         return rings.complete(results, self._call)
 
     def _call(self, scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -17,11 +17,11 @@ the two sides answer the same question.
 from __future__ import annotations
 
 import binascii
+import functools
 from array import array
 from typing import Any
 
 from adkit.grade import builders
-from adkit.grade.reference import cached
 
 Wiring = dict[str, Any]
 Scenario = dict[str, Any]
@@ -97,35 +97,43 @@ def generated_wiring(kind: str, size: int, seed: int) -> Wiring:
     return builders.generated_graph(kind, size, seed)[1]
 
 
-def _packed_generated(spec: list[Any]) -> dict[str, Any]:
-    kind, size, seed = spec
-    return cached(f"packed:{kind}:{size}:{seed}",
-                  lambda: pack_wiring(generated_wiring(kind, size, seed)))
+# Packed data of the generated graphs, the same for every student: a few long strings,
+# kept per grading job (not through reference.cached, whose collection per new key costs
+# a second or more under load, for objects that hold no cycles).
+@functools.cache
+def _packed_generated(kind: str, size: int, seed: int) -> dict[str, Any]:
+    return pack_wiring(generated_wiring(kind, size, seed))
+
+
+@functools.cache
+def _packed_order(kind: str, size: int, seed: int, start: int, reverse: bool) -> dict[str, str]:
+    return pack_ints(order_from(generated_wiring(kind, size, seed)["parents"], start, reverse))
 
 
 def _orders(wired: Wiring, starts: list[int], reverse: bool, spec: Any) -> list[Any]:
     """The stand-in's order from each start (one entry per distinct start, in turn)."""
-    out = []
+    out: list[Any] = []
     for start in dict.fromkeys(starts):
         if spec is not None:  # a generated graph: the same for every student
-            key = f"order:{spec}:{start}:{reverse}"
-            order = cached(key, lambda start=start: pack_ints(
-                order_from(wired["parents"], start, reverse)))
+            out.append([start, _packed_order(*spec, start, reverse)])
         else:
-            order = order_from(wired["parents"], start, reverse)
-        out.append([start, order])
+            out.append([start, order_from(wired["parents"], start, reverse)])
     return out
 
 
-def supply(scenario: Scenario) -> Scenario:
-    """`scenario` with what its stand-ins hand out, and a generated graph's wiring, as data."""
+def supply(scenario: Scenario, wiring: bool = True) -> Scenario:
+    """`scenario` with what its stand-ins hand out, and a generated graph's wiring, as data.
+
+    `wiring=False` leaves out a kept graph's wiring (the worker most likely holds the graph
+    already; if not, it answers `graphs.WIRING_NEEDED` and the session sends it again with).
+    """
     kind = scenario.get("kind")
     spec = scenario.get("generate")
     extra: dict[str, Any] = {}
-    if spec is not None:
-        extra["packed"] = _packed_generated(list(spec))
+    if spec is not None and (wiring or not scenario.get("keep")):
+        extra["packed"] = _packed_generated(*spec)
         if scenario.get("record_if_fit"):
-            extra["trial"] = _packed_generated(list(TRIAL))
+            extra["trial"] = _packed_generated(*TRIAL)
     wired = generated_wiring(*spec) if spec is not None else scenario.get("wiring")
     if wired is None:  # not a graph scenario: nothing to hand out
         pass

@@ -21,6 +21,9 @@ from .state import current
 
 Wiring = dict[str, Any]
 _id, _len = id, len
+# The answer for a kept graph this worker does not hold and whose wiring was not sent (the
+# grader then sends the scenario again with it: most calls need none, 4 MB each).
+WIRING_NEEDED = "the grader did not send this graph's wiring"
 
 
 def unpack_wiring(packed: dict[str, Any]) -> Wiring:
@@ -104,7 +107,12 @@ def graph(scenario: dict[str, Any], ad: Any) -> Graph:
         found = kept.get(key)
         if found is not None and (found.tape is not None or not scenario.get("record")):
             return found
-    wired = unpack_wiring(scenario["packed"]) if "packed" in scenario else scenario["wiring"]
+    if "packed" in scenario:
+        wired = unpack_wiring(scenario["packed"])
+    elif "wiring" in scenario:
+        wired = scenario["wiring"]
+    else:
+        raise ScenarioError(WIRING_NEEDED)
     record = scenario.get("record", False) or (
         scenario.get("record_if_fit", False) and "trial" in scenario
         and tape_fit(ad, unpack_wiring(scenario["trial"])))
