@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adkit.model.text import cap
 from adkit.outputs.result import StudentResult
 from adkit.outputs.similar import Similarity
 
@@ -32,8 +33,8 @@ class Attention:
 
 
 def first_line(text: str, limit: int = 200) -> str:
-    line = next((x.strip() for x in (text or "").splitlines() if x.strip()), "")
-    return line if len(line) <= limit else line[:limit] + "..."
+    """The first line of `text` that is not blank, at most `limit` bytes."""
+    return cap(next((x.strip() for x in (text or "").splitlines() if x.strip()), ""), limit)
 
 
 def _tasks_with(result: StudentResult, words: tuple[str, ...]) -> tuple[list[str], str]:
