@@ -115,7 +115,7 @@ def _choose(everyone: list[Submission], only: list[str] | None,
 
 def _print_skipped(skipped: list[Skipped]) -> None:
     for entry in skipped:
-        print(f"skipped {console.line(repr(entry.name))}: {console.line(entry.reason, 400)}",
+        print(f"skipped {console.line(repr(entry.name))}: {console.line(entry.reason, 2000)}",
               file=sys.stderr)
 
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from adkit.model.text import escape_controls
+
 CSV_HEADER = ["student_a", "student_b", "score", "share_a", "share_b", "matched_tokens",
               "above_threshold"]
 
@@ -48,8 +50,9 @@ def similarity_csv(pairs: Sequence[SimilarPair]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for p in pairs:
-        writer.writerow([p.a, p.b, f"{p.score:.1f}", f"{p.share_a:.1f}", f"{p.share_b:.1f}",
-                         p.tokens, int(p.above)])
+        writer.writerow([escape_controls(p.a, keep_newlines=False),
+                         escape_controls(p.b, keep_newlines=False), f"{p.score:.1f}",
+                         f"{p.share_a:.1f}", f"{p.share_b:.1f}", p.tokens, int(p.above)])
     return buffer.getvalue()
 
 

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         everyone, skipped = scan(args.submissions, Path(scratch))
         students, left = read_students(everyone, skipped, Path(scratch))
     for name, why in left:
-        print(f"not compared {line(repr(name))}: {line(why, 400)}", file=sys.stderr)
+        print(f"not compared {line(repr(name))}: {line(why, 2000)}", file=sys.stderr)
     if len(students) < 2:
         return _fail(f"{len(students)} student(s) with code in {args.submissions}: nothing to "
                      "compare")
