@@ -154,3 +154,18 @@ def test_every_output_escapes_student_text(tmp_path):
         assert not any(c in text for c in "\x1b\u202e\x9b\x07"), name
     assert "\\x1b[2J" in texts["s1/feedback.md"] and "\\x1b[2J" in texts["report.html"]
     assert "\\x1b[2J" in texts["console"]
+
+
+def test_the_flags_of_a_result_come_from_its_stored_messages():
+    hang = _result("s1", lost=1, message="did not finish within the 10 s limit")
+    crash = _result("s2", lost=1, message="crashed: killed by SIGSEGV")
+    broken = _result("s3", lost=len(KEYS), message="your package could not be imported: x")
+    for result in (hang, crash, broken):
+        result = StudentResult.from_json(result.to_json())  # as stored
+        sid = result.student_id
+        assert (result.timed_out, result.crashed, result.not_loaded) == (
+            sid == "s1", sid == "s2", sid == "s3")
+    assert hang.tasks_saying(("did not finish",)) == ([KEYS[0][0]],
+                                                      "did not finish within the 10 s limit")
+    assert [a.kind for a in Cohort([hang, crash, broken]).attention] == [
+        "could not be graded", "crashed", "timed out"]

@@ -11,15 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adkit.model.text import cap
-from adkit.outputs.result import StudentResult
+from adkit.outputs.result import CRASHED, TIMED_OUT, StudentResult
 from adkit.outputs.similar import Similarity
 
-# The sandbox's words (adkit/sandbox/words.py) for code that hung or crashed its process.
-TIMED_OUT = ("did not finish within", "used more than", "time limit was used up")
-CRASHED = ("crashed: killed by", "ran out of memory", "was killed:", "the process exited with",
-           "closed or broke the grader's private channel", "wrote more than")
-NOT_LOADED = ("your package could not be", "no simpleautodiff package found",
-              "your submission folder could not be read", "no code found")
 UNGRADED = ("grader error", "could not be graded")  # kinds whose tests never ran
 
 
@@ -37,19 +31,6 @@ def first_line(text: str, limit: int = 200) -> str:
     return cap(next((x.strip() for x in (text or "").splitlines() if x.strip()), ""), limit)
 
 
-def _tasks_with(result: StudentResult, words: tuple[str, ...]) -> tuple[list[str], str]:
-    """The tasks whose test outputs contain any of `words`, and the first such message."""
-    tasks: list[str] = []
-    message = ""
-    for test in result.tests:
-        if any(w in test.output for w in words):
-            if test.task not in tasks:
-                tasks.append(test.task)
-            message = message or next(x for x in test.output.splitlines()
-                                      if any(w in x for w in words))
-    return tasks, first_line(message)
-
-
 def attention_of(result: StudentResult) -> list[Attention]:
     """Why this student's grade needs a look (empty when it does not)."""
     sid = result.student_id
@@ -57,16 +38,14 @@ def attention_of(result: StudentResult) -> list[Attention]:
     if result.grader_error:
         message = next((t.output for t in result.tests if "grader error" in t.output), "")
         found.append(Attention(sid, "grader error", first_line(message)))
-    outputs = {t.output for t in result.tests}
-    if not result.grader_error and len(outputs) == 1 and float(result.total) == 0:
-        only = outputs.pop()
-        if any(w in only for w in NOT_LOADED):
-            found.append(Attention(sid, "could not be graded", first_line(only, 400)))
+    if result.not_loaded:
+        found.append(Attention(sid, "could not be graded",
+                               first_line(result.tests[0].output, 400)))
     graded = not found  # a crash is news only when the code ran at all
     for kind, words in (("timed out", TIMED_OUT), ("crashed", CRASHED)):
-        tasks, message = _tasks_with(result, words)
+        tasks, message = result.tasks_saying(words)
         if tasks and graded:
-            found.append(Attention(sid, kind, f"in {', '.join(tasks)}: {message}"))
+            found.append(Attention(sid, kind, f"in {', '.join(tasks)}: {first_line(message)}"))
     if result.left_out_count:
         names = "; ".join(result.left_out or [])
         more = result.left_out_count - len(result.left_out or [])

@@ -17,6 +17,13 @@ from typing import Any
 
 from adkit.model.text import escape_controls, plain
 
+# The sandbox's words (adkit/sandbox/words.py) for code that hung or crashed its process,
+# and the intake's and the runner's for code that never loaded.
+TIMED_OUT = ("did not finish within", "used more than", "time limit was used up")
+CRASHED = ("crashed: killed by", "ran out of memory", "was killed:", "the process exited with",
+           "closed or broke the grader's private channel", "wrote more than")
+NOT_LOADED = ("your package could not be", "no simpleautodiff package found",
+              "your submission folder could not be read", "no code found")
 # extra_data keys with a field of their own here; any other key is kept as it came.
 _KNOWN = ("student_id", "tasks", "max_total", "grader_error", "seed", "fingerprint",
           "seconds", "sandbox", "isolated", "left_out", "left_out_count", "notes")
@@ -98,6 +105,33 @@ class StudentResult:
 
     def tests_of(self, task: str) -> list[TestResult]:
         return [t for t in self.tests if t.task == task]
+
+    def tasks_saying(self, words: tuple[str, ...]) -> tuple[list[str], str]:
+        """The tasks whose test messages hold any of `words`, and the first such line."""
+        tasks: list[str] = []
+        line = ""
+        for test in self.tests:
+            if any(w in test.output for w in words):
+                if test.task not in tasks:
+                    tasks.append(test.task)
+                line = line or next(x for x in test.output.splitlines()
+                                    if any(w in x for w in words))
+        return tasks, line
+
+    @property
+    def timed_out(self) -> bool:
+        return bool(self.tasks_saying(TIMED_OUT)[0])
+
+    @property
+    def crashed(self) -> bool:
+        return bool(self.tasks_saying(CRASHED)[0])
+
+    @property
+    def not_loaded(self) -> bool:
+        """The code never ran: every test failed with one message saying it did not load."""
+        outputs = {t.output for t in self.tests}
+        return (not self.grader_error and len(outputs) == 1 and float(self.total) == 0
+                and any(w in next(iter(outputs)) for w in NOT_LOADED))
 
     def to_json(self) -> dict[str, Any]:
         """The results.json object (Gradescope's schema)."""
