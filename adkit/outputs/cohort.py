@@ -113,7 +113,8 @@ class Cohort:
     why, what else SUBMISSIONS held, and `make similarity`'s pairs.
 
     `results` are in the gradebook's order; `sources` says where each was read (its
-    results.json); `skipped`: (entry of SUBMISSIONS, why) not graded (they need attention);
+    results.json; `exact`: those whose file already holds what this kit would write);
+    `skipped`: (entry of SUBMISSIONS, why) not graded (they need attention);
     `others`: plain files beside the submissions (a README); `missing`: students found but
     not graded yet; `partial`: the run was stopped; `fresh`: the students graded by this
     run (the console's summary). `attention` is computed once, here.
@@ -127,6 +128,7 @@ class Cohort:
     similarity: Similarity | None = None
     fresh: list[str] = field(default_factory=list)
     sources: dict[str, Path] = field(default_factory=dict)
+    exact: set[str] = field(default_factory=set)  # stored exactly as this kit writes them
     attention: list[Attention] = field(init=False)
 
     def __post_init__(self) -> None:

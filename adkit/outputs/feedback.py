@@ -24,9 +24,10 @@ def feedback(result: StudentResult) -> str:
         lines += [NOT_ISOLATED.format(name=escape_controls(result.sandbox or "no sandbox")), ""]
     if result.notes:
         lines += [escape_controls("\n\n".join(result.notes)), ""]
+    worth, tests = result.task_maxima(), result.tests_by_task()
     for task, earned in result.tasks.items():
-        lines += [f"## {task}: {points(earned)} / {result.task_max(task)}", ""]
-        lost = [t for t in result.tests_of(task) if t.lost]
+        lines += [f"## {task}: {points(earned)} / {worth[task]}", ""]
+        lost = [t for t in tests[task] if t.lost]
         if not lost:
             lines += ["All checks passed.", ""]
             continue
@@ -59,9 +60,12 @@ def write(cohort: Cohort, out: Path) -> None:
         folder = out / result.student_id
         _write_if_changed(folder / "feedback.md", feedback(result))
         source = cohort.sources.get(result.student_id)
+        target = folder / "results.json"
+        if source == target and result.student_id in cohort.exact:
+            continue  # nothing to rewrite (and no JSON to encode: that is the slow part)
         done = _mtime(source) if source else None
-        if _write_if_changed(folder / "results.json", results_text(result)) and done:
-            os.utime(folder / "results.json", ns=(done, done))
+        if _write_if_changed(target, results_text(result)) and done:
+            os.utime(target, ns=(done, done))
 
 
 def _mtime(path: Path) -> int | None:

@@ -132,7 +132,7 @@ def _tasks(results: list[StudentResult], tasks: list[str]) -> str:
     rows = []
     n = max(len(results), 1)
     for task in tasks:
-        full = sum(1 for r in results if not any(t.lost for t in r.tests_of(task)))
+        full = sum(1 for r in results if not any(t.lost for t in r.tests if t.task == task))
         mean = sum(float(points(r.tasks.get(task, 0.0))) for r in results) / n
         rows.append(f'<tr><td class="l">{_e(task)}</td><td data-v="{full / n:.4f}">{full}/'
                     f"{len(results)} ({100 * full / n:.0f}%)</td><td>{mean:.1f}</td></tr>")

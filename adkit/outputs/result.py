@@ -99,12 +99,19 @@ class StudentResult:
     def score(self) -> float | int:
         return points(self.total)
 
-    def task_max(self, task: str) -> float | int:
-        """The points `task` is worth (the sum of its tests' points)."""
-        return points(sum(t.max_score for t in self.tests if t.task == task))
+    def task_maxima(self) -> dict[str, float | int]:
+        """The points each task is worth (the sum of its tests' points)."""
+        worth = dict.fromkeys(self.tasks, 0.0)
+        for t in self.tests:
+            worth[t.task] = worth.get(t.task, 0.0) + t.max_score
+        return {task: points(v) for task, v in worth.items()}
 
-    def tests_of(self, task: str) -> list[TestResult]:
-        return [t for t in self.tests if t.task == task]
+    def tests_by_task(self) -> dict[str, list[TestResult]]:
+        """The tests of each task, in their order."""
+        found: dict[str, list[TestResult]] = {task: [] for task in self.tasks}
+        for t in self.tests:
+            found.setdefault(t.task, []).append(t)
+        return found
 
     def tasks_saying(self, words: tuple[str, ...]) -> tuple[list[str], str]:
         """The tasks whose test messages hold any of `words`, and the first such line."""
@@ -135,7 +142,8 @@ class StudentResult:
 
     def to_json(self) -> dict[str, Any]:
         """The results.json object (Gradescope's schema)."""
-        summary = "; ".join(f"{t} {points(v)}/{self.task_max(t)}" for t, v in self.tasks.items())
+        worth = self.task_maxima()
+        summary = "; ".join(f"{t} {points(v)}/{worth[t]}" for t, v in self.tasks.items())
         extra: dict[str, Any] = {
             "student_id": escape_controls(self.student_id, keep_newlines=False),
             "tasks": {t: points(v) for t, v in self.tasks.items()},

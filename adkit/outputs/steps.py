@@ -17,12 +17,13 @@ module and one more line in STEPS. The same stored results give the same outputs
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from adkit.outputs import console, feedback, gradebook, report
 from adkit.outputs.cohort import Cohort
-from adkit.outputs.result import StudentResult, read_result
+from adkit.outputs.result import StudentResult
 from adkit.outputs.similar import Similarity, read_similarity
 
 Step = Callable[[Cohort, Path], None]
@@ -34,15 +35,19 @@ STEPS: list[tuple[str, Step]] = [
 ]
 
 
-def _stored(folder: Path, student_id: str) -> tuple[StudentResult, Path, int] | None:
+def _stored(folder: Path, student_id: str) -> tuple[StudentResult, Path, int, bool] | None:
+    """The result stored for `student_id` in `folder`: (result, its path, its time, whether
+    the file holds exactly what this kit would write for it)."""
     path = folder / student_id / "results.json"
-    result = read_result(path)
-    if result is None or result.student_id != student_id:
-        return None  # not this student's (a copied folder): not trusted as theirs
     try:
-        return result, path, path.stat().st_mtime_ns
-    except OSError:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        result = StudentResult.from_json(data)
+        when = path.stat().st_mtime_ns
+    except (OSError, ValueError, RecursionError):
         return None
+    if result.student_id != student_id:
+        return None  # not this student's (a copied folder): not trusted as theirs
+    return result, path, when, result.to_json() == data
 
 
 def _students_in(folders: Sequence[Path]) -> list[str]:
@@ -60,19 +65,21 @@ def gather(folders: Sequence[Path], expected: Sequence[str] | None = None, *,
     with a results.json in any folder), in that order, their newest stored result; students
     with none are `missing`. The similarity pairs are the newest similarity.csv's."""
     folders = [Path(f) for f in folders]
-    results, missing, sources = [], [], {}
+    results, missing, sources, written = [], [], {}, set()
     for sid in (_students_in(folders) if expected is None else expected):
         found = [s for s in (_stored(f, sid) for f in folders) if s is not None]
         if not found:
             missing.append(sid)
             continue
-        result, path, _ = max(found, key=lambda s: s[2])
+        result, path, _, exact = max(found, key=lambda s: s[2])
         results.append(result)
         sources[sid] = path
+        if exact:
+            written.add(sid)
     pairs = [s for s in (read_similarity(f) for f in folders) if s is not None]
     similarity: Similarity | None = max(pairs, key=lambda s: s.written) if pairs else None
     return Cohort(results, missing, list(skipped), list(others), partial, similarity,
-                  list(fresh), sources)
+                  list(fresh), sources, written)
 
 
 def write_outputs(cohort: Cohort, out: Path, skip: Collection[str] = ()) -> None:
