@@ -65,25 +65,29 @@ def gather(folders: Sequence[Path], expected: Sequence[str] | None = None, *,
     with a results.json in any folder), in that order, their newest stored result; students
     with none are `missing`. The similarity pairs are the newest similarity.csv's."""
     folders = [Path(f) for f in folders]
-    results, missing, sources, written = [], [], {}, set()
+    results, missing, sources, exact = [], [], {}, set()
     for sid in (_students_in(folders) if expected is None else expected):
         found = [s for s in (_stored(f, sid) for f in folders) if s is not None]
         if not found:
             missing.append(sid)
             continue
-        result, path, _, exact = max(found, key=lambda s: s[2])
+        result, path, _, as_written = max(found, key=lambda s: s[2])
         results.append(result)
         sources[sid] = path
-        if exact:
-            written.add(sid)
+        if as_written:
+            exact.add(sid)
     pairs = [s for s in (read_similarity(f) for f in folders) if s is not None]
     similarity: Similarity | None = max(pairs, key=lambda s: s.written) if pairs else None
     return Cohort(results, missing, list(skipped), list(others), partial, similarity,
-                  list(fresh), sources, written)
+                  list(fresh), sources, exact)
 
 
 def write_outputs(cohort: Cohort, out: Path, skip: Collection[str] = ()) -> None:
     """Run every step of STEPS over `cohort` into `out`, but those named in `skip`."""
+    unknown = set(skip) - {name for name, _ in STEPS}
+    if unknown:
+        raise ValueError(f"no output step named {', '.join(sorted(unknown))} (the steps: "
+                         f"{', '.join(name for name, _ in STEPS)})")
     out.mkdir(parents=True, exist_ok=True)
     for name, step in STEPS:
         if name not in skip:
