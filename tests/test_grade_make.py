@@ -10,7 +10,7 @@ import pytest
 
 from adkit.grade import expectations
 from adkit.grade.rubric import VISIBILITIES, load_rubric
-from adkit.outputs.files import HEADER
+from adkit.outputs.gradebook import HEADER
 from tests.test_grade_cohort import ROOT, graded_once
 
 DEMO = ROOT / "demo_cohort"

@@ -135,14 +135,14 @@ def test_a_grader_error_on_one_student_spares_the_others(tmp_path, monkeypatch, 
     folder = tmp_path / "submissions"
     for name in ("a_fine", "b_trips_the_grader"):
         (folder / name).mkdir(parents=True)
-    real = runner.grade
+    real = runner.grade_student
 
     def grade_or_fail(submission, out, rubric, backend=None):
         if submission.student_id == "b_trips_the_grader":
             raise RuntimeError("a bug in the grader")
         return real(submission, out, rubric, backend)
 
-    monkeypatch.setattr(runner, "grade", grade_or_fail)  # inherited by the forked workers
+    monkeypatch.setattr(runner, "grade_student", grade_or_fail)  # the forked jobs inherit it
     out = tmp_path / "grades"
     assert cli.main([str(folder), "--out", str(out), "--jobs", "2"]) == 1
     assert "GRADER ERROR for 1 student(s): b_trips_the_grader" in capsys.readouterr().err
@@ -151,6 +151,6 @@ def test_a_grader_error_on_one_student_spares_the_others(tmp_path, monkeypatch, 
     rows = (out / "gradebook.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["a_fine", "b_trips_the_grader"]
     # The next run regrades the student the grader failed on, and only that one.
-    monkeypatch.setattr(runner, "grade", real)
+    monkeypatch.setattr(runner, "grade_student", real)
     assert cli.main([str(folder), "--out", str(out), "--jobs", "1"]) == 0
     assert "1 student(s) already graded" in capsys.readouterr().err

@@ -19,7 +19,9 @@ from adkit.intake import notebooks, staging
 from adkit.intake.notebooks import SubmissionError, extract_in_child, package_source
 from adkit.intake.submissions import Submission, scan_submissions
 from adkit.outputs import files as outputs
+from adkit.outputs.cohort import Cohort
 from adkit.outputs.report import report_html
+from adkit.outputs.result import StudentResult
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = course.source_dir()
@@ -320,11 +322,12 @@ def test_report_lists_skipped_folders_and_warns_when_not_isolated():
     rubric = load_rubric()
     data = outputs.results("s1", rubric, {}, {"seconds": 0.0, "sandbox": "trusted",
                                                "isolated": False})
-    page = report_html([data], [("gradebook.csv", "the name of the kit's own output")])
+    page = report_html(Cohort([StudentResult.from_json(data)],
+                              skipped=[("gradebook.csv", "the name of the kit's own output")]))
     assert "WITHOUT an isolating sandbox" in page and "gradebook.csv" in page
     clean = outputs.results("s1", rubric, {}, {"seconds": 0.0, "sandbox": "bubblewrap",
                                                 "isolated": True})
-    assert "WITHOUT" not in report_html([clean])
+    assert "WITHOUT" not in report_html(Cohort([StudentResult.from_json(clean)]))
 
 
 def test_notes_from_the_notebooks_reach_the_feedback(tmp_path):

@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from adkit.grade import runner
-from tests.test_report import RUBRIC, _cohort
+from adkit.outputs import feedback
+from tests.test_report import _cohort
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -56,9 +56,9 @@ def report(tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("grades")
     results = _cohort()
-    for data in results:
-        runner.write_student(out, data["extra_data"]["student_id"], data, RUBRIC)
-    everyone = [Submission(r["extra_data"]["student_id"], out) for r in results]
+    for result in results:
+        feedback.write_student(out, result)
+    everyone = [Submission(r.student_id, out) for r in results]
     _finish(everyone, [Skipped("bad name.zip", "not a usable student id")], out, [])
     return out / "report.html"
 

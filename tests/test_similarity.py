@@ -13,7 +13,9 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+from adkit.outputs.cohort import Cohort
 from adkit.outputs.report import report_html, similarity_section
+from adkit.outputs.similar import read_similarity
 from adkit.similarity.__main__ import main
 from adkit.similarity.pages import similarity_html
 from adkit.similarity.pairs import all_pairs, fingerprints
@@ -193,7 +195,7 @@ def test_the_command_writes_sorted_pairs_and_the_report_section(tmp_path, capsys
     _student(cohort, "copier", {"simpleautodiff.py": _renamed(code)})
     out = tmp_path / "out"
     out.mkdir()
-    (out / "report.html").write_text(report_html([]), encoding="utf-8")
+    (out / "report.html").write_text(report_html(Cohort([])), encoding="utf-8")
     assert main([str(cohort), "--out", str(out), "--threshold", "80"]) == 0
     rows = list(csv.DictReader((out / "similarity.csv").open(encoding="utf-8")))
     assert len(rows) == 6 and [float(r["score"]) for r in rows] == \
@@ -203,9 +205,9 @@ def test_the_command_writes_sorted_pairs_and_the_report_section(tmp_path, capsys
     assert [r["above_threshold"] for r in rows[1:]] == ["0"] * 5
     report = (out / "report.html").read_text(encoding="utf-8")
     assert 'href="similarity.html"' in report and "<code>copier</code>" in report
-    assert similarity_section(out) in report
+    assert similarity_section(read_similarity(out)) in report
     assert "compared 4 students (6 pairs)" in capsys.readouterr().err
-    fresh = report_html([], similarity=similarity_section(out))  # as `make grade` writes it
+    fresh = report_html(Cohort([], similarity=read_similarity(out)))  # as `make grade` does
     assert "Similarity (1 of 6 pairs above the threshold)" in fresh
 
 
@@ -236,11 +238,11 @@ def test_the_report_section_escapes_and_survives_a_broken_csv(tmp_path):
     (tmp_path / "similarity.csv").write_text(
         "student_a,student_b,score,share_a,share_b,matched_tokens,above_threshold\n"
         '"<script>x</script>",b,90.0,90.0,90.0,300,1\n', encoding="utf-8")
-    section = similarity_section(tmp_path)
+    section = similarity_section(read_similarity(tmp_path))
     assert "<script>x" not in section and "&lt;script&gt;x&lt;/script&gt;" in section
     (tmp_path / "similarity.csv").write_text("not,the,header\n1,2,3\n", encoding="utf-8")
-    assert "could not be read" in similarity_section(tmp_path)
-    assert similarity_section(tmp_path / "nowhere") == ""
+    assert "could not be read" in similarity_section(read_similarity(tmp_path))
+    assert similarity_section(read_similarity(tmp_path / "nowhere")) == ""
 
 
 def test_make_similarity_on_the_demo_cohort(tmp_path):

@@ -24,9 +24,10 @@ from adkit.grade.jobs import JobPool, Stopped, stop_signals
 from adkit.grade.rubric import DEFAULT_RUBRIC, GRADERS, Rubric, RubricError, load_rubric
 from adkit.intake.archives import is_archive
 from adkit.intake.submissions import Skipped, Submission, scan_submissions
-from adkit.outputs import files as outputs
-from adkit.outputs.cohort import needs_attention
-from adkit.outputs.report import report_html, similarity_section
+from adkit.model.text import shown
+from adkit.outputs import console
+from adkit.outputs.result import StudentResult, points
+from adkit.outputs.steps import publish
 from adkit.sandbox import Backend, SandboxUnavailable
 
 EXIT_USAGE = 2
@@ -72,13 +73,14 @@ class Progress:
             filled = int(width * self.done / max(self.total, 1))
             elapsed = time.monotonic() - self.started
             print(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                  f"students ({elapsed:.0f} s) {row['student_id'][:20]:<20}",
+                  f"students ({elapsed:.0f} s) {shown(row['student_id'], 20, True):<20}",
                   end="", file=sys.stderr, flush=True)
             if self.done == self.total:
                 print(file=sys.stderr)
         else:
             flag = "  GRADER ERROR" if row["grader_error"] else ""
-            print(f"[{self.done}/{self.total}] {row['student_id']}: {row['total']}/"
+            print(f"[{self.done}/{self.total}] {shown(row['student_id'], 200, True)}: "
+                  f"{row['total']}/"
                   f"{row['max_total']} ({row['seconds']:.1f} s){flag}", file=sys.stderr,
                   flush=True)
 
@@ -113,7 +115,8 @@ def _choose(everyone: list[Submission], only: list[str] | None,
 
 def _print_skipped(skipped: list[Skipped]) -> None:
     for entry in skipped:
-        print(f"skipped {entry.name!r}: {entry.reason}", file=sys.stderr)
+        print(f"skipped {console.line(repr(entry.name))}: {console.line(entry.reason, 2000)}",
+              file=sys.stderr)
 
 
 def _sandbox(trusted: bool, secrets: list[Path]) -> Backend | None:
@@ -227,12 +230,12 @@ def _private_folder(prefix: str, mode: int) -> Iterator[Path]:
 
 def _grade_one(submission: Submission, out: Path, rubric: Rubric, backend: Backend,
                ) -> dict[str, Any]:
-    """Grade one student in a job process: the gradebook row, with seconds and grader_error."""
+    """Grade one student in a job process: the progress line's row."""
     try:
-        data = runner.grade(submission, out, rubric, backend)
+        result = runner.grade_student(submission, out, rubric, backend)
     except Exception as error:  # a bug of the grader: this student only, the others go on
-        data = runner.grader_error(submission, out, rubric, error, backend)
-    return _row(data)
+        result = runner.grader_error(submission, out, rubric, error, backend)
+    return _row(result)
 
 
 def _crashed(submission: Submission, out: Path, rubric: Rubric, backend: Backend,
@@ -242,58 +245,23 @@ def _crashed(submission: Submission, out: Path, rubric: Rubric, backend: Backend
     return _row(runner.grader_error(submission, out, rubric, error, backend))
 
 
-def _row(data: dict[str, Any]) -> dict[str, Any]:
-    return outputs.row_of(data) | {"seconds": data["extra_data"]["seconds"],
-                                   "grader_error": data["extra_data"]["grader_error"]}
+def _row(result: StudentResult) -> dict[str, Any]:
+    """What a job sends back (JSON): the result itself is stored in OUT already."""
+    return {"student_id": result.student_id, "total": result.score,
+            "max_total": points(result.max_total), "seconds": result.seconds,
+            "grader_error": result.grader_error}
 
 
 def _finish(everyone: list[Submission], skipped: list[Skipped], out: Path,
             rows: list[dict[str, Any]], partial: bool = False) -> int:
-    """Rewrite the gradebook and the report from every student's results; summarise.
-
-    `partial`: the run was interrupted (the report says so, and who is not graded yet)."""
-    results = []
-    missing = []
-    for s in everyone:
-        data = outputs.read_results(out / s.student_id / "results.json")
-        if data is None:
-            missing.append(s.student_id)
-        else:
-            results.append(data)
-    outputs.write_atomic(out / "gradebook.csv",
-                         outputs.gradebook([outputs.row_of(r) for r in results]))
-    entries = [(s.name, s.reason) for s in skipped if not s.plain_file]
-    others = [(s.name, s.reason) for s in skipped if s.plain_file]
-    outputs.write_atomic(out / "report.html",
-                         report_html(results, entries, missing, partial, others,
-                                     similarity_section(out)))
-    seconds = sum(r["seconds"] for r in rows)
-    if rows:
-        print(f"graded {len(rows)} student(s): {seconds:.1f} s of grading, "
-              f"{seconds / len(rows):.2f} s per student", file=sys.stderr)
-    _print_attention(results)
-    print(f"results: {out / 'gradebook.csv'}, {out / 'report.html'}, "
-          f"{out}/<student>/feedback.md and results.json", file=sys.stderr)
-    errors = [r["extra_data"]["student_id"] for r in results if r["extra_data"]["grader_error"]]
-    if missing:
-        print(f"not graded (run again): {', '.join(missing)}", file=sys.stderr)
-    if errors:
-        print(f"GRADER ERROR for {len(errors)} student(s): {', '.join(errors)}; see their "
-              "feedback.md; the other students are graded", file=sys.stderr)
-    if skipped:
-        print(f"{len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} of SUBMISSIONS not "
-              "graded (see above and report.html)", file=sys.stderr)
-    return 1 if errors or missing else 0
-
-
-def _print_attention(results: list[dict[str, Any]]) -> None:
-    """One line per student whose grade needs a look (the report says more)."""
-    found = [a for a in needs_attention(results) if a.kind != "grader error"]
-    if found:
-        print(f"needs attention ({len({a.student_id for a in found})} student(s), see "
-              "report.html):", file=sys.stderr)
-    for a in found:
-        print(f"  {a.student_id}: {a.kind}: {a.why[:160]}", file=sys.stderr)
+    """Every output rewritten from every student's stored results (adkit.outputs.steps);
+    the exit status. `partial`: the run was interrupted (the report says so, and who is not
+    graded yet)."""
+    cohort = publish([out], out, [s.student_id for s in everyone],
+                     skipped=[(s.name, s.reason) for s in skipped if not s.plain_file],
+                     others=[(s.name, s.reason) for s in skipped if s.plain_file],
+                     partial=partial, fresh=[r["student_id"] for r in rows])
+    return console.exit_status(cohort)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,12 @@ feedback.md) and `forbid_in_outputs = [...]` (never in gradebook.csv or results.
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from adkit.authoring.regions import TASKS
+from adkit.outputs.result import points, read_result
 
 
 def load(path: Path) -> dict[str, dict[str, Any]]:
@@ -26,8 +26,10 @@ def problems(student: str, expected: dict[str, Any], out: Path, rubric_tasks: di
     path = out / student / "results.json"
     if not path.exists():
         return [f"{student}: no results.json"]
-    data = json.loads(path.read_text(encoding="utf-8"))
-    tasks = data["extra_data"]["tasks"]
+    result = read_result(path)
+    if result is None:
+        return [f"{student}: results.json is not a result of this kit"]
+    tasks = {t: points(v) for t, v in result.tasks.items()}
     found = []
 
     def lost(task: str) -> bool:
@@ -55,7 +57,7 @@ def problems(student: str, expected: dict[str, Any], out: Path, rubric_tasks: di
     for text in expected.get("forbid_in_outputs", []):
         if text in outputs:
             found.append(f"{student}: {text!r} appears in the outputs")
-    if data["extra_data"].get("grader_error"):
+    if result.grader_error:
         found.append(f"{student}: grader error")
     return found
 

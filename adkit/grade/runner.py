@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import io
 import os
-import signal
 import tempfile
 import time
 from pathlib import Path
@@ -18,9 +17,10 @@ from adkit.grade.rubric import GRADERS, Rubric, student_seed
 from adkit.grade.session import Session
 from adkit.intake.staging import NoRoom, UnsafeFile, refused_note, stage
 from adkit.intake.submissions import Submission
-from adkit.model.text import shown
-from adkit.outputs import files as outputs
-from adkit.outputs.files import capped
+from adkit.model.text import cap, shown
+from adkit.outputs import feedback
+from adkit.outputs.result import StudentResult, read_result
+from adkit.outputs.scoring import score
 from adkit.sandbox import Backend
 
 KIT = Path(__file__).resolve().parents[1]
@@ -86,6 +86,12 @@ def close_open_sandboxes() -> None:
 
 def grade(submission: Submission, out: Path, rubric: Rubric,
           backend: Backend) -> dict[str, Any]:
+    """`grade_student`, its result as the results.json object (Gradescope's schema)."""
+    return grade_student(submission, out, rubric, backend).to_json()
+
+
+def grade_student(submission: Submission, out: Path, rubric: Rubric,
+                  backend: Backend) -> StudentResult:
     """Grade one student in `backend`'s sandbox; write OUT/<id>/results.json and feedback.md.
 
     The sandbox gets a capped copy of the student's folder (adkit.intake.staging), never
@@ -101,15 +107,14 @@ def grade(submission: Submission, out: Path, rubric: Rubric,
         measured: dict[str, int] = {}
         outcomes, notes = _grade_copy(submission, Path(scratch), rubric, backend, seed,
                                       left_out, measured)
-    extra = {"seed": seed, "fingerprint": fingerprint(rubric),
-             "seconds": round(time.perf_counter() - started, 3),
-             "sandbox": str(backend.name), "isolated": bool(backend.isolating),
-             # for the report's "needs attention" (the feedback names them all)
-             "left_out": [capped(x, 200) for x in left_out[:5]], "left_out_count": len(left_out),
-             **measured}
-    data = outputs.results(submission.student_id, rubric, outcomes, extra)
-    write_student(out, submission.student_id, data, rubric, "\n\n".join(notes) or None)
-    return data
+    result = score(submission.student_id, rubric, outcomes, seed=seed,
+                   fingerprint=fingerprint(rubric),
+                   seconds=round(time.perf_counter() - started, 3),
+                   sandbox=str(backend.name), isolated=bool(backend.isolating),
+                   left_out=left_out, notes=notes)
+    result.more.update(measured)  # e.g. the most bytes read of one reply
+    feedback.write_student(out, result)
+    return result
 
 
 def _grade_copy(submission: Submission, scratch: Path, rubric: Rubric, backend: Backend,
@@ -186,34 +191,19 @@ def _load_problem(sandbox: Any) -> str | None:
     return broken
 
 
-def write_student(out: Path, student_id: str, data: dict[str, Any], rubric: Rubric,
-                  note: str | None = None) -> None:
-    """Write feedback.md, then results.json; a stop signal waits until both are written."""
-    import json
-
-    folder = out / student_id
-    stops = {signal.SIGINT, signal.SIGTERM}
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
-    try:
-        outputs.write_atomic(folder / "feedback.md", outputs.feedback(data, rubric, note))
-        # results.json last: its presence and time mean "this student is done".
-        outputs.write_atomic(folder / "results.json", json.dumps(data, indent=1) + "\n")
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-
-
 def grader_error(submission: Submission, out: Path, rubric: Rubric, error: BaseException,
-                 backend: Backend | None = None) -> dict[str, Any]:
+                 backend: Backend | None = None) -> StudentResult:
     """Record that the grader itself failed on this student (the others go on)."""
-    message = (f"grader error: {type(error).__name__}: {capped(str(error), 2000)} (not your "
-               "fault: tell the course staff)")
-    extra = {"seed": student_seed(rubric.secret, submission.student_id),
-             "fingerprint": fingerprint(rubric), "seconds": 0.0}
-    if backend is not None:
-        extra |= {"sandbox": str(backend.name), "isolated": bool(backend.isolating)}
-    data = outputs.results(submission.student_id, rubric, _all(rubric, message, True), extra)
-    write_student(out, submission.student_id, data, rubric, f"**{message}**")
-    return data
+    message = (f"grader error: {type(error).__name__}: {cap(str(error), 2000, note=True)} "
+               "(not your fault: tell the course staff)")
+    result = score(submission.student_id, rubric, _all(rubric, message, True),
+                   seed=student_seed(rubric.secret, submission.student_id),
+                   fingerprint=fingerprint(rubric), seconds=0.0,
+                   sandbox=None if backend is None else str(backend.name),
+                   isolated=None if backend is None else bool(backend.isolating),
+                   notes=[f"**{message}**"])
+    feedback.write_student(out, result)
+    return result
 
 
 def _extract(notebooks: list[Path], scratch: Path, staged: Path,
@@ -235,7 +225,7 @@ def _notebook_notes(folder: Path, most: int = 20) -> list[str]:
             if line.startswith("# ---"):
                 break
             if line.startswith("# NOTE: ") and len(found) < most:
-                found.append(f"- {capped(line[8:].rstrip(), 600)}")
+                found.append(f"- {cap(line[8:].rstrip(), 600, note=True)}")
     if not found:
         return []
     return ["**From your notebooks:**\n" + "\n".join(found)]
@@ -248,12 +238,12 @@ def is_current(submission: Submission, out: Path, rubric: Rubric, graders_change
     With `isolating` (the sandbox isolates now), results graded without isolation are not.
     """
     path = out / submission.student_id / "results.json"
-    data = outputs.read_results(path)
-    if data is None or data["extra_data"].get("grader_error"):
+    result = read_result(path)
+    if result is None or result.grader_error:
         return False
-    if isolating and data["extra_data"].get("isolated") is False:
+    if isolating and result.isolated is False:
         return False
-    if data["extra_data"].get("fingerprint") != fingerprint(rubric):
+    if result.fingerprint != fingerprint(rubric):
         return False
     if not (out / submission.student_id / "feedback.md").exists():
         return False

@@ -1,19 +1,19 @@
-"""What a teaching assistant asks of a graded cohort, computed from the results.json data:
-who needs attention and why, which tests trip the class, the mean and the median."""
+"""A graded cohort as the outputs see it (`Cohort`), and what a teaching assistant asks of
+it: who needs attention and why (computed once, in the Cohort), which tests trip the class,
+the mean and the median."""
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
-# The sandbox's words (adkit/sandbox/words.py) for code that hung or crashed its process.
-TIMED_OUT = ("did not finish within", "used more than", "time limit was used up")
-CRASHED = ("crashed: killed by", "ran out of memory", "was killed:", "the process exited with",
-           "closed or broke the grader's private channel", "wrote more than")
-NOT_LOADED = ("your package could not be", "no simpleautodiff package found",
-              "your submission folder could not be read", "no code found")
+from adkit.model.text import cap
+from adkit.outputs.result import CRASHED, TIMED_OUT, StudentResult
+from adkit.outputs.similar import Similarity
+
 UNGRADED = ("grader error", "could not be graded")  # kinds whose tests never ran
 
 
@@ -27,62 +27,47 @@ class Attention:
 
 
 def first_line(text: str, limit: int = 200) -> str:
-    line = next((x.strip() for x in (text or "").splitlines() if x.strip()), "")
-    return line if len(line) <= limit else line[:limit] + "..."
+    """The first line of `text` that is not blank, at most `limit` bytes."""
+    return cap(next((x.strip() for x in (text or "").splitlines() if x.strip()), ""), limit)
 
 
-def _tasks_with(data: dict[str, Any], words: tuple[str, ...]) -> tuple[list[str], str]:
-    """The tasks whose test outputs contain any of `words`, and the first such message."""
-    tasks: list[str] = []
-    message = ""
-    for test in data["tests"]:
-        output = test.get("output") or ""
-        if any(w in output for w in words):
-            task = test["tags"][0] if test.get("tags") else test["name"]
-            if task not in tasks:
-                tasks.append(task)
-            message = message or next(x for x in output.splitlines() if any(w in x for w in words))
-    return tasks, first_line(message)
-
-
-def attention_of(data: dict[str, Any]) -> list[Attention]:
+def attention_of(result: StudentResult) -> list[Attention]:
     """Why this student's grade needs a look (empty when it does not)."""
-    extra = data["extra_data"]
-    sid = extra["student_id"]
+    sid = result.student_id
     found = []
-    if extra.get("grader_error"):
-        message = next((t["output"] for t in data["tests"] if "grader error" in t["output"]), "")
+    if result.grader_error:
+        message = next((t.output for t in result.tests if "grader error" in t.output), "")
         found.append(Attention(sid, "grader error", first_line(message)))
-    outputs = {t.get("output") or "" for t in data["tests"]}
-    if not extra.get("grader_error") and len(outputs) == 1 and float(data["score"]) == 0:
-        only = outputs.pop()
-        if any(w in only for w in NOT_LOADED):
-            found.append(Attention(sid, "could not be graded", first_line(only, 400)))
+    if result.not_loaded:
+        found.append(Attention(sid, "could not be graded",
+                               first_line(result.tests[0].output, 400)))
     graded = not found  # a crash is news only when the code ran at all
     for kind, words in (("timed out", TIMED_OUT), ("crashed", CRASHED)):
-        tasks, message = _tasks_with(data, words)
+        tasks, message = result.tasks_saying(words)
         if tasks and graded:
-            found.append(Attention(sid, kind, f"in {', '.join(tasks)}: {message}"))
-    if extra.get("left_out_count"):
-        names = "; ".join(extra.get("left_out") or [])
-        more = extra["left_out_count"] - len(extra.get("left_out") or [])
+            found.append(Attention(sid, kind, f"in {', '.join(tasks)}: {first_line(message)}"))
+    if result.left_out_count:
+        names = "; ".join(result.left_out or [])
+        more = result.left_out_count - len(result.left_out or [])
         found.append(Attention(sid, "files left out", names + (f"; and {more} more"
                                                                if more > 0 else "")))
     return found
 
 
-def needs_attention(results: list[dict[str, Any]], missing: list[str] = (),
-                    skipped: list[tuple[str, str]] = ()) -> list[Attention]:
+ORDER = ("not graded", "grader error", "could not be graded", "crashed", "timed out",
+         "files left out")
+
+
+def needs_attention(results: Sequence[StudentResult], missing: Sequence[str] = (),
+                    skipped: Sequence[tuple[str, str]] = ()) -> list[Attention]:
     """Everyone to look at first: entries not graded, then students by the kind of trouble."""
-    order = ["not graded", "grader error", "could not be graded", "crashed", "timed out",
-             "files left out"]
     found = [Attention(name, "not graded", why) for name, why in skipped]
     found += [Attention(sid, "not graded", "not graded yet (the run was interrupted or this "
                                            "student's grading failed): run the command again")
               for sid in missing]
-    for data in results:
-        found += attention_of(data)
-    return sorted(found, key=lambda a: (order.index(a.kind), a.student_id))
+    for result in results:
+        found += attention_of(result)
+    return sorted(found, key=lambda a: (ORDER.index(a.kind), a.student_id))
 
 
 @dataclass(frozen=True)
@@ -97,15 +82,15 @@ class FailedTest:
     common_count: int
 
 
-def failed_tests(results: list[dict[str, Any]]) -> list[FailedTest]:
+def failed_tests(results: Sequence[StudentResult]) -> list[FailedTest]:
     """Every test that some student failed, the most failed first."""
     failed: dict[str, Counter[str]] = {}
     tasks: dict[str, str] = {}
-    for data in results:
-        for test in data["tests"]:
-            tasks[test["name"]] = test["tags"][0] if test.get("tags") else ""
-            if float(test["score"]) < float(test["max_score"]):
-                failed.setdefault(test["name"], Counter())[first_line(test["output"])] += 1
+    for result in results:
+        for test in result.tests:
+            tasks[test.name] = test.task
+            if test.lost:
+                failed.setdefault(test.name, Counter())[first_line(test.output)] += 1
     rows = []
     for name, messages in failed.items():
         common, count = messages.most_common(1)[0]
@@ -120,3 +105,45 @@ def summary(scores: list[float]) -> dict[str, float]:
         return {"mean": 0.0, "median": 0.0, "min": 0.0, "max": 0.0}
     return {"mean": statistics.fmean(scores), "median": statistics.median(scores),
             "min": min(scores), "max": max(scores)}
+
+
+@dataclass
+class Cohort:
+    """Everything the outputs are made from: the stored results, who is not graded yet and
+    why, what else SUBMISSIONS held, and `make similarity`'s pairs.
+
+    `results` are in the gradebook's order; `sources` says where each was read (its
+    results.json; `exact`: those whose file already holds what this kit would write);
+    `skipped`: (entry of SUBMISSIONS, why) not graded (they need attention);
+    `others`: plain files beside the submissions (a README); `missing`: students found but
+    not graded yet; `partial`: the run was stopped; `fresh`: the students graded by this
+    run (the console's summary). `attention` is computed once, here.
+    """
+
+    results: list[StudentResult]
+    missing: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    others: list[tuple[str, str]] = field(default_factory=list)
+    partial: bool = False
+    similarity: Similarity | None = None
+    fresh: list[str] = field(default_factory=list)
+    sources: dict[str, Path] = field(default_factory=dict)
+    exact: set[str] = field(default_factory=set)  # stored exactly as this kit writes them
+    attention: list[Attention] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.attention = needs_attention(self.results, self.missing, self.skipped)
+
+    @property
+    def flagged(self) -> dict[str, list[str]]:
+        """Each student's kinds of trouble, in the order of `attention`."""
+        found: dict[str, list[str]] = {}
+        for a in self.attention:
+            found.setdefault(a.student_id, []).append(a.kind)
+        return found
+
+    @property
+    def ran(self) -> list[StudentResult]:
+        """The students whose code ran (not those that could not be graded at all)."""
+        out = {a.student_id for a in self.attention if a.kind in UNGRADED}
+        return [r for r in self.results if r.student_id not in out]

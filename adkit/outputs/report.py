@@ -7,32 +7,26 @@ from a student (ids, messages their code produced, file names) is escaped.
 
 from __future__ import annotations
 
-import csv
 import html
-import os
 import time
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from adkit.authoring.regions import TASKS
-from adkit.outputs.cohort import (
-    UNGRADED,
-    Attention,
-    attention_of,
-    failed_tests,
-    needs_attention,
-    summary,
-)
+from adkit.model.text import escape_controls
+from adkit.outputs.cohort import Attention, Cohort, failed_tests, summary
+from adkit.outputs.files import write_atomic
 from adkit.outputs.report_assets import SCRIPT, STYLE
+from adkit.outputs.result import StudentResult, points
+from adkit.outputs.similar import Similarity
 
 # Nothing from the network, nothing but the page's own inline style and script.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """`text` for the page: control characters written out, then HTML-escaped."""
+    return html.escape(escape_controls(str(text)), quote=True)
 
 
 def bins_of(scores: list[float], maximum: float, bins: int = 10) -> list[int]:
@@ -78,19 +72,18 @@ def histogram_svg(scores: list[float], maximum: float, bins: int = 10) -> str:
     return "\n".join(parts)
 
 
-def _banner(results: list[dict[str, Any]]) -> str:
+def _banner(results: list[StudentResult]) -> str:
     """A warning when any student was graded without an isolating sandbox."""
-    plain = sorted({str(r["extra_data"].get("sandbox", "?")) for r in results
-                    if r["extra_data"].get("isolated") is False})
+    plain = sorted({str(r.sandbox or "?") for r in results if r.isolated is False})
     if not plain:
         return ""
-    count = sum(1 for r in results if r["extra_data"].get("isolated") is False)
+    count = sum(1 for r in results if r.isolated is False)
     return (f'<p class="warn"><b>{count} student(s) were graded WITHOUT an isolating '
             f"sandbox</b> ({_e(', '.join(plain))}, --trusted): their code ran with the "
             "grader's rights. Regrade on a machine where the sandbox runs.</p>\n")
 
 
-def _partial(partial: bool, missing: Sequence[str]) -> str:
+def _partial(partial: bool, missing: list[str]) -> str:
     if not partial and not missing:
         return ""
     why = "The run was interrupted: " if partial else ""
@@ -117,10 +110,10 @@ def _link(student_id: str, graded: bool = True) -> str:
     return f'<a href="{_e(quote(student_id))}/feedback.md">{_e(student_id)}</a>'
 
 
-def _tests(results: list[dict[str, Any]]) -> str:
+def _tests(cohort: Cohort) -> str:
     # Students whose code never ran fail every test: they would hide which test trips the
     # class, and they are listed under "Needs attention" already.
-    results = [r for r in results if not any(a.kind in UNGRADED for a in attention_of(r))]
+    results = cohort.ran
     rows = "".join(f'<tr><td class="l">{_e(t.name)}</td><td class="l">{_e(t.task)}</td>'
                    f'<td data-v="{t.failed}">{t.failed} / {t.graded}</td>'
                    f'<td class="l"><code>{_e(t.common)}</code> ({t.common_count})</td></tr>\n'
@@ -135,33 +128,31 @@ def _tests(results: list[dict[str, Any]]) -> str:
             f"<tbody>{rows}</tbody></table>\n")
 
 
-def _tasks(results: list[dict[str, Any]]) -> str:
+def _tasks(results: list[StudentResult], tasks: list[str]) -> str:
     rows = []
     n = max(len(results), 1)
-    for task in TASKS:
-        full = sum(1 for r in results
-                   if all(t["score"] >= t["max_score"] for t in r["tests"] if task in t["tags"]))
-        mean = sum(float(r["extra_data"]["tasks"][task]) for r in results) / n
-        rows.append(f'<tr><td class="l">{task}</td><td data-v="{full / n:.4f}">{full}/'
+    for task in tasks:
+        full = sum(1 for r in results if not any(t.lost for t in r.tests if t.task == task))
+        mean = sum(float(points(r.tasks.get(task, 0.0))) for r in results) / n
+        rows.append(f'<tr><td class="l">{_e(task)}</td><td data-v="{full / n:.4f}">{full}/'
                     f"{len(results)} ({100 * full / n:.0f}%)</td><td>{mean:.1f}</td></tr>")
     return ('<h2>Tasks</h2>\n<table id="tasks" class="sortable"><thead><tr><th class="l">task'
             '</th><th>full marks</th><th>mean points</th></tr></thead>\n<tbody>'
             + "".join(rows) + "</tbody></table>\n")
 
 
-def _students(results: list[dict[str, Any]], flagged: dict[str, list[str]]) -> str:
+def _students(results: list[StudentResult], flagged: dict[str, list[str]],
+              tasks: list[str]) -> str:
     rows = []
-    for r in sorted(results, key=lambda r: r["extra_data"]["student_id"]):
-        extra = r["extra_data"]
-        sid = extra["student_id"]
-        cells = "".join(f'<td data-v="{float(extra["tasks"][t]):g}">{extra["tasks"][t]}</td>'
-                        for t in TASKS)
-        kinds = flagged.get(sid, [])
+    for r in sorted(results, key=lambda r: r.student_id):
+        cells = "".join(f'<td data-v="{float(points(r.tasks.get(t, 0.0))):g}">'
+                        f"{points(r.tasks.get(t, 0.0))}</td>" for t in tasks)
+        kinds = flagged.get(r.student_id, [])
         mark = ' data-flagged=""' if kinds else ""
-        rows.append(f'<tr{mark}><td class="l">{_link(sid)}</td><td class="l flag">'
-                    f'{_e(", ".join(kinds))}</td>{cells}<td data-v="{float(r["score"]):g}">'
-                    f'<b>{r["score"]}</b></td></tr>\n')
-    head = "".join(f"<th>{t}</th>" for t in TASKS)
+        rows.append(f'<tr{mark}><td class="l">{_link(r.student_id)}</td><td class="l flag">'
+                    f'{_e(", ".join(kinds))}</td>{cells}<td data-v="{float(r.score):g}">'
+                    f"<b>{r.score}</b></td></tr>\n")
+    head = "".join(f"<th>{_e(t)}</th>" for t in tasks)
     return ('<h2>Students</h2>\n<p><label>Filter: <input id="filter" type="search" '
             'placeholder="id, task or flag"></label> <label><input id="only-flagged" '
             'type="checkbox"> needs attention only</label> <span id="shown"></span> '
@@ -171,7 +162,7 @@ def _students(results: list[dict[str, Any]], flagged: dict[str, list[str]]) -> s
             + "".join(rows) + "</tbody></table>\n")
 
 
-def _others(others: Sequence[tuple[str, str]]) -> str:
+def _others(others: list[tuple[str, str]]) -> str:
     if not others:
         return ""
     items = "".join(f"<li><code>{_e(name)}</code>: {_e(why)}</li>" for name, why in others)
@@ -179,38 +170,32 @@ def _others(others: Sequence[tuple[str, str]]) -> str:
             f'<ul id="others">{items}</ul>\n')
 
 
-SIMILARITY_START, SIMILARITY_END = "<!--similarity-->", "<!--/similarity-->"
 SIMILAR_SHOWN = 20  # pairs listed in the report; similarity.html shows them side by side
 
 
-def similarity_section(out: Path) -> str:
-    """The report's similarity section from OUT/similarity.csv (`make similarity`), or ""
-    when there is none: the pairs above the threshold, linking to similarity.html."""
-    path = Path(out) / "similarity.csv"
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-            written = time.localtime(os.fstat(handle.fileno()).st_mtime)
-        when = time.strftime("%Y-%m-%d %H:%M", written)
-        above = [r for r in rows if r["above_threshold"] == "1"]
-        listed = [(r["student_a"], r["student_b"], float(r["score"]), float(r["share_a"]),
-                   float(r["share_b"])) for r in above[:SIMILAR_SHOWN]]
-    except FileNotFoundError:
+def similarity_section(similarity: Similarity | None) -> str:
+    """The report's similarity section from `make similarity`'s pairs, or "" when there
+    are none: the pairs above the threshold, linking to similarity.html."""
+    if similarity is None:
         return ""
-    except (OSError, UnicodeDecodeError, csv.Error, KeyError, TypeError, ValueError) as error:
-        return (f'<h2 id="similarity">Similarity</h2>\n<p class="warn">{_e(path.name)} could '
-                f"not be read ({_e(type(error).__name__)}): run `make similarity` again.</p>\n")
-    head = (f'<h2 id="similarity">Similarity ({len(above)} of {len(rows)} pairs above the '
-            f"threshold)</h2>\n<p>From <code>make similarity</code> ({when}): see "
+    if similarity.problem:
+        return (f'<h2 id="similarity">Similarity</h2>\n<p class="warn">{_e(similarity.name)} '
+                f"could not be read ({_e(similarity.problem)}): run `make similarity` again."
+                "</p>\n")
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(similarity.written))
+    above = [p for p in similarity.pairs if p.above]
+    listed = above[:SIMILAR_SHOWN]
+    head = (f'<h2 id="similarity">Similarity ({len(above)} of {len(similarity.pairs)} pairs '
+            f"above the threshold)</h2>\n<p>From <code>make similarity</code> ({when}): see "
             '<a href="similarity.html">similarity.html</a> for the code side by side, '
             '<a href="similarity.csv">similarity.csv</a> for every pair. A high score is a '
             "reason to read both programs, not a proof of copying.</p>\n")
     if not listed:
         return head
-    body = "".join(f'<tr><td class="l">{_link(a, False)}</td><td class="l">{_link(b, False)}</td>'
-                   f'<td data-v="{score:g}">{score:.1f}</td><td data-v="{sa:g}">{sa:.1f}</td>'
-                   f'<td data-v="{sb:g}">{sb:.1f}</td></tr>\n'
-                   for a, b, score, sa, sb in listed)
+    body = "".join(f'<tr><td class="l">{_link(p.a, False)}</td><td class="l">'
+                   f'{_link(p.b, False)}</td><td data-v="{p.score:g}">{p.score:.1f}</td>'
+                   f'<td data-v="{p.share_a:g}">{p.share_a:.1f}</td>'
+                   f'<td data-v="{p.share_b:g}">{p.share_b:.1f}</td></tr>\n' for p in listed)
     more = (f"<p>... and {len(above) - len(listed)} more in similarity.html.</p>\n"
             if len(above) > len(listed) else "")
     return (head + '<table id="similar" class="sortable"><thead><tr><th class="l">student</th>'
@@ -219,32 +204,13 @@ def similarity_section(out: Path) -> str:
             + more)
 
 
-def replace_similarity(page: str, section: str) -> str | None:
-    """`page` (a report.html) with its similarity section replaced by `section`, or None
-    when the page has no place for one (written by an older kit)."""
-    start, end = page.find(SIMILARITY_START), page.find(SIMILARITY_END)
-    if start < 0 or end < start:
-        return None
-    return page[:start + len(SIMILARITY_START)] + section + page[end:]
-
-
-def report_html(results: list[dict[str, Any]], skipped: Sequence[tuple[str, str]] = (),
-                missing: Sequence[str] = (), partial: bool = False,
-                others: Sequence[tuple[str, str]] = (), similarity: str = "") -> str:
-    """The cohort summary a teaching assistant looks at first.
-
-    `skipped`: (entry of SUBMISSIONS, why) for each folder or archive that was not graded
-    (they need attention); `others`: the same for plain files beside the submissions (a
-    README); `missing`: students found but not graded yet; `partial`: the run was stopped;
-    `similarity`: the section of `make similarity`'s results (similarity_section), if any.
-    """
-    maximum = float(max((r["extra_data"]["max_total"] for r in results), default=100))
-    scores = [float(r["score"]) for r in results]
+def report_html(cohort: Cohort) -> str:
+    """The cohort summary a teaching assistant looks at first."""
+    results = cohort.results
+    maximum = float(max((points(r.max_total) for r in results), default=100))
+    scores = [float(r.score) for r in results]
     stats = summary(scores)
-    found = needs_attention(results, list(missing), list(skipped))
-    flagged: dict[str, list[str]] = {}
-    for a in found:
-        flagged.setdefault(a.student_id, []).append(a.kind)
+    tasks = list(dict.fromkeys(t for r in results for t in r.tasks)) or list(TASKS)
     title = (f"{len(results)} students graded: mean {stats['mean']:.1f}, median "
              f"{stats['median']:.1f} / {maximum:g} (lowest {stats['min']:g}, highest "
              f"{stats['max']:g})")
@@ -253,11 +219,17 @@ def report_html(results: list[dict[str, Any]], skipped: Sequence[tuple[str, str]
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <style>{STYLE}</style></head><body>
 <h1 id="summary">{_e(title)}</h1>
-{_partial(partial, missing)}{_banner(results)}{_attention(found)}{_tests(results)}
+{_partial(cohort.partial, cohort.missing)}{_banner(results)}{_attention(cohort.attention)}\
+{_tests(cohort)}
 <h2>Score distribution</h2>
 {histogram_svg(scores, maximum)}
-{_tasks(results)}{SIMILARITY_START}{similarity}{SIMILARITY_END}
-{_students(results, flagged)}{_others(others)}
+{_tasks(results, tasks)}{similarity_section(cohort.similarity)}
+{_students(results, cohort.flagged, tasks)}{_others(cohort.others)}
 <script>{SCRIPT}</script>
 </body></html>
 """
+
+
+def write(cohort: Cohort, out: Path) -> None:
+    """The step: OUT/report.html."""
+    write_atomic(out / "report.html", report_html(cohort))

@@ -27,6 +27,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from adkit.outputs.result import read_result, results_text
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "build" / "gradescope"
 # What the bundle carries, relative to the kit's root (folders taken whole, minus caches).
@@ -176,9 +178,9 @@ def run(root: Path) -> int:
         engine = subprocess.run([sys.executable, "-m", "adkit.grade", str(cohort),
                                  "--out", str(out), "--jobs", "1", "--force"],
                                 cwd=Path(__file__).resolve().parents[2])
-        graded = out / who / "results.json"
-        if graded.is_file():
-            shutil.copyfile(graded, results)
+        graded = read_result(out / who / "results.json")
+        if graded is not None:  # Gradescope's schema, written at this edge only
+            results.write_text(results_text(graded), encoding="utf-8")
             return 0
     message = (f"The autograder could not grade this submission (engine exit status "
                f"{engine.returncode}); this is not your fault: tell the course staff.")

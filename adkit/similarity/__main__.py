@@ -1,8 +1,8 @@
 """`python -m adkit.similarity SUBMISSIONS --out OUT [--threshold PERCENT]`
 
 Compares every pair of students in SUBMISSIONS (read like `make grade` reads them) and
-writes OUT/similarity.csv and OUT/similarity.html; when OUT/report.html exists, its
-similarity section is brought up to date.
+writes OUT/similarity.csv and OUT/similarity.html; when OUT/report.html exists, the outputs
+are made again from the stored results (adkit.outputs.steps), the new pairs included.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from pathlib import Path
 
 from adkit.intake.archives import is_archive
 from adkit.outputs import files as outputs
-from adkit.outputs.report import replace_similarity, similarity_section
+from adkit.outputs.console import line
+from adkit.outputs.steps import publish
 from adkit.similarity.pages import is_above, similarity_csv, similarity_html
 from adkit.similarity.pairs import all_pairs, fingerprints
-from adkit.similarity.students import SKELETON, read_cohort, skeleton_sources
+from adkit.similarity.students import SKELETON, read_students, scan, skeleton_sources
 
 EXIT_USAGE = 2
 DEFAULT_THRESHOLD = 60.0
@@ -66,9 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(problem)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="adkit-similarity-") as scratch:
-        students, left = read_cohort(args.submissions, Path(scratch))
+        everyone, skipped = scan(args.submissions, Path(scratch))
+        students, left = read_students(everyone, skipped, Path(scratch))
     for name, why in left:
-        print(f"not compared {name!r}: {why}", file=sys.stderr)
+        print(f"not compared {line(repr(name))}: {line(why, 2000)}", file=sys.stderr)
     if len(students) < 2:
         return _fail(f"{len(students)} student(s) with code in {args.submissions}: nothing to "
                      "compare")
@@ -78,17 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     outputs.write_atomic(out / "similarity.csv", similarity_csv(pairs, args.threshold))
     outputs.write_atomic(out / "similarity.html", similarity_html(
         pairs, {s.student_id: s for s in students}, prints, args.threshold, left))
-    report = out / "report.html"
-    if report.is_file():
-        text = replace_similarity(report.read_text(encoding="utf-8"), similarity_section(out))
-        if text is not None:
-            outputs.write_atomic(report, text)
+    if (out / "report.html").is_file():  # graded already: the report gets the new pairs
+        publish([out], out, [s.student_id for s in everyone], skip=("console",),
+                skipped=[(s.name, s.reason) for s in skipped if not s.plain_file],
+                others=[(s.name, s.reason) for s in skipped if s.plain_file])
     above = sum(1 for p in pairs if is_above(p, args.threshold))
     print(f"compared {len(students)} students ({len(pairs)} pairs) in "
           f"{time.perf_counter() - started:.1f} s: {above} pair(s) at {args.threshold:g}% or "
           f"more", file=sys.stderr)
     for p in pairs[:min(above, 10)]:
-        print(f"  {p.a} and {p.b}: {100 * p.score:.1f}%", file=sys.stderr)
+        print(f"  {line(p.a)} and {line(p.b)}: {100 * p.score:.1f}%", file=sys.stderr)
     print(f"results: {out / 'similarity.csv'}, {out / 'similarity.html'}", file=sys.stderr)
     return 0
 

@@ -7,17 +7,16 @@ student (ids, code, file names) is escaped.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from collections.abc import Sequence
 
+from adkit.model.text import escape_controls
+from adkit.outputs.similar import SimilarPair
+from adkit.outputs.similar import similarity_csv as pairs_csv
 from adkit.similarity.pairs import Pair
 from adkit.similarity.students import Student
 from adkit.similarity.winnow import Fingerprints, spans
 
-CSV_HEADER = ["student_a", "student_b", "score", "share_a", "share_b", "matched_tokens",
-              "above_threshold"]
 MOST_SHOWN = 100  # pairs drawn side by side; the CSV has them all
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 STYLE = """
@@ -33,7 +32,8 @@ mark{background:#fd7}
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """`text` for the page: control characters written out, then HTML-escaped."""
+    return html.escape(escape_controls(str(text)), quote=True)
 
 
 def _percent(share: float) -> str:
@@ -45,15 +45,15 @@ def is_above(pair: Pair, threshold: float) -> bool:
     return round(100 * pair.score, 1) >= threshold
 
 
+def as_rows(pairs: Sequence[Pair], threshold: float) -> list[SimilarPair]:
+    """The pairs as similarity.csv stores them (percentages; above the threshold or not)."""
+    return [SimilarPair(p.a, p.b, 100 * p.score, 100 * p.share_a, 100 * p.share_b, p.tokens,
+                        is_above(p, threshold)) for p in pairs]
+
+
 def similarity_csv(pairs: Sequence[Pair], threshold: float) -> str:
     """Every pair, the most similar first; shares and score in percent."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for p in pairs:
-        writer.writerow([p.a, p.b, _percent(p.score), _percent(p.share_a),
-                         _percent(p.share_b), p.tokens, int(is_above(p, threshold))])
-    return buffer.getvalue()
+    return pairs_csv(as_rows(pairs, threshold))
 
 
 def highlighted(text: str, ranges: list[tuple[int, int]]) -> str:

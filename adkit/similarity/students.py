@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adkit.intake.notebooks import SubmissionError, extract_in_child
-from adkit.intake.staging import UnsafeFile, shown, stage
-from adkit.intake.submissions import Submission, scan_submissions
+from adkit.intake.staging import UnsafeFile, stage
+from adkit.intake.submissions import Skipped, Submission, scan_submissions
+from adkit.model.text import shown
 from adkit.similarity.winnow import Token, tokens
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +24,7 @@ SKELETON = ROOT / "skeleton" / "simpleautodiff"
 CODE_CHARS = 256 * 1024  # code compared per student (ten times the reference); the rest is
 # left out, and the page says so
 _ANSWER = "(the student's answer) ---"
+NAME_BYTES = 160  # of a file or cell name shown
 
 
 @dataclass
@@ -36,15 +38,17 @@ class Student:
 
     def add(self, name: str, code: str) -> None:
         """Append one file (or notebook cell) of the student's code, if there is room."""
-        code = code.replace("\x00", "\ufffd")
+        # Line ends as "\n" (a "\r" would show as \x0d on the page); NUL as a replacement.
+        code = code.replace("\r\n", "\n").replace("\x00", "\ufffd")
+        name = shown(name, NAME_BYTES, one_line=True)
         room = CODE_CHARS - len(self.text)
         if room <= 0:
-            self.notes.append(f"{shown(name)} left out (over {CODE_CHARS >> 10} KiB of code)")
+            self.notes.append(f"{name} left out (over {CODE_CHARS >> 10} KiB of code)")
             return
         if len(code) > room:
-            self.notes.append(f"{shown(name)} cut (over {CODE_CHARS >> 10} KiB of code)")
+            self.notes.append(f"{name} cut (over {CODE_CHARS >> 10} KiB of code)")
             code = code[:room]
-        header = f"# ===== {shown(name)} =====\n"
+        header = f"# ===== {name} =====\n"
         start = len(self.text) + len(header)
         self.text += header + code + ("" if code.endswith("\n") else "\n")
         self.segments.append(tokens(code, start))
@@ -63,10 +67,21 @@ def read_cohort(submissions: Path, scratch: Path,
 
     `scratch` is a private folder the caller removes (archives and copies go there).
     """
-    unpacked, staged_root = scratch / "unpacked", scratch / "staged"
+    return read_students(*scan(submissions, scratch), scratch)
+
+
+def scan(submissions: Path, scratch: Path) -> tuple[list[Submission], list[Skipped]]:
+    """SUBMISSIONS read as `make grade` reads it (archives unpacked into `scratch`)."""
+    unpacked = scratch / "unpacked"
     unpacked.mkdir(mode=0o700, parents=True)
+    return scan_submissions(submissions, unpacked)
+
+
+def read_students(everyone: list[Submission], skipped: list[Skipped], scratch: Path,
+                  ) -> tuple[list[Student], list[tuple[str, str]]]:
+    """`read_cohort` for a scanned SUBMISSIONS."""
+    staged_root = scratch / "staged"
     staged_root.mkdir(mode=0o700)
-    everyone, skipped = scan_submissions(submissions, unpacked)
     left = [(s.name, s.reason) for s in skipped if not s.plain_file]
     students = []
     for submission in everyone:

@@ -1,0 +1,85 @@
+"""Each student's own files, OUT/<student>/feedback.md and results.json, made from their
+stored result: per task its points, then every lost point explained."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from adkit.model.text import escape_controls
+from adkit.outputs.cohort import Cohort
+from adkit.outputs.files import write_atomic
+from adkit.outputs.result import StudentResult, points, results_text
+
+NOT_ISOLATED = ("**Graded without a sandbox** ({name}): your code ran with the grader's "
+                "rights, as trusted code. Tell the course staff if you did not expect this.")
+
+
+def feedback(result: StudentResult) -> str:
+    """feedback.md's text. Every student-derived text in it has its controls escaped."""
+    lines = [f"# Feedback for {escape_controls(result.student_id, keep_newlines=False)}", "",
+             f"**Total: {result.score} / {points(result.max_total)}**", ""]
+    if result.isolated is False:
+        lines += [NOT_ISOLATED.format(name=escape_controls(result.sandbox or "no sandbox")), ""]
+    if result.notes:
+        lines += [escape_controls("\n\n".join(result.notes)), ""]
+    worth, tests = result.task_maxima(), result.tests_by_task()
+    for task, earned in result.tasks.items():
+        lines += [f"## {task}: {points(earned)} / {worth[task]}", ""]
+        lost = [t for t in tests[task] if t.lost]
+        if not lost:
+            lines += ["All checks passed.", ""]
+            continue
+        for test in lost:
+            lines.append(f"- **{escape_controls(test.name)}** ({points(test.score)} / "
+                         f"{points(test.max_score)}):")
+            for text in escape_controls(test.output or "failed").splitlines():
+                lines.append(f"  {text}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_student(out: Path, result: StudentResult) -> None:
+    """Write feedback.md, then results.json; a stop signal waits until both are written.
+    results.json last: its presence and time mean "this student is done"."""
+    folder = out / result.student_id
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        write_atomic(folder / "feedback.md", feedback(result))
+        write_atomic(folder / "results.json", results_text(result))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def write(cohort: Cohort, out: Path) -> None:
+    """The step: every student's two files from their stored result, each written only
+    when its text changed. A results.json rewritten keeps the time of the one it was read
+    from, since that time says when the student was graded (a rerun compares it)."""
+    for result in cohort.results:
+        folder = out / result.student_id
+        _write_if_changed(folder / "feedback.md", feedback(result))
+        source = cohort.sources.get(result.student_id)
+        target = folder / "results.json"
+        if source == target and result.student_id in cohort.exact:
+            continue  # nothing to rewrite (and no JSON to encode: that is the slow part)
+        done = _mtime(source) if source else None
+        if _write_if_changed(target, results_text(result)) and done:
+            os.utime(target, ns=(done, done))
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_atomic(path, text)
+    return True
