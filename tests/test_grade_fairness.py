@@ -1,7 +1,10 @@
 """Issue 11: a missing name costs only the checks that use it, and notebook students read
 about their notebooks (the cell, the line), not about the package made from them.
+Issue 21: the same code earns the same grade whoever hands it in.
 
-One `python -m adkit.grade` run over three made-up students, from the kit's own cohorts.
+One `python -m adkit.grade` run over three made-up students, from the kit's own cohorts,
+and one over every bug of the test cohort under other ids (compared with the cohort run
+of tests/test_grade_cohort.py, which it reuses).
 """
 
 import csv
@@ -14,6 +17,13 @@ from pathlib import Path
 import pytest
 
 from adkit.intake.notebooks import package_source
+from tests.test_grade_cohort import (
+    COHORT,
+    EXPECTED,
+    grade,
+    graded_cohort,  # noqa: F401 (the shared cohort run)
+    graded_once,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "demo_cohort" / "s2409"  # a notebook student
@@ -129,3 +139,54 @@ def test_cell_lines_keep_their_numbers(tmp_path):
     marker = next(k for k, line in enumerate(generated)
                   if line.startswith("# --- 3_reverse_mode.ipynb, cell answer_reverse_mode"))
     assert generated[marker + want] == "MARK = 1"
+
+
+# Every bug of the test cohort again under another id; the bugs issue 21 saw vary by up to
+# 2 points under two more ids each (ids of the shapes the intake makes: plain, Canvas,
+# Moodle).
+BUGS = sorted(name for name in EXPECTED if name.startswith("bug_"))
+MORE = {"bug_graph_div_partial_wrt_b", "bug_graph_cos_derivative_plus_sin",
+        "bug_graph_power_partial_p_x_to_p"}
+
+
+def _other_ids(bug: str) -> list[str]:
+    ids = [f"s{2401 + BUGS.index(bug)}-{bug}"]
+    if bug in MORE:
+        ids += [f"smithjohn_12345_{bug}", f"jane-doe_4711_{bug}"]
+    return ids
+
+
+@pytest.fixture(scope="session")
+def graded_under_other_ids(tmp_path_factory):
+    def make(base: Path) -> dict:
+        submissions = base / "submissions"
+        submissions.mkdir()
+        for bug in BUGS:
+            for other in _other_ids(bug):
+                shutil.copytree(COHORT / bug, submissions / other,
+                                ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+        run = grade(submissions, base / "grades", "--jobs", "2")
+        return {"out": str(base / "grades"), "code": run.returncode, "stderr": run.stderr}
+
+    result = graded_once(tmp_path_factory, "cohort-other-ids", make)
+    assert result["code"] == 0, result["stderr"][-3000:]
+    return Path(result["out"])
+
+
+def _scores(out: Path, student: str) -> dict[str, float]:
+    data = json.loads((out / student / "results.json").read_text(encoding="utf-8"))
+    return {t["name"]: t["score"] for t in data["tests"]}
+
+
+def test_the_same_bug_earns_the_same_grade_under_every_id(graded_cohort,  # noqa: F811
+                                                          graded_under_other_ids):
+    """Each bug's points, test by test, are the same under its own id and the others."""
+    assert len(BUGS) >= 30
+    differ = []
+    for bug in BUGS:
+        own = _scores(graded_cohort, bug)
+        assert own, bug
+        for other in _other_ids(bug):
+            if _scores(graded_under_other_ids, other) != own:
+                differ.append(f"{bug} as {other}")
+    assert differ == []
