@@ -75,6 +75,12 @@ def graded(tmp_path_factory):
     return out, book, lines
 
 
+def _place(grade_id: str) -> str:
+    from adkit.intake.notebooks import _course_cells
+
+    return next(place for _, cell, place in _course_cells() if cell.grade_id == grade_id)
+
+
 def _feedback(out: Path, student: str) -> str:
     return (out / student / "feedback.md").read_text(encoding="utf-8")
 
@@ -101,18 +107,21 @@ def test_a_syntax_error_names_the_notebook_cell_and_line(graded):
     out, _, lines = graded
     text = _feedback(out, "syntax")
     first = text.split("## ")[0]  # before the first task: the top of the feedback
-    assert (f"2_forward_mode.ipynb: cell answer_forward_mode does not compile "
+    place = _place("answer_forward_mode")  # as the student sees it: position and heading
+    assert place == 'cell 10 under "Forward mode in code"'
+    assert (f"2_forward_mode.ipynb: {place} does not compile "
             f"(line {lines['syntax']}: invalid syntax)") in first
     assert "has no attribute 'forward'" not in text
-    assert "SyntaxError: 2_forward_mode.ipynb, cell answer_forward_mode does not compile" in text
+    assert f"SyntaxError: 2_forward_mode.ipynb, {place} does not compile" in text
+    assert "answer_" not in text  # nbgrader's ids are never shown
     assert "__init__.py" not in text
 
 
 def test_a_traceback_names_the_notebook_cell_and_line(graded):
     out, _, lines = graded
     text = _feedback(out, "runtime")
-    assert (f"ZeroDivisionError: division by zero (in 3_reverse_mode.ipynb, cell "
-            f"answer_reverse_mode, line {lines['runtime']}, in backward)") in text
+    assert (f"ZeroDivisionError: division by zero (in 3_reverse_mode.ipynb, "
+            f"{_place('answer_reverse_mode')}, line {lines['runtime']}, in backward)") in text
     assert "__init__.py" not in text
 
 
@@ -136,8 +145,8 @@ def test_cell_lines_keep_their_numbers(tmp_path):
             want = len(cell["source"].rstrip("\n").split("\n"))
     path.write_text(json.dumps(notebook), encoding="utf-8")
     generated = package_source(sorted((tmp_path / "s").glob("*.ipynb"))).split("\n")
-    marker = next(k for k, line in enumerate(generated)
-                  if line.startswith("# --- 3_reverse_mode.ipynb, cell answer_reverse_mode"))
+    mark = f"# --- 3_reverse_mode.ipynb, {_place('answer_reverse_mode')}"
+    marker = next(k for k, line in enumerate(generated) if line.startswith(mark))
     assert generated[marker + want] == "MARK = 1"
 
 

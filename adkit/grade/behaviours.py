@@ -9,6 +9,7 @@ would hold, and the split is the same for every student (docs/grading.md).
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,16 +24,45 @@ Program = dict[str, Any]
 _FIXED_KINDS = {"repeated_inputs": FIXED[:2], "fan_out": FIXED[2:]}
 
 
+# The error a message ends with ("NotImplementedError: Task graph: ...", "did not finish
+# within ..."): one root cause, however many checks it failed.
+_CAUSE = re.compile(r"\b(\w*(?:Error|Exception|Exit|Interrupt)\b: .*|did not finish within .*"
+                    r"|not run: .*|your package could not be imported: .*)")
+
+
+def cause_of(message: str) -> str | None:
+    """The error a message reports (its root cause), or None for a wrong answer."""
+    found = _CAUSE.search(message)
+    if not found:
+        return None
+    # Not the counts or the other kinds a report adds after the error.
+    return re.sub(r" \(\d+ of \d+ functions failed\).*$| The same error failed .*$", "",
+                  found.group(1))
+
+
 def by_kind(judge: Judge, runs: dict[str, Callable[[Judge], None]]) -> None:
     """Run each kind's checks on a judge of its own; each kind is then one case of `judge`
-    (all of its cases passed, or not), and its reasons are `judge`'s, named by the kind."""
+    (all of its cases passed, or not), and its reasons are `judge`'s, named by the kind.
+    An error already reported for an earlier kind is not repeated: its first report names
+    the other kinds it failed."""
+    first: dict[str, int] = {}  # cause -> its report in judge.problems
+    again: dict[str, list[str]] = {}
     for kind, run in runs.items():
         part = Judge()
         run(part)
         judge.case(part.passed == part.total and not part.problems)
         judge.notes += [note for note in part.notes if note not in judge.notes]
-        judge.problems += [f"{kind[:1].upper()}{kind[1:]}: {problem}"
-                           for problem in part.problems]
+        for problem in part.problems:
+            cause = cause_of(problem)
+            if cause is not None and cause in first:
+                again.setdefault(cause, []).append(kind)
+                continue
+            if cause is not None:
+                first[cause] = len(judge.problems)
+            judge.problems.append(f"{kind[:1].upper()}{kind[1:]}: {problem}")
+    for cause, kinds in again.items():
+        judge.problems[first[cause]] += (" The same error failed these too: "
+                                         + ", ".join(dict.fromkeys(kinds)) + ".")
 
 
 def graphs(rng: random.Random, kinds: tuple[str, ...],
