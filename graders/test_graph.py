@@ -86,7 +86,7 @@ def test_each_primitive(session, judge):
         if row.number:
             own[row.name] = [_one(row.name, _draw(rng, row.name, 0.5, 2.5, p), p)
                              for p in row.numbers]
-    kinds = {f"{name} on nodes": cases for name, cases in own.items()}
+    kinds = {f"the primitive {name} on nodes": cases for name, cases in own.items()}
     kinds["plain numbers as arguments (constant nodes)"] = numbers
     kinds["the same node twice as an argument (x*x, x-x)"] = twice
     check = _check(session)

@@ -102,7 +102,7 @@ def test_every_primitive_rewritten(session, judge):
     kinds = {}
     for name, row in primitives.PRIMITIVES.items():
         if row.role == "primitive":
-            kinds[f"{name} rewritten"] = [
+            kinds[f"the primitive {name} rewritten"] = [
                 programs.random_program(rng, n_inputs=2, n_ops=n, primitives=(name,))
                 for n in (1, 3)]
     kinds["functions of every primitive"] = [
