@@ -26,7 +26,7 @@ def _note(session, judge, cases):
     """After lost points: do the primitives alone build these functions right?"""
     if judge.passed == judge.total and not judge.problems:
         return
-    if any("NotImplementedError" in problem for problem in judge.problems):
+    if any(_unwritten(problem) for problem in judge.problems):
         return  # the operators are not written yet: nothing to fix in the primitives first
     probe = [p for p in cases if all(op["op"] != "rpow" for op in p["ops"])]  # no function
     scenarios = [build_scenario(p) for p in probe]
@@ -36,6 +36,13 @@ def _note(session, judge, cases):
         judge.notes.append("Note: operators build nodes with your primitives, and those "
                            "build some of these functions wrong too (see the `graph` task); "
                            "fix them first.")
+
+
+def _unwritten(problem):
+    """An operator or grad that raises NotImplementedError itself (not a primitive it
+    calls): the skeleton's stubs name the task, a student's own say where they were."""
+    return "NotImplementedError" in problem and (
+        "Task operators" in problem or ", in __" in problem or ", in grad)" in problem)
 
 
 def _op(name, args, **extra):

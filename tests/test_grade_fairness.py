@@ -199,3 +199,13 @@ def test_the_same_bug_earns_the_same_grade_under_every_id(graded_cohort,  # noqa
             if _scores(graded_under_other_ids, other) != own:
                 differ.append(f"{bug} as {other}")
     assert differ == []
+
+
+def test_the_operators_note_only_when_the_primitives_really_fail(graded_cohort):  # noqa: F811
+    """"Fix them first" (the primitives) is said when a primitive is wrong, not when the
+    operators are simply not written yet (the skeleton)."""
+    def feedback(student):
+        return (graded_cohort / student / "feedback.md").read_text(encoding="utf-8")
+
+    assert "fix them first" not in feedback("skeleton")
+    assert "fix them first" in feedback("bug_graph_power_partial_p_x_to_p")
