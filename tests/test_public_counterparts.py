@@ -22,13 +22,17 @@ PUBLIC = ROOT / "reference" / "tests" / "test_public.py"
 
 PAPER_GRAPH = ["test_paper_example_values_and_local_derivatives"]
 ORDERS = ["test_topological_order_of_paper_graph",
-          "test_reverse_topological_order_of_paper_graph"]
+          "test_reverse_topological_order_of_paper_graph",
+          "test_orders_where_paths_of_different_lengths_meet_fan_out_and_x_times_x"]
 FORWARD = ["test_forward_mode_paper_tangents", "test_forward_mode_second_input_on_same_graph",
-           "test_forward_mode_whatever_earlier_calls_left"]
+           "test_forward_mode_whatever_earlier_calls_left",
+           "test_forward_mode_where_paths_of_different_lengths_meet_fan_out_and_x_times_x"]
 BACKWARD = ["test_reverse_mode_paper_adjoints", "test_backward_twice_gives_the_same_numbers",
-            "test_backward_whatever_earlier_calls_left"]
+            "test_backward_whatever_earlier_calls_left",
+            "test_backward_where_paths_of_different_lengths_meet_fan_out_and_x_times_x"]
 TAPE = ["test_tape_records_and_differentiates_paper_example",
-        "test_tape_from_inputs_made_before_it_and_reset_first"]
+        "test_tape_from_inputs_made_before_it_and_reset_first",
+        "test_tape_where_paths_of_different_lengths_meet_fan_out_and_x_times_x"]
 
 COUNTERPARTS: dict[tuple[str, str], list[str]] = {
     ("graph", "test_paper_example"): PAPER_GRAPH,
