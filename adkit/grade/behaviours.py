@@ -49,6 +49,9 @@ def by_kind(judge: Judge, runs: dict[str, Callable[[Judge], None]]) -> None:
     again: dict[str, list[str]] = {}
     for kind, run in runs.items():
         part = Judge()
+        # Shrink the first failing kind's example only: each shrink may take 2 s of the
+        # test's time limit, which later kinds need to run at all, on any machine.
+        part.shrink = judge.passed == judge.total
         run(part)
         judge.case(part.passed == part.total and not part.problems)
         judge.notes += [note for note in part.notes if note not in judge.notes]
