@@ -8,6 +8,7 @@ that is not a public test of the same task.
 """
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -144,9 +145,12 @@ def _public_run(bug: str, base: Path, task: str | None = None) -> subprocess.Com
                     ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("conftest.py", "pytest.ini"):
         shutil.copy(ROOT / "reference" / name, folder / name)
+    # A student's plain pytest: no third-party plugins (hypothesis's alone costs 0.7 s a run).
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run([sys.executable, "-m", "pytest", "-m", task or _task_of(bug), "-x", "-q",
                            "-p", "no:cacheprovider"], cwd=folder, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, env=env)
 
 
 @pytest.mark.slow
