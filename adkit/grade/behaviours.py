@@ -75,8 +75,11 @@ def graphs(rng: random.Random, kinds: tuple[str, ...],
     out = {}
     for kind in kinds:
         sentence, make = programs.KINDS[kind]
-        made = make(rng, names) if kind != "random" else make(rng, None if names is
-                                                               programs.TAME else names)
+        if kind == "random" and names is programs.TAME:
+            names_here = None  # random functions draw from every primitive, as they did
+        else:
+            names_here = names
+        made = make(rng, names_here)
         out[sentence] = [*_FIXED_KINDS.get(kind, []), *made]
     return out
 
