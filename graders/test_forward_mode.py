@@ -7,32 +7,39 @@ task only.
 
 import pytest
 
-from adkit.grade.builders import FIXED, big_report, forward_scenario, paper_examples
+from adkit.grade.behaviours import by_kind, one, split
+from adkit.grade.builders import big_report, forward_scenario, paper_examples
 from adkit.grade.judging import check_big, check_derivatives
-from adkit.model import programs
 
+PAPER = "the paper's function at x1 = 2, x2 = 5 and at three other points"
 WHAT = "forward mode"
 
 
 def test_paper_example(session, judge):
     """forward(x1) then forward(x2) on the same graph (the paper's own code gets 7.216
-    here), on y = log(x1) + x1*x2 - sin(x2) at x1 = 2, x2 = 5 and at three random points
-    of yours: the paper's numbers alone do not pass."""
-    check_derivatives(session, judge, paper_examples(session.rng("forward.paper")),
-                      forward_scenario, WHAT, shrinkable=False)
+    here), on y = log(x1) + x1*x2 - sin(x2) at x1 = 2, x2 = 5 and at three other
+    points: the paper's numbers alone do not pass."""
+    by_kind(judge, one(PAPER, paper_examples(session.rng("forward.paper")),
+                       lambda j, cases: check_derivatives(session, j, cases, forward_scenario, WHAT,
+                                                          shrinkable=False)))
     judge.finish()
 
 
+def _check(session):
+    return lambda j, cases: check_derivatives(session, j, cases, forward_scenario, WHAT)
+
+
 def test_shared_nodes(session, judge):
-    check_derivatives(session, judge, FIXED, forward_scenario, WHAT)
+    """Fan-out, the same node twice (x*x), constants: a third of the points each."""
+    by_kind(judge, split(session.rng("forward.shared"), ("fan_out", "repeated_inputs", "constants"),
+                         _check(session)))
     judge.finish()
 
 
 def test_random_graphs(session, judge):
-    rng = session.rng("forward.random")
-    cases = [programs.random_program(rng, n_inputs=rng.randint(1, 4), n_ops=n)
-             for n in (1, 2, 3, 5, 8, 12, 20, 40, 80)]
-    check_derivatives(session, judge, cases, forward_scenario, WHAT)
+    """Paths of different lengths that meet, chains, random functions: a third each."""
+    by_kind(judge, split(session.rng("forward.random"), ("uneven_paths", "chains", "random"),
+                         _check(session)))
     judge.finish()
 
 

@@ -2,8 +2,10 @@
 
 Graphs are built with the student's primitives; every node's value, operator, parents,
 local derivatives (`grad_wrt_parents`) and children are compared with the reference's.
+Each test's points are split over the kinds of behaviour it checks (adkit/grade/behaviours.py).
 """
 
+from adkit.grade.behaviours import by_kind, one, split
 from adkit.grade.builders import build_scenario, paper_examples
 from adkit.grade.explain import node_names
 from adkit.grade.judging import check_programs
@@ -11,19 +13,23 @@ from adkit.grade.verdicts import compare_build
 from adkit.model import primitives, programs
 
 WHAT = "building the graph with your primitives"
-
+PAPER = "the paper's function at x1 = 2, x2 = 5 and at three other points"
 
 
 def _verdict(program, want, got):
     return compare_build(want, got, node_names(program), build_scenario(program))
 
 
+def _check(session, shrinkable=True):
+    return lambda j, cases: check_programs(session, j, cases, build_scenario, _verdict, WHAT,
+                                           shrinkable=shrinkable)
+
 
 def test_paper_example(session, judge):
     """The paper's y = log(x1) + x1*x2 - sin(x2) at x1 = 2, x2 = 5, and the same function
-    at three random points of yours: the paper's numbers alone do not pass."""
-    check_programs(session, judge, paper_examples(session.rng("graph.paper")), build_scenario,
-                   _verdict, WHAT, shrinkable=False)
+    at three other points: the paper's numbers alone do not pass."""
+    by_kind(judge, one(PAPER, paper_examples(session.rng("graph.paper")),
+                       _check(session, shrinkable=False)))
     judge.finish()
 
 
@@ -57,48 +63,50 @@ def _draw(rng, name, low, high, p=None):
 
 
 def test_each_primitive(session, judge):
-    """Every primitive of the table: nodes and numbers as arguments, the same node twice."""
+    """Each primitive of the table (but the given mul) on nodes, plain numbers as either
+    argument, the same node twice (x*x, x-x): the points split evenly over these kinds."""
     rng = session.rng("graph.each")
     rows = [row for name, row in primitives.PRIMITIVES.items() if name not in GIVEN]
-    cases = []
+    own: dict[str, list] = {}
+    numbers, twice = [], []
     for row in rows:
         if row.arity < 2 or row.number:
             continue
         args = _draw(rng, row.name, 0.5, 3)
-        cases.append(_one(row.name, args))
+        own[row.name] = [_one(row.name, args)]
         for i in reversed(range(row.arity)):  # each argument a plain number in turn
-            cases.append(_one(row.name, [{"const": a} if k == i else a
-                                         for k, a in enumerate(args)]))
+            numbers.append(_one(row.name, [{"const": a} if k == i else a
+                                           for k, a in enumerate(args)]))
         # x op x: the same node twice (x*x, x-x)
-        cases.append({"inputs": [args[0]], "ops": [{"op": row.name, "args": [0] * row.arity}]})
+        twice.append({"inputs": [args[0]], "ops": [{"op": row.name, "args": [0] * row.arity}]})
     for row in rows:
         if row.arity == 1 and not row.number:
-            cases.append(_one(row.name, _draw(rng, row.name, 0.3, 2.5)))
+            own[row.name] = [_one(row.name, _draw(rng, row.name, 0.3, 2.5)) for _ in range(2)]
     for row in rows:
-        for p in row.numbers if row.number else ():
-            cases.append(_one(row.name, _draw(rng, row.name, 0.5, 2.5, p), p))
-    check_programs(session, judge, cases, build_scenario, _verdict, WHAT)
+        if row.number:
+            own[row.name] = [_one(row.name, _draw(rng, row.name, 0.5, 2.5, p), p)
+                             for p in row.numbers]
+    kinds = {f"the primitive {name} on nodes": cases for name, cases in own.items()}
+    kinds["plain numbers as arguments (constant nodes)"] = numbers
+    kinds["the same node twice as an argument (x*x, x-x)"] = twice
+    check = _check(session)
+    by_kind(judge, {kind: (lambda j, cases=cases: check(j, cases))
+                    for kind, cases in kinds.items()})
     judge.finish()
 
 
 def test_random_functions(session, judge):
-    rng = session.rng("graph.random")
-    cases = [_random(rng, n) for n in (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 30)]
-    check_programs(session, judge, cases, build_scenario, _verdict, WHAT)
+    """Functions of every kind of shape (fan-out, the same node twice, constants, paths of
+    different lengths that meet, chains, random ones) over every primitive: a sixth each."""
+    by_kind(judge, split(session.rng("graph.random"),
+                         ("fan_out", "repeated_inputs", "constants", "uneven_paths", "chains",
+                          "random"), _check(session), names=programs.PRIMITIVES))
     judge.finish()
-
-
-def _random(rng, n_ops):
-    """A random function that uses more than `mul` (which the skeleton gives)."""
-    while True:
-        program = programs.random_program(rng, n_inputs=rng.randint(1, 3), n_ops=n_ops)
-        if any(op["op"] != "mul" for op in program["ops"]):
-            return program
 
 
 def test_larger_function(session, judge):
     rng = session.rng("graph.larger")
     cases = [programs.random_program(rng, n_inputs=5, n_ops=400, locality=30)]
     # Not shrunk (too slow at this size): test_random_functions shows small examples.
-    check_programs(session, judge, cases, build_scenario, _verdict, WHAT, shrinkable=False)
+    by_kind(judge, one("a function of 400 operations", cases, _check(session, shrinkable=False)))
     judge.finish()

@@ -5,11 +5,13 @@ Graphs are wired by hand inside `with Tape() as tape:`.
 
 import pytest
 
+from adkit.grade.behaviours import by_kind, one, split
 from adkit.grade.builders import FIXED, big_report, paper_examples, tape_scenario
 from adkit.grade.judging import check_big, check_derivatives
 from adkit.model import programs
 
 WHAT = "the tape"
+PAPER = "the paper's function at x1 = 2, x2 = 5 and at three other points"
 
 
 def _recorded_only(program):
@@ -17,28 +19,39 @@ def _recorded_only(program):
 
 
 def test_records_creation_order(session, judge):
-    """tape.nodes on the paper's graph (at x1 = 2, x2 = 5 and at a random point of yours),
-    the fixed graphs and a random one."""
+    """tape.nodes on the paper's graph (at x1 = 2, x2 = 5 and at another point), and on
+    the hand-picked graphs and a random one: half of the points each."""
     rng = session.rng("tape.recorded")
-    cases = [*paper_examples(rng, points=1), *FIXED,
-             programs.random_program(rng, n_inputs=3, n_ops=15)]
-    check_derivatives(session, judge, cases, _recorded_only, WHAT)
+
+    def check(j, cases):
+        check_derivatives(session, j, cases, _recorded_only, WHAT)
+
+    by_kind(judge, {
+        "the paper's function at x1 = 2, x2 = 5 and at another point":
+            lambda j: check(j, paper_examples(rng, points=1)),
+        "hand-picked and random graphs":
+            lambda j: check(j, [*FIXED, programs.random_program(rng, n_inputs=3, n_ops=15)]),
+    })
     judge.finish()
 
 
 def test_paper_example(session, judge):
     """tape.forward and tape.backward on y = log(x1) + x1*x2 - sin(x2) at x1 = 2, x2 = 5
-    and at three random points of yours: the paper's numbers alone do not pass."""
-    check_derivatives(session, judge, paper_examples(session.rng("tape.paper")), tape_scenario,
-                      WHAT, shrinkable=False)
+    and at three other points: the paper's numbers alone do not pass."""
+    by_kind(judge, one(PAPER, paper_examples(session.rng("tape.paper")),
+                       lambda j, cases: check_derivatives(session, j, cases, tape_scenario, WHAT,
+                                                          shrinkable=False)))
     judge.finish()
 
 
 def test_random_graphs(session, judge):
-    rng = session.rng("tape.random")
-    cases = [*FIXED] + [programs.random_program(rng, n_inputs=rng.randint(1, 4), n_ops=n)
-                        for n in (1, 3, 6, 12, 25, 60)]
-    check_derivatives(session, judge, cases, tape_scenario, WHAT)
+    """Fan-out, the same node twice, constants, paths of different lengths that meet,
+    chains, random functions: a sixth of the points each."""
+    by_kind(judge, split(session.rng("tape.random"),
+                         ("fan_out", "repeated_inputs", "constants", "uneven_paths", "chains",
+                          "random"),
+                         lambda j, cases: check_derivatives(session, j, cases, tape_scenario,
+                                                            WHAT)))
     judge.finish()
 
 
@@ -54,7 +67,7 @@ def test_big_graphs(session, judge):
 
 def test_inputs_made_before_the_tape(session, judge):
     """`x = Node(2.0); with Tape() as tape: y = f(x)`: the usual way to use a tape, on the
-    paper's function at x1 = 2, x2 = 5 and at a random point of yours, and random ones."""
+    paper's function at x1 = 2, x2 = 5 and at another point, and random ones."""
     rng = session.rng("tape.outside")
 
     def make(program):
@@ -62,5 +75,7 @@ def test_inputs_made_before_the_tape(session, judge):
 
     cases = [*paper_examples(rng, points=1)] + [
         programs.random_program(rng, n_inputs=rng.randint(1, 3), n_ops=n) for n in (2, 6, 15)]
-    check_derivatives(session, judge, cases, make, WHAT + " (inputs created before the tape)")
+    by_kind(judge, one("inputs created before the tape", cases,
+                       lambda j, cases: check_derivatives(
+                           session, j, cases, make, WHAT + " (inputs created before the tape)")))
     judge.finish()

@@ -2,33 +2,39 @@
 
 Graphs are wired by hand from `Node`, so wrong primitives do not matter here. Any valid
 order is accepted (adkit/grade/checks.py): every reachable node once, the start first, each
-node after its parents (before them, for the reverse order).
+node after its parents (before them, for the reverse order). Each test's points are split
+over the kinds of graph it checks (adkit/grade/behaviours.py); the graphs come from the
+course secret, the same for every student.
 """
 
 import pytest
 
-from adkit.grade.builders import FIXED, STAR, generated_graph, kept, paper_examples
+from adkit.grade.behaviours import by_kind, one, split
+from adkit.grade.builders import STAR, generated_graph, kept, paper_examples
 from adkit.grade.judging import big_order_verdict, check_big, check_orders
-from adkit.model import programs
+
+PAPER = "the paper's function at x1 = 2, x2 = 5 and at three other points"
 
 
 def test_paper_example(session, judge):
     """Orders on the paper's graph y = log(x1) + x1*x2 - sin(x2), built at x1 = 2, x2 = 5
-    and at three random points of yours."""
-    check_orders(session, judge, paper_examples(session.rng("order.paper")), shrinkable=False)
+    and at three other points."""
+    by_kind(judge, one(PAPER, paper_examples(session.rng("order.paper")),
+                       lambda j, cases: check_orders(session, j, cases, shrinkable=False)))
     judge.finish()
 
 
 def test_shared_nodes(session, judge):
-    check_orders(session, judge, FIXED)
+    """Fan-out, the same node twice (x*x), constants: a third of the points each."""
+    by_kind(judge, split(session.rng("order.shared"), ("fan_out", "repeated_inputs", "constants"),
+                         lambda j, cases: check_orders(session, j, cases)))
     judge.finish()
 
 
 def test_random_graphs(session, judge):
-    rng = session.rng("order.random")
-    cases = [programs.random_program(rng, n_inputs=rng.randint(1, 4), n_ops=n)
-             for n in (2, 3, 5, 8, 12, 20, 40, 80)]
-    check_orders(session, judge, cases)
+    """Paths of different lengths that meet, chains, random functions: a third each."""
+    by_kind(judge, split(session.rng("order.random"), ("uneven_paths", "chains", "random"),
+                         lambda j, cases: check_orders(session, j, cases)))
     judge.finish()
 
 

@@ -6,6 +6,7 @@ as expressions with each check; only the student's `primitive` and `Node` are us
 """
 
 from adkit.grade import reference
+from adkit.grade.behaviours import by_kind, one
 from adkit.grade.builders import build_scenario, wrapper_scenario
 from adkit.grade.explain import node_names
 from adkit.grade.judging import check_programs
@@ -58,13 +59,16 @@ def _run(session, judge, cases):
 
 
 def test_new_functions(session, judge):
+    """New functions (square, hypot, muladd) called with name= and without: half each."""
     rng = session.rng("wrapper.new")
-    cases = []
+    named, unnamed = [], []
     for function, arity in NEW.items():
         for name in (function, f"my_{function}", None):  # None: called without name=
             args = [round(rng.uniform(0.5, 3.0), 3) for _ in range(arity)]
-            cases.append({"function": function, "name": name, "args": args})
-    _run(session, judge, cases)
+            (named if name else unnamed).append(
+                {"function": function, "name": name, "args": args})
+    by_kind(judge, {"new functions made with name=": lambda j: _run(session, j, named),
+                    "new functions made without name=": lambda j: _run(session, j, unnamed)})
     judge.finish()
 
 
@@ -77,16 +81,34 @@ def test_numbers_become_constants(session, judge):
          "args": [{"const": 2.0}, round(rng.uniform(0.5, 3.0), 3), {"const": -1.5}]},
         {"function": "div", "name": "div", "args": [{"const": 1.0}, 2.5]},
     ]
-    _run(session, judge, cases)
+    by_kind(judge, one("plain numbers as arguments (constant nodes)", cases,
+                       lambda j, cases: _run(session, j, cases)))
     judge.finish()
 
 
+def _rewritten(session):
+    def check(j, cases):
+        check_programs(session, j, cases, lambda p: build_scenario(p, via="wrapper"),
+                       lambda p, w, g: compare_build(w, g, node_names(p),
+                                                     build_scenario(p, via="wrapper")),
+                       "every primitive rewritten with your primitive(), building")
+    return check
+
+
 def test_every_primitive_rewritten(session, judge):
+    """Each primitive of the contract rewritten with primitive() (functions of it alone),
+    and functions of every primitive at once: the points split evenly over these."""
     rng = session.rng("wrapper.rewritten")
-    cases = [programs.random_program(rng, n_inputs=rng.randint(1, 3), n_ops=n)
-             for n in (1, 2, 4, 6, 10, 16, 30)]
-    check_programs(session, judge, cases, lambda p: build_scenario(p, via="wrapper"),
-                   lambda p, w, g: compare_build(w, g, node_names(p),
-                                                 build_scenario(p, via="wrapper")),
-                   "every primitive rewritten with your primitive(), building")
+    kinds = {}
+    for name, row in primitives.PRIMITIVES.items():
+        if row.role == "primitive":
+            kinds[f"the primitive {name} rewritten"] = [
+                programs.random_program(rng, n_inputs=2, n_ops=n, primitives=(name,))
+                for n in (1, 3)]
+    kinds["functions of every primitive"] = [
+        programs.random_program(rng, n_inputs=rng.randint(1, 3), n_ops=n)
+        for n in (1, 2, 4, 6, 10, 16, 30)]
+    check = _rewritten(session)
+    by_kind(judge, {kind: (lambda j, cases=cases: check(j, cases))
+                    for kind, cases in kinds.items()})
     judge.finish()

@@ -191,8 +191,8 @@ def test_missing_notebooks_and_broken_cells_cost_only_their_tasks(tmp_path):
             cell["source"] = "def backward(output:\n    %timeit pass\n"
     broken.write_text(json.dumps(nb), encoding="utf-8")
     text = package_source(_notebooks(folder))
-    assert "cell answer_reverse_mode does not compile" in text
-    assert "no cell answer_tape; it counts as released" in text
+    assert 'cell 5 under "Reverse mode, on paper" does not compile' in text
+    assert 'no cell 10 under "The tape" (an answer cell); it counts as released' in text
     dest = extract_package(_notebooks(folder), tmp_path / "pkg")
     probe = (
         "import simpleautodiff as ad\n"
@@ -207,7 +207,8 @@ def test_missing_notebooks_and_broken_cells_cost_only_their_tasks(tmp_path):
                           text=True, env={"PYTHONPATH": str(dest), "PATH": "/usr/bin:/bin"})
     # The cell that does not compile stands as released, its stubs saying why (issue 11).
     assert done.stdout.split("\n")[:3] == [
-        "5.5", "3_reverse_mode.ipynb, cell answer_reverse_mode does not compile (line 1: "
+        "5.5", '3_reverse_mode.ipynb, cell 5 under "Reverse mode, on paper" does not compile '
+        "(line 1: "
         "'(' was never closed); fix it and run the notebook again", "tape stub"], \
         done.stdout + done.stderr
 

@@ -1,7 +1,10 @@
 """Issue 11: a missing name costs only the checks that use it, and notebook students read
 about their notebooks (the cell, the line), not about the package made from them.
+Issue 21: the same code earns the same grade whoever hands it in.
 
-One `python -m adkit.grade` run over three made-up students, from the kit's own cohorts.
+One `python -m adkit.grade` run over three made-up students, from the kit's own cohorts,
+and one over every bug of the test cohort under other ids (compared with the cohort run
+of tests/test_grade_cohort.py, which it reuses).
 """
 
 import csv
@@ -14,6 +17,13 @@ from pathlib import Path
 import pytest
 
 from adkit.intake.notebooks import package_source
+from tests.test_grade_cohort import (
+    COHORT,
+    EXPECTED,
+    grade,
+    graded_cohort,  # noqa: F401 (the shared cohort run)
+    graded_once,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "demo_cohort" / "s2409"  # a notebook student
@@ -65,6 +75,12 @@ def graded(tmp_path_factory):
     return out, book, lines
 
 
+def _place(grade_id: str) -> str:
+    from adkit.intake.notebooks import _course_cells
+
+    return next(place for _, cell, place in _course_cells() if cell.grade_id == grade_id)
+
+
 def _feedback(out: Path, student: str) -> str:
     return (out / student / "feedback.md").read_text(encoding="utf-8")
 
@@ -91,18 +107,21 @@ def test_a_syntax_error_names_the_notebook_cell_and_line(graded):
     out, _, lines = graded
     text = _feedback(out, "syntax")
     first = text.split("## ")[0]  # before the first task: the top of the feedback
-    assert (f"2_forward_mode.ipynb: cell answer_forward_mode does not compile "
+    place = _place("answer_forward_mode")  # as the student sees it: position and heading
+    assert place == 'cell 10 under "Forward mode in code"'
+    assert (f"2_forward_mode.ipynb: {place} does not compile "
             f"(line {lines['syntax']}: invalid syntax)") in first
     assert "has no attribute 'forward'" not in text
-    assert "SyntaxError: 2_forward_mode.ipynb, cell answer_forward_mode does not compile" in text
+    assert f"SyntaxError: 2_forward_mode.ipynb, {place} does not compile" in text
+    assert "answer_" not in text  # nbgrader's ids are never shown
     assert "__init__.py" not in text
 
 
 def test_a_traceback_names_the_notebook_cell_and_line(graded):
     out, _, lines = graded
     text = _feedback(out, "runtime")
-    assert (f"ZeroDivisionError: division by zero (in 3_reverse_mode.ipynb, cell "
-            f"answer_reverse_mode, line {lines['runtime']}, in backward)") in text
+    assert (f"ZeroDivisionError: division by zero (in 3_reverse_mode.ipynb, "
+            f"{_place('answer_reverse_mode')}, line {lines['runtime']}, in backward)") in text
     assert "__init__.py" not in text
 
 
@@ -126,6 +145,67 @@ def test_cell_lines_keep_their_numbers(tmp_path):
             want = len(cell["source"].rstrip("\n").split("\n"))
     path.write_text(json.dumps(notebook), encoding="utf-8")
     generated = package_source(sorted((tmp_path / "s").glob("*.ipynb"))).split("\n")
-    marker = next(k for k, line in enumerate(generated)
-                  if line.startswith("# --- 3_reverse_mode.ipynb, cell answer_reverse_mode"))
+    mark = f"# --- 3_reverse_mode.ipynb, {_place('answer_reverse_mode')}"
+    marker = next(k for k, line in enumerate(generated) if line.startswith(mark))
     assert generated[marker + want] == "MARK = 1"
+
+
+# Every bug of the test cohort again under another id; the bugs issue 21 saw vary by up to
+# 2 points under two more ids each (ids of the shapes the intake makes: plain, Canvas,
+# Moodle).
+BUGS = sorted(name for name in EXPECTED if name.startswith("bug_"))
+MORE = {"bug_graph_div_partial_wrt_b", "bug_graph_cos_derivative_plus_sin",
+        "bug_graph_power_partial_p_x_to_p"}
+
+
+def _other_ids(bug: str) -> list[str]:
+    ids = [f"s{2401 + BUGS.index(bug)}-{bug}"]
+    if bug in MORE:
+        ids += [f"smithjohn_12345_{bug}", f"jane-doe_4711_{bug}"]
+    return ids
+
+
+@pytest.fixture(scope="session")
+def graded_under_other_ids(tmp_path_factory):
+    def make(base: Path) -> dict:
+        submissions = base / "submissions"
+        submissions.mkdir()
+        for bug in BUGS:
+            for other in _other_ids(bug):
+                shutil.copytree(COHORT / bug, submissions / other,
+                                ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+        run = grade(submissions, base / "grades", "--jobs", "2")
+        return {"out": str(base / "grades"), "code": run.returncode, "stderr": run.stderr}
+
+    result = graded_once(tmp_path_factory, "cohort-other-ids", make)
+    assert result["code"] == 0, result["stderr"][-3000:]
+    return Path(result["out"])
+
+
+def _scores(out: Path, student: str) -> dict[str, float]:
+    data = json.loads((out / student / "results.json").read_text(encoding="utf-8"))
+    return {t["name"]: t["score"] for t in data["tests"]}
+
+
+def test_the_same_bug_earns_the_same_grade_under_every_id(graded_cohort,  # noqa: F811
+                                                          graded_under_other_ids):
+    """Each bug's points, test by test, are the same under its own id and the others."""
+    assert len(BUGS) >= 30
+    differ = []
+    for bug in BUGS:
+        own = _scores(graded_cohort, bug)
+        assert own, bug
+        for other in _other_ids(bug):
+            if _scores(graded_under_other_ids, other) != own:
+                differ.append(f"{bug} as {other}")
+    assert differ == []
+
+
+def test_the_operators_note_only_when_the_primitives_really_fail(graded_cohort):  # noqa: F811
+    """"Fix them first" (the primitives) is said when a primitive is wrong, not when the
+    operators are simply not written yet (the skeleton)."""
+    def feedback(student):
+        return (graded_cohort / student / "feedback.md").read_text(encoding="utf-8")
+
+    assert "fix them first" not in feedback("skeleton")
+    assert "fix them first" in feedback("bug_graph_power_partial_p_x_to_p")

@@ -342,7 +342,7 @@ def test_notes_from_the_notebooks_reach_the_feedback(tmp_path):
     feedback = (tmp_path / "grades" / "s1" / "feedback.md").read_text()
     assert "**From your notebooks:**" in feedback
     assert "broken.ipynb could not be read as a notebook" in feedback
-    assert "no cell answer_tape; it counts as released" in feedback
+    assert 'no cell 10 under "The tape" (an answer cell); it counts as released' in feedback
     assert str(tmp_path) not in feedback
 
 

@@ -8,7 +8,13 @@ that is not a public test of the same task.
 """
 
 import ast
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from adkit.grade.rubric import load_rubric
 
@@ -17,13 +23,17 @@ PUBLIC = ROOT / "reference" / "tests" / "test_public.py"
 
 PAPER_GRAPH = ["test_paper_example_values_and_local_derivatives"]
 ORDERS = ["test_topological_order_of_paper_graph",
-          "test_reverse_topological_order_of_paper_graph"]
+          "test_reverse_topological_order_of_paper_graph",
+          "test_orders_where_paths_of_different_lengths_meet_fan_out_and_x_times_x"]
 FORWARD = ["test_forward_mode_paper_tangents", "test_forward_mode_second_input_on_same_graph",
-           "test_forward_mode_whatever_earlier_calls_left"]
+           "test_forward_mode_whatever_earlier_calls_left",
+           "test_forward_mode_where_paths_of_different_lengths_meet_fan_out_and_x_times_x"]
 BACKWARD = ["test_reverse_mode_paper_adjoints", "test_backward_twice_gives_the_same_numbers",
-            "test_backward_whatever_earlier_calls_left"]
+            "test_backward_whatever_earlier_calls_left",
+            "test_backward_where_paths_of_different_lengths_meet_fan_out_and_x_times_x"]
 TAPE = ["test_tape_records_and_differentiates_paper_example",
-        "test_tape_from_inputs_made_before_it_and_reset_first"]
+        "test_tape_from_inputs_made_before_it_and_reset_first",
+        "test_tape_where_paths_of_different_lengths_meet_fan_out_and_x_times_x"]
 
 COUNTERPARTS: dict[tuple[str, str], list[str]] = {
     ("graph", "test_paper_example"): PAPER_GRAPH,
@@ -113,3 +123,56 @@ def test_the_sizes_students_read_are_the_graders_sizes():
         assert f"{children:,} children" in text, path
     public = PUBLIC.read_text(encoding="utf-8")
     assert f"DEEP = {depth:_}" in public and f"range({children:_})" in public
+
+
+# --- no hidden requirements, checked on bugs: every bug of the test cohort fails a public
+# test of its own task (issue 21) ----------------------------------------------------------
+
+COHORT = ROOT / "tests" / "cohort"
+
+
+def _task_of(bug: str) -> str:
+    from adkit.authoring.regions import TASKS
+
+    return max((t for t in TASKS if bug.startswith(f"bug_{t}_")), key=len)
+
+
+def _public_run(bug: str, base: Path, task: str | None = None) -> subprocess.CompletedProcess:
+    """The public tests of `task` (the bug's), run on the folder as a student runs them."""
+    folder = base / bug
+    shutil.copytree(COHORT / bug, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "reference" / "tests", folder / "tests",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("conftest.py", "pytest.ini"):
+        shutil.copy(ROOT / "reference" / name, folder / name)
+    # A student's plain pytest: no third-party plugins (hypothesis's alone costs 0.7 s a run).
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([sys.executable, "-m", "pytest", "-m", task or _task_of(bug), "-x", "-q",
+                           "-p", "no:cacheprovider"], cwd=folder, capture_output=True,
+                          text=True, timeout=300, env=env)
+
+
+@pytest.mark.slow
+def test_every_bug_of_the_cohort_fails_a_public_test_of_its_task(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from adkit.grade import expectations
+
+    expected = expectations.load(COHORT / "expectations.toml")
+    bugs = sorted(name for name, e in expected.items()
+                  if name.startswith("bug_") and "loses" in e)
+    assert len(bugs) >= 30
+    with ThreadPoolExecutor(2) as pool:
+        runs = dict(zip(bugs, pool.map(lambda b: _public_run(b, tmp_path), bugs), strict=True))
+    passing = [bug for bug, run in runs.items() if run.returncode == 0]
+    assert passing == [], "these bugs pass every public test of their task"
+    odd = {bug: run.stdout[-500:] for bug, run in runs.items() if run.returncode != 1}
+    assert odd == {}, "pytest did not run the public tests (exit status not 1)"
+
+
+@pytest.mark.slow
+def test_a_correct_solution_passes_the_public_tests_the_bugs_fail(tmp_path):
+    """The check above fails only on bugs: correct_kahn passes every public test."""
+    run = _public_run("correct_kahn", tmp_path, task=" or ".join(load_rubric().tasks))
+    assert run.returncode == 0, run.stdout[-2000:]

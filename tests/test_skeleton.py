@@ -173,3 +173,18 @@ def test_well_formed_regions_are_found_with_their_function(tmp_path):
     found = find_regions(path)
     assert [(r.task, r.begin, r.end, r.function) for r in found] == [
         ("graph", 2, 4, "f"), ("tape", 5, 7, None)]
+
+
+def test_the_readme_says_what_every_hidden_test_checks():
+    """skeleton/README.md (generated) names every hidden test of the rubric with its points
+    and kinds of behaviour, and how to run one task's tests."""
+    from adkit.authoring.student_readme import KINDS
+    from adkit.grade.rubric import load_rubric
+
+    rubric = load_rubric()
+    assert set(KINDS) == set(rubric.tests), "a hidden test has no line in student_readme.KINDS"
+    text = (ROOT / "skeleton" / "README.md").read_text(encoding="utf-8")
+    for (task, test), rule in rubric.tests.items():
+        assert f"| {test.removeprefix('test_')} | {rule.points:g} | {KINDS[task, test]} |" \
+            in text, (task, test)
+    assert "pytest -m graph" in text and "paths of different lengths that meet" in text

@@ -168,7 +168,7 @@ def reference_piece(spec: str, where: str) -> str:
                 drop.update(range(start, end + 1))
             text = "\n".join(lines[i - 1] for i in range(first, last + 1) if i not in drop)
     # One namespace in a notebook: `primitives.add` is plain `add` there.
-    return re.sub(r"\bprimitives\.", "", text)
+    return re.sub(r"\bprimitives\.(?=[A-Za-z_])", "", text)
 
 
 # --- templates ---------------------------------------------------------------------------

@@ -5,7 +5,9 @@
 
 Each solution region becomes a TODO naming its task; a region inside a function also
 gets a `raise NotImplementedError` naming the task, so an unfinished gap fails loudly.
-The public tests in reference/tests/ are copied beside the package.
+The public tests in reference/tests/ are copied beside the package, and README.md (set-up,
+running one task's tests, what to hand in, what the hidden tests check) is generated
+(adkit/authoring/student_readme.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ REFERENCE = ROOT / "reference"
 SKELETON = ROOT / "skeleton"
 PACKAGE = "simpleautodiff"
 # Files copied as they are, besides the package: the public tests and their config.
-COPIED = ("tests", "conftest.py", "pytest.ini", "README.md")
+COPIED = ("tests", "conftest.py", "pytest.ini")
 
 # Caches that tools leave in skeleton/ (pytest, Python): neither generated nor stale.
 IGNORED = ("__pycache__", ".pytest_cache", ".benchmarks", ".hypothesis", ".ruff_cache")
@@ -85,6 +87,9 @@ def expected_files() -> dict[Path, str]:
         for path in paths:
             if path.is_file() and not _ignored(path.relative_to(REFERENCE)):
                 files[path.relative_to(REFERENCE)] = path.read_text(encoding="utf-8")
+    from .student_readme import readme  # the rubric's points: imported only when writing
+
+    files[Path("README.md")] = readme()
     return files
 
 

@@ -66,7 +66,8 @@ def _excerpt(text: str, limit: int = 300) -> str:
 class Session:
     """One student's grading: their sandbox, their seed, and the current test's time limit.
 
-    `seed` is this student's; `common_seed` is the same for every student (the big graphs).
+    `seed` is this student's (shown in results.json only); `common_seed`, from the course
+    secret alone, draws every case that scores (`rng`) and the big graphs.
     """
 
     def __init__(self, student_id: str, seed: int, common_seed: int, sandbox: Any,
@@ -90,8 +91,9 @@ class Session:
         self.per_task = getattr(sandbox, "per_task", False) is True
 
     def rng(self, salt: str) -> random.Random:
-        """This student's random numbers for one test (stable whatever other tests do)."""
-        return random.Random(f"{self.seed}:{salt}")
+        """One test's random numbers: from the course secret and the test alone, never the
+        student id, so the same code earns the same grade whoever hands it in."""
+        return random.Random(f"{self.common_seed}:{salt}")
 
     def start_test(self, seconds: float, task: str = "", shares_graphs: bool = False,
                    final: bool = False) -> None:

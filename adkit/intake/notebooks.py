@@ -140,10 +140,25 @@ def _module_code(source: str) -> str:
     return "\n".join(lines).rstrip("\n")
 
 
-def _course_cells() -> list[tuple[str, object]]:
+def _course_cells() -> list[tuple[str, object, str]]:
+    """(notebook, cell, place) of the cells that make the package; `place` names the cell
+    as the student sees it in Jupyter: `cell 7 under "Forward mode"` (its position in the
+    notebook and the heading above it), never nbgrader's id."""
     shared = snippets()
-    return [(t.stem, cell) for t in templates() for cell in notebook_cells(t, shared)
-            if cell.grade_id.startswith(PACKAGE_PREFIXES)]
+    out = []
+    for template in templates():
+        heading = ""
+        for number, cell in enumerate(notebook_cells(template, shared), start=1):
+            if cell.kind == "markdown":
+                titles = [line.lstrip("#").strip() for line in cell.lines
+                          if line.startswith("#")]
+                heading = titles[0] if titles else heading
+            if cell.grade_id.startswith(PACKAGE_PREFIXES):
+                # No " (" in a place: adkit/inside/handler.py reads "PLACE (ORIGIN)".
+                title = heading.split(" (")[0].replace('"', "'")
+                place = f'cell {number} under "{title}"' if title else f"cell {number}"
+                out.append((template.stem, cell, place))
+    return out
 
 
 def _compiled_or_left_out(code: str, where: str, notes: list[str], released: str = "") -> str:
@@ -175,29 +190,30 @@ def package_source(notebooks: list[Path], base: Path | None = None) -> str:
     """
     answers, notes = _answer_cells(notebooks, base)
     course = _course_cells()
-    expected = [cell.grade_id for _, cell in course if cell.kind == "answer"]
+    expected = [cell.grade_id for _, cell, _ in course if cell.kind == "answer"]
     if not any(grade_id in answers for grade_id in expected):
         names = ", ".join(_name(Path(p), base) for p in notebooks[:10]) or "no files"
         raise SubmissionError(
             f"none of the course's answer cells ({', '.join(expected)}) is in {names}: "
             "submit the course's notebooks (from `nbgrader fetch_assignment`), filled in")
     parts = []
-    for notebook, cell in course:
+    for notebook, cell, place in course:
         if cell.kind == "answer" and cell.grade_id in answers:
             code, origin = answers[cell.grade_id], "the student's answer"
         elif cell.kind == "answer":
             # As released: solution regions become stubs, so no solution text reaches the
             # package (a traceback from the student's code may quote it).
             code, origin = clear_solutions(cell.source)[0], "missing: left as released"
-            notes.append(f"{notebook}.ipynb: no cell {cell.grade_id}; it counts as released")
+            notes.append(f"{notebook}.ipynb: no {place} (an answer cell); it counts as "
+                         "released")
         else:
             code, origin = cell.source, "given"
-        where = f"{notebook}.ipynb: cell {cell.grade_id}"
+        where = f"{notebook}.ipynb: {place}"
         released = clear_solutions(cell.source)[0] if cell.kind == "answer" else ""
         code = _compiled_or_left_out(_module_code(code), where, notes, _module_code(released))
         if code.startswith("# left out:"):
             origin = "left out: released stubs"
-        parts.append(f"# --- {notebook}.ipynb, cell {cell.grade_id} ({origin}) ---\n{code}")
+        parts.append(f"# --- {notebook}.ipynb, {place} ({origin}) ---\n{code}")
     header = ['"""simpleautodiff, extracted from notebooks by adkit.intake.notebooks."""',
               "", "from __future__ import annotations", ""]
     header += [f"# NOTE: {note}" for note in notes]

@@ -269,3 +269,163 @@ def wide_program(n_inputs: int, rng: random.Random | None = None) -> Program:
         total = n_inputs + len(ops) - 1
     return {"inputs": inputs, "ops": ops}
 
+
+
+# --- graphs built for one kind of behaviour ----------------------------------------------
+# The hidden tests split their points over kinds of behaviour (docs/grading.md). Each kind
+# is checked on graphs built to show it, never left to what random draws happen to hold:
+# every graph of `uneven_paths` has a node reached from its input by a short path and by a
+# longer one, every graph of `repeated_inputs` an op whose two arguments are one node.
+
+# Ops whose values stay tame along chains (bounded, or growing slowly).
+TAME = ("add", "sub", "mul", "neg", "sin", "cos")
+
+
+class _Maker:
+    """Appends ops to a program, drawing each op's name among `names` of the right arity
+    and skipping draws outside the domain or too large."""
+
+    def __init__(self, rng: random.Random, n_inputs: int, names: tuple[str, ...]) -> None:
+        self.rng = rng
+        self.names = names
+        self.inputs = [round(rng.uniform(0.4, 1.6), 3) for _ in range(n_inputs)]
+        self.values = list(self.inputs)
+        self.ops: list[dict[str, Any]] = []
+
+    def op(self, *args: Any, name: str | None = None) -> int:
+        """A new node on `args` (node indices or {"const": x}); its index."""
+        pool = [n for n in self.names if row(n).arity == len(args) and row(n).role == "primitive"]
+        fallback = "add" if len(args) == 2 else "neg"
+        for attempt in range(60):
+            if name and attempt < 10:  # the op asked for, else any that fits
+                pick = name
+            else:
+                pick = self.rng.choice(pool) if pool and attempt < 50 else fallback
+            rule = row(pick)
+            p = self.rng.choice(rule.numbers) if rule.number else None
+            arg_values = [a["const"] if isinstance(a, dict) else self.values[a] for a in args]
+            if not table.in_domain(pick, arg_values, p):
+                continue
+            try:
+                value = table.value(pick, arg_values, p)
+            except (ArithmeticError, ValueError):
+                continue
+            if not math.isfinite(value) or abs(value) > _LIMIT:
+                continue
+            op: dict[str, Any] = {"op": pick, "args": list(args)}
+            if rule.number:
+                op[rule.number] = p
+            self.ops.append(op)
+            self.values.append(value)
+            return len(self.values) - 1
+        raise ValueError(f"no op fits {args!r} among {self.names!r}")
+
+    def program(self) -> Program:
+        return {"inputs": list(self.inputs), "ops": list(self.ops)}
+
+
+def chains(rng: random.Random, names: tuple[str, ...] = TAME) -> list[Program]:
+    """Chains: each op takes the node before it (and sometimes an input), depths 3 to 60."""
+    out = []
+    for depth, n_inputs in ((3, 1), (8, 2), (20, 1), (60, 2)):
+        m = _Maker(rng, n_inputs, names)
+        last = 0
+        for _ in range(depth):
+            if n_inputs > 1 and rng.random() < 0.4:
+                last = m.op(last, rng.randrange(n_inputs), name="mul" if "mul" in names
+                            else None)
+            else:
+                last = m.op(last)
+        out.append(m.program())
+    return out
+
+
+def _balanced_sum(m: _Maker, nodes: list[int]) -> int:
+    """Join `nodes` pairwise, level by level (every node the same number of steps away)."""
+    while len(nodes) > 1:
+        nodes = [m.op(a, b) for a, b in zip(nodes[::2], nodes[1::2], strict=True)]
+    return nodes[0]
+
+
+def fan_out(rng: random.Random, names: tuple[str, ...] = TAME) -> list[Program]:
+    """A node used by 2, 4 or 8 others (an input, or a node inside), joined again in a
+    balanced tree, so every path from it to the output is equally long."""
+    out = []
+    for width, inner in ((2, False), (4, True), (8, False), (4, False)):
+        m = _Maker(rng, 1 + (width == 4 and not inner), names)
+        shared = m.op(0) if inner else 0
+        children = [m.op(shared) if k % 2 else m.op(shared, len(m.inputs) - 1)
+                    for k in range(width)]
+        _balanced_sum(m, children)
+        out.append(m.program())
+    return out
+
+
+def uneven_paths(rng: random.Random, names: tuple[str, ...] = TAME) -> list[Program]:
+    """Paths of different lengths that meet: a node `a` reaches the output `y = op(b, a)`
+    directly and through a chain a -> ... -> b of 2 to 6 ops (a breadth-first order lists y
+    before the chain's end). The chain is made first, so it comes first among a's
+    children; `a` is an input or a node inside; the direct argument comes first or second."""
+    out = []
+    for length, inner, direct_first in ((2, False, False), (3, True, True), (4, False, True),
+                                        (6, True, False), (2, True, False)):
+        m = _Maker(rng, 2, names)
+        a = m.op(0, 1) if inner else 0
+        b = a
+        for _ in range(length):
+            b = m.op(b)
+        y = m.op(a, b) if direct_first else m.op(b, a)
+        if length == 2 and inner:  # a second meeting further on: y and the input x2
+            extra = m.op(y)
+            m.op(m.op(extra), 1)
+        out.append(m.program())
+    return out
+
+
+def repeated_inputs(rng: random.Random, names: tuple[str, ...] = TAME) -> list[Program]:
+    """Ops whose two arguments are one node: x*x, x-x, x+x, on inputs and inner nodes."""
+    binary = tuple(n for n in names if row(n).arity == 2) or ("mul",)
+    out = []
+    for k, base in enumerate(binary[:4] + ("mul",)):
+        m = _Maker(rng, 1 + k % 2, names)
+        x = 0 if k % 2 == 0 else m.op(0, 1)
+        twice = m.op(x, x, name=base)
+        m.op(m.op(twice), twice, name="mul")  # used twice again, one level down
+        out.append(m.program())
+    return out
+
+
+def with_constants(rng: random.Random, names: tuple[str, ...] = TAME) -> list[Program]:
+    """Plain numbers as arguments, on either side, among ordinary ops."""
+    binary = tuple(n for n in names if row(n).arity == 2) or ("add",)
+    out = []
+    for k in range(4):
+        m = _Maker(rng, 1 + k % 2, names)
+        last = 0
+        for step in range(2 + k):
+            c = {"const": round(rng.uniform(0.5, 2.5), 2)}
+            args = (c, last) if (step + k) % 2 else (last, c)
+            last = m.op(*args, name=binary[(step + k) % len(binary)])
+            if len(m.inputs) > 1:
+                last = m.op(last, 1)
+        out.append(m.program())
+    return out
+
+
+def random_functions(rng: random.Random, names: tuple[str, ...] | None = None,
+                     sizes: tuple[int, ...] = (2, 3, 5, 8, 12, 20, 40, 80)) -> list[Program]:
+    """Random functions of every shape at once, one per size (`random_program`)."""
+    return [random_program(rng, n_inputs=rng.randint(1, 4), n_ops=n, primitives=names)
+            for n in sizes]
+
+
+# The kinds of graph behaviour, with the sentence students read (skeleton/README.md,
+# docs/grading.md) and the generator that builds graphs of that kind.
+KINDS: dict[str, tuple[str, Any]] = {
+    "fan_out": ("a node used by several others (fan-out)", fan_out),
+    "repeated_inputs": ("the same node twice as an argument (x*x, x-x)", repeated_inputs),
+    "constants": ("plain numbers as arguments (constant nodes)", with_constants),
+    "uneven_paths": ("paths of different lengths that meet", uneven_paths),
+    "chains": ("chains (each node uses the one before it)", chains),
+    "random": ("random functions of every shape", random_functions),
+}

@@ -12,24 +12,96 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 from pathlib import Path
 
+from adkit.grade.behaviours import cause_of
 from adkit.outputs.files import read_results, write_atomic
 from adkit.platforms.crosscheck import task_of
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:60em}}
+<style>body{{font-family:sans-serif;margin:2em;max-width:60em;line-height:1.4}}
 .score{{background:#eef;border:2px solid #449;padding:8px}}
-pre{{white-space:pre-wrap;background:#f7f7f7;padding:1em}}</style></head><body>
+h2{{border-bottom:1px solid #ccc;margin-top:1.5em}} li{{margin:.6em 0}}
+.why{{margin:.2em 0 0 1em;overflow-wrap:anywhere}} .same{{color:#555}}
+code{{background:#f3f3f3;padding:0 .2em}}</style></head><body>
 <h1>{title}</h1>
 <p class="score"><b>Your score: {score} / {top}.</b> This is the score that counts: your code
-was graded in a sandbox, outside your notebook's kernel, with partial credit per case.
+was graded in a sandbox, outside your notebook's kernel. Each test's points are split over
+the kinds of behaviour it checks; a kind's share is earned when every case of it passes.
 {tasks}</p>
-<pre>{feedback}</pre>
+{feedback}
 </body></html>
 """
+
+
+def _inline(text: str) -> str:
+    """One line of feedback.md as HTML: escaped, then **bold** and `code`."""
+    text = html.escape(text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+
+
+def render(markdown: str) -> str:
+    """feedback.md (adkit/outputs/files.py writes it) as HTML: headings, paragraphs, the
+    list of lost points with their reasons; every text escaped. An error already shown is
+    not repeated under the next test: one message per root cause."""
+    out: list[str] = []
+    seen: set[str] = set()
+    same = '<div class="why same">The same error as above.</div>'
+    in_list = in_item = False
+
+    def close() -> None:
+        nonlocal in_list, in_item
+        if in_item:
+            out.append("</li>")
+        if in_list:
+            out.append("</ul>")
+        in_list = in_item = False
+
+    for line in markdown.splitlines():
+        if line.startswith(("# ", "## ")):
+            close()
+            out.append(f"<h2>{_inline(line.lstrip('#').strip())}</h2>")
+        elif line.startswith("- "):
+            if in_item:
+                out.append("</li>")
+            if not in_list:
+                out.append("<ul>")
+            in_list = in_item = True
+            out.append(f"<li>{_inline(line[2:])}")
+        elif line.startswith("  ") and in_item:
+            cause = cause_of(line)
+            if cause is not None and cause in seen:
+                if out[-1] != same:  # once per test
+                    out.append(same)
+                continue
+            if cause is not None:
+                seen.add(cause)
+            out.append(f'<div class="why">{_inline(line.strip())}</div>')
+        elif not line.strip():
+            close()
+        else:
+            close()
+            cause = cause_of(line)
+            if cause is not None:
+                seen.add(cause)
+            out.append(f"<p>{_inline(line)}</p>")
+    close()
+    return "\n".join(out)
+
+
+def task_points(data: dict) -> dict[str, tuple[float, float]]:
+    """Each task's (points, maximum), from results.json (its tests are named "task: ...")."""
+    tasks = data["extra_data"]["tasks"]
+    top: dict[str, float] = {}
+    for test in data.get("tests", []):
+        task = str(test.get("name", "")).split(":")[0]
+        if task in tasks:
+            top[task] = top.get(task, 0.0) + float(test.get("max_score", 0))
+    return {task: (points, top.get(task, 0.0)) for task, points in tasks.items()}
 
 
 def notebook_tasks(course_dir: Path, assignment: str) -> dict[str, list[str]]:
@@ -44,15 +116,17 @@ def notebook_tasks(course_dir: Path, assignment: str) -> dict[str, list[str]]:
 
 
 def page(student: str, notebook: str, data: dict, feedback: str, tasks: list[str]) -> str:
-    """One notebook's feedback page: the sandboxed score and the whole feedback.md."""
-    points = data["extra_data"]["tasks"]
-    here = "; ".join(f"{t}: {points.get(t, 0)}" for t in tasks)
+    """One notebook's feedback page: the sandboxed score, this notebook's tasks out of their
+    maxima, and the whole feedback.md, rendered."""
+    points = task_points(data)
+    here = "; ".join(f"{t}: {points[t][0]:g} / {points[t][1]:g}" if t in points else f"{t}: 0"
+                     for t in tasks)
     return PAGE.format(
         title=html.escape(f"Feedback for {student}: {notebook}"),
         score=html.escape(str(data["score"])),
         top=html.escape(str(data["extra_data"]["max_total"])),
         tasks=html.escape(f"This notebook's tasks: {here}." if here else ""),
-        feedback=html.escape(feedback))
+        feedback=render(feedback))
 
 
 def write_pages(course_dir: Path, assignment: str, sandboxed: Path,
