@@ -225,3 +225,15 @@ def test_no_sandbox_no_grading_unless_trusted(tmp_path, monkeypatch):
     assert done.metadata["adkit"]["isolating"] is False
     assert "WITHOUT an isolating sandbox" in done.cells[0].source
     assert done.cells[1].outputs[0]["data"]["text/plain"] == "1"
+
+
+@pytest.mark.parametrize("grade_id", ["bad id", "x" * 101, "\x1b[2J", 7])
+def test_a_cell_id_the_gradebook_should_not_store_stops_the_notebook(grade_id):
+    from adkit.platforms.sandboxed_cells import check_cell_ids
+
+    nb = _notebook(("code", "1", {**TEST, "grade_id": grade_id}))
+    with pytest.raises(ValueError, match="not graded"):
+        check_cell_ids(nb)
+    twice = _notebook(("code", "1", TEST), ("code", "2", TEST))
+    with pytest.raises(ValueError, match="used twice"):
+        check_cell_ids(twice)

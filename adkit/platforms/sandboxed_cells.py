@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -33,6 +34,7 @@ from nbformat import from_dict
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, List, Unicode
 
+from adkit.model.text import shown
 from adkit.platforms.cell_outputs import checked_outputs, error_output
 from adkit.sandbox import Backend, Limits, SandboxUnavailable, choose_backend
 from adkit.sandbox.choose import backend_named
@@ -43,6 +45,7 @@ KIT = Path(__file__).resolve().parents[2]
 KIT_SECRETS = (KIT / "reference", KIT / "graders")
 STAGE_FILES = 200  # files staged from the student's folder
 STAGE_BYTES = 32 * 1024**2
+CELL_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 UNTRUSTED = ("graded WITHOUT an isolating sandbox (TRUSTED=1): the student's code ran "
              "with the grader's rights")
 
@@ -72,6 +75,20 @@ def secrets_of(course_root: str, db_url: str,
         paths.append(Path(db_url[len("sqlite:///"):]))
     paths += [Path(p) for p in kit]
     return tuple(p.resolve() for p in paths if p.exists())
+
+
+def check_cell_ids(nb) -> None:
+    """nbgrader's cell ids, as the gradebook will store them: plain names, each once;
+    ValueError (the submission is then not graded) saying which is not."""
+    seen = set()
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id is None:
+            continue
+        if type(grade_id) is not str or not CELL_ID.fullmatch(grade_id) or grade_id in seen:
+            raise ValueError(f"the notebook's cell id {shown(str(grade_id), 120)!r} is not a "
+                             "plain name, or is used twice: not graded")
+        seen.add(grade_id)
 
 
 def _without_tests(notebook: dict) -> dict:
@@ -108,12 +125,17 @@ def stage(folder: Path, into: Path) -> Path:
     return into
 
 
-def plain_python(source: str) -> str:
-    """IPython's syntax (`!cmd`, `%magic`) as plain Python; text to text, runs nothing."""
+@functools.cache
+def _transformer():
     from IPython.core.inputtransformer2 import TransformerManager
 
+    return TransformerManager()
+
+
+def plain_python(source: str) -> str:
+    """IPython's syntax (`!cmd`, `%magic`) as plain Python; text to text, runs nothing."""
     try:
-        return TransformerManager().transform_cell(source)
+        return _transformer().transform_cell(source)
     except Exception:  # noqa: BLE001 - then Python itself reports the syntax error
         return source
 
@@ -131,6 +153,7 @@ class SandboxedExecute(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         folder = Path(resources.get("metadata", {}).get("path") or ".").resolve()
+        check_cell_ids(nb)
         secrets = secrets_of(self.course_root, self.db_url, self.kit_secrets)
         backend = course_backend(secrets)  # SandboxUnavailable: nbgrader grades nothing
         limits = Limits(wall_seconds=self.timeout, cpu_seconds=int(4 * self.timeout),
