@@ -45,6 +45,7 @@ KIT = Path(__file__).resolve().parents[2]
 KIT_SECRETS = (KIT / "reference", KIT / "graders")
 STAGE_FILES = 200  # files staged from the student's folder
 STAGE_BYTES = 32 * 1024**2
+UNSTAGED = {"submission_secret.txt"}  # nbgrader's feedback secret: nothing the code needs
 CELL_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 UNTRUSTED = ("graded WITHOUT an isolating sandbox (TRUSTED=1): the student's code ran "
              "with the grader's rights")
@@ -107,7 +108,7 @@ def stage(folder: Path, into: Path) -> Path:
     into.mkdir(mode=0o700)
     total = 0
     for path in sorted(folder.iterdir())[:STAGE_FILES]:
-        if path.is_symlink() or not path.is_file():
+        if path.is_symlink() or not path.is_file() or path.name in UNSTAGED:
             continue
         total += path.stat().st_size
         if total > STAGE_BYTES:

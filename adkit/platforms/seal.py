@@ -66,8 +66,6 @@ def seal(course_dir: Path, assignment: str, students: list[str]) -> dict[str, di
         book[student] = digests(folder)
         copy = root / student
         if copy.exists():
-            for path in copy.iterdir():
-                path.chmod(0o600)
             shutil.rmtree(copy)
         copy.mkdir(mode=0o700)
         for notebook in sorted(folder.glob("*.ipynb")):
@@ -98,8 +96,7 @@ def changes(course_dir: Path, assignment: str, student: str,
         problems.append("its submitted files changed after collection: "
                         + shown(", ".join(changed), 300, one_line=True))
     notebooks = {k: v for k, v in then.items() if k.endswith(".ipynb") and "/" not in k}
-    copy = {k: v for k, v in digests(sealed_copy(course_dir, assignment, student)).items()}
-    broken = _differences(copy, notebooks)
+    broken = _differences(digests(sealed_copy(course_dir, assignment, student)), notebooks)
     if broken:
         problems.append("its sealed copy does not match the digests taken at collection: "
                         + shown(", ".join(broken), 300, one_line=True))
