@@ -199,7 +199,8 @@ class _Cells:
             self._replay()
             return [error_output("CellTimeoutError",
                                  f"the cell did not finish within {self.timeout:g} s")]
-        raise DeadKernelError(f"the kernel died: the sandboxed cell runner {problem}")
+        raise DeadKernelError(f"the kernel died (the student's worker in the sandbox): "
+                              f"{problem}")
 
     def _replay(self) -> None:
         """A fresh worker with the cells that finished before run again (their outputs
