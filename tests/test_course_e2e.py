@@ -440,10 +440,12 @@ def test_crosscheck_flags_a_changed_submission_and_a_forged_grade(course):
     try:
         notebook.write_bytes((source_dir(course["dir"]) / "1_graph.ipynb").read_bytes())
         with sqlite3.connect(database) as db:
-            db.execute("UPDATE grade SET auto_score = 999 WHERE name = 'test_graph_paper' AND "
-                       "notebook_id IN (SELECT n.id FROM submitted_notebook n JOIN "
-                       "submitted_assignment a ON n.assignment_id = a.id WHERE "
-                       "a.student_id = 's_deep')")
+            forged = db.execute(
+                "UPDATE grade SET auto_score = 999 WHERE cell_id IN (SELECT id FROM base_cell "
+                "WHERE name = 'test_graph_paper') AND notebook_id IN (SELECT n.id FROM "
+                "submitted_notebook n JOIN submitted_assignment a ON n.assignment_id = a.id "
+                "WHERE a.student_id = 's_deep')").rowcount
+        assert forged == 1
         rows, order, stdout = _crosscheck(course)
     finally:
         notebook.write_bytes(saved)
