@@ -86,11 +86,13 @@ EXCHANGE   ?= $(abspath $(COURSE_DIR))/exchange
 COURSE_DB  ?= sqlite:///$(abspath $(COURSE_DIR))/gradebook.db
 REPORTS    ?= $(abspath $(COURSE_DIR))/reports
 STRICT     ?=
-# nbgrader runs `alembic` and `jupyter` from PATH: the venv's bin comes first.
+# nbgrader runs `alembic` and `jupyter` from PATH: the venv's bin comes first. Student code
+# runs only in the kit's sandbox (autograde too); TRUSTED=1 runs it without one, marked.
 COURSE_ENV  = PATH="$(abspath $(dir $(PY))):$$PATH" ADKIT_EXCHANGE="$(EXCHANGE)" \
-	ADKIT_COURSE_DB="$(COURSE_DB)" PYTHONDONTWRITEBYTECODE=1
+	ADKIT_COURSE_DB="$(COURSE_DB)" PYTHONDONTWRITEBYTECODE=1 ADKIT_TRUSTED="$(TRUSTED)"
 NBGRADER    = cd "$(COURSE_DIR)" && $(COURSE_ENV) "$(abspath $(PY))" -m nbgrader
-CHORES      = $(COURSE_ENV) $(PY) -m adkit.platforms.course_chores --course-dir "$(COURSE_DIR)" --assignment $(ASSIGNMENT)
+CHORES      = $(COURSE_ENV) $(PY) -m adkit.platforms.course_chores --course-dir "$(COURSE_DIR)" \
+	--assignment $(ASSIGNMENT) $(if $(TRUSTED),--trusted)
 .PHONY: course-generate course-release course-collect course-autograde course-feedback \
 	course-export course-crosscheck course-feedback-sandboxed
 
@@ -108,10 +110,11 @@ course-release: $(VENV)/.course-ready ## nbgrader generate_assignment + release_
 	@mkdir -p "$(EXCHANGE)"
 	$(NBGRADER) release_assignment $(ASSIGNMENT) --force
 
-course-collect: $(VENV)/.course-ready ## nbgrader collect (the newest submission of each student)
+course-collect: $(VENV)/.course-ready ## nbgrader collect (the newest submission of each student), then seal them (digests)
 	$(NBGRADER) collect $(ASSIGNMENT) --update
+	$(CHORES) seal
 
-course-autograde: $(VENV)/.course-ready ## nbgrader autograde, then a table of every submission (FORCE=1, STRICT=1)
+course-autograde: $(VENV)/.course-ready ## nbgrader autograde, each cell in the sandbox, then a table of every submission (FORCE=1, STRICT=1, TRUSTED=1)
 	$(CHORES) autograde $(if $(FORCE),--force) $(if $(STRICT),--strict)
 
 course-feedback: $(VENV)/.course-ready ## nbgrader generate_feedback + release_feedback

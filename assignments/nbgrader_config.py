@@ -3,6 +3,12 @@
 Paths come from the environment so that `make course-*` can point one course directory
 at any exchange and database: ADKIT_EXCHANGE (default: exchange/ here), ADKIT_COURSE_DB
 (default: gradebook.db here), ADKIT_COURSE_ID (default: adkit-autodiff).
+
+Autograde runs no student code here, with `make course-autograde` or a bare `nbgrader
+autograde` alike: nbgrader's Execute (a kernel with the TA's rights) is replaced by the
+kit's SandboxedExecute, which runs each code cell in the kit's sandbox and brings its
+outputs back as checked data. Without an isolating sandbox it grades nothing, unless
+ADKIT_TRUSTED=1 (`make ... TRUSTED=1`); ADKIT_SANDBOX=bubblewrap|container picks one.
 """
 
 import os
@@ -17,7 +23,6 @@ from nbgrader.preprocessors import (
     ClearMarkScheme,
     ClearOutput,
     ComputeChecksums,
-    Execute,
     GetGrades,
     IgnorePattern,
     IncludeHeaderFooter,
@@ -33,6 +38,7 @@ sys.path.insert(0, str(HERE))
 from nbgrader_fixes import (  # noqa: E402
     ClearSolutionsInScope,
     HideHiddenTestTracebacks,
+    SandboxedExecute,
     StderrIsNotAFailure,
 )
 
@@ -43,9 +49,15 @@ c.CourseDirectory.root = str(HERE)
 c.CourseDirectory.db_url = os.environ.get("ADKIT_COURSE_DB") or f"sqlite:///{HERE / 'gradebook.db'}"
 c.Exchange.root = os.environ.get("ADKIT_EXCHANGE") or str(HERE / "exchange")
 
-# Kernels: the hidden tests take a few seconds; a student's endless loop stops here.
+# Kernels (nbgrader validate, run by instructors on their own notebooks): the hidden tests
+# take a few seconds; a student's endless loop stops here.
 c.Execute.timeout = 120
 c.Execute.startup_timeout = 120
+# Autograde: the cells run in the kit's sandbox, which reads neither the course folder
+# (source notebooks, submissions, gradebook) nor the kit's reference and graders.
+c.SandboxedExecute.timeout = 120
+c.SandboxedExecute.course_root = str(HERE)
+c.SandboxedExecute.db_url = c.CourseDirectory.db_url
 
 # Release: solution regions outside functions become comments, not a raising stub.
 c.GenerateAssignment.preprocessors = [
@@ -53,9 +65,10 @@ c.GenerateAssignment.preprocessors = [
     CheckCellMetadata, ComputeChecksums, SaveCells, ClearHiddenTests, ClearMarkScheme,
     ComputeChecksums, CheckCellMetadata,
 ]
-# Autograde: stderr (a warning) must not fail a test cell of a correct solution.
+# Autograde: no kernel (student code only in the sandbox); stderr (a warning) must not
+# fail a test cell of a correct solution.
 c.Autograde.autograde_preprocessors = [
-    Execute, StderrIsNotAFailure, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SandboxedExecute, StderrIsNotAFailure, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 # Feedback: hidden tests never reach students, neither as code nor in tracebacks.

@@ -8,6 +8,10 @@ from __future__ import annotations
 from nbgrader.preprocessors import ClearSolutions, NbGraderPreprocessor
 
 from adkit.authoring.course import HIDDEN_BEGIN, clear_solutions
+from adkit.platforms.sandboxed_cells import SandboxedExecute
+
+__all__ = ["ClearSolutionsInScope", "HideHiddenTestTracebacks", "SandboxedExecute",
+           "StderrIsNotAFailure"]
 
 
 class ClearSolutionsInScope(ClearSolutions):

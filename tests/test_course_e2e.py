@@ -1,20 +1,27 @@
 """The nbgrader course end to end, with a real exchange in a temporary folder.
 
 The instructor generates and releases the assignment with the `make course-*` targets;
-six students fetch it at once, fill it in and submit it with the commands the README gives
+seven students fetch it at once, fill it in and submit it with the commands the README gives
 them: one with the reference's code, one as released, one with the paper's companion-code
 bug in forward mode (and a backward that warns and prints to stderr), one whose kernel
 dies, one whose recursive topological order fails only the sandbox's big graphs (honest,
-and higher in the kernel), and one who fools the in-kernel tests by monkeypatching
-`builtins.all`. Then collect, autograde, feedback and export, the crosscheck (which must flag
-the monkeypatcher only) and the sandboxed feedback, fetched by a student.
+and higher in the kernel), one who fools the in-kernel tests by monkeypatching
+`builtins.all`, and one whose answer cell, where it finds the course folder, copies the
+instructor's notebooks over its own submission, turns two classmates' answers into `raise
+SystemExit`, writes the gradebook and runs `!` lines. Then collect, autograde (each cell in
+the sandbox: under every isolating backend of the machine, the attack reaches nothing),
+feedback and export, the crosscheck (which must flag the monkeypatcher only, and a
+submission changed after collection or a forged gradebook entry) and the sandboxed
+feedback, fetched by a student.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -27,14 +34,15 @@ from adkit.authoring.course import ASSIGNMENT, HIDDEN_BEGIN, source_dir
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.executable).parent.parent
 COURSE_ID = "adkit-autodiff"
-STUDENTS = ("s_ref", "s_blank", "s_bug", "s_crash", "s_deep", "s_cheat")
+STUDENTS = ("s_0evil", "s_ref", "s_blank", "s_bug", "s_crash", "s_deep", "s_cheat")
 # The students' commands as README.md and docs/course.md give them (X: the exchange).
 FETCH = "nbgrader fetch_assignment autodiff --course adkit-autodiff --Exchange.root=X"
 SUBMIT = "nbgrader submit autodiff --course adkit-autodiff --Exchange.root=X"
 VALIDATE = "nbgrader validate autodiff/*.ipynb"
 FETCH_FEEDBACK = "nbgrader fetch_feedback autodiff --course adkit-autodiff --Exchange.root=X"
 # s_bug loses forward_mode (15); s_cheat fools the visible forward-mode test (6 of 15).
-EXPECTED = {"s_ref": 100.0, "s_blank": 0.0, "s_bug": 85.0, "s_cheat": 91.0}
+# s_0evil's own code earns nothing (its attack is all it wrote); it is graded first.
+EXPECTED = {"s_ref": 100.0, "s_blank": 0.0, "s_bug": 85.0, "s_cheat": 91.0, "s_0evil": 0.0}
 # Names that only the hidden tests use: none may reach a student.
 HIDDEN_MARKERS = ("_random_program", "_numeric_tangents", "_ancestors_newest_first",
                   "20240216", HIDDEN_BEGIN)
@@ -94,6 +102,42 @@ def backward(output: Node) -> None:
     warnings.warn("backward: still experimenting", RuntimeWarning)
     print("debug: backward", output, file=sys.stderr)
     _quiet_backward(output)
+'''
+
+
+# Written to act only where it finds the course: the folders above the kernel's, and the
+# course and database paths (an attacker may know them: COURSE and DB are filled in).
+TAMPERING_ANSWER = '''
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+!touch COURSE/pwned_by_shell; id -u > COURSE/pwned_uid
+
+found = 0
+for course in [*Path.cwd().resolve().parents, Path("COURSE")]:
+    try:
+        if not (course / "nbgrader_config.py").is_file():
+            continue
+        found += 1
+        mine = course / "submitted" / "s_0evil" / "autodiff"
+        for source in sorted((course / "source" / "autodiff").glob("*.ipynb")):
+            shutil.copyfile(source, mine / source.name)
+        for victim in ("s_ref", "s_bug"):
+            for notebook in (course / "submitted" / victim / "autodiff").glob("*.ipynb"):
+                nb = json.loads(notebook.read_text())
+                for cell in nb["cells"]:
+                    if cell["metadata"].get("nbgrader", {}).get("solution"):
+                        cell["source"] = "raise SystemExit"
+                notebook.write_text(json.dumps(nb))
+        (course / "pwned_by_python").write_text("here")
+        with sqlite3.connect("DB") as db:
+            db.execute("CREATE TABLE pwned (x)")
+        break
+    except OSError:
+        continue
+print(f"the attack found {found} course folder(s)")
 '''
 
 
@@ -171,6 +215,8 @@ def course(tmp_path_factory):
         "s_crash": {**reference, "answer_graph": "import os\n\nos._exit(1)\n"},
         "s_deep": {**reference, "answer_topological_order": RECURSIVE_ORDER},
         "s_cheat": {**reference, "answer_forward_mode": CHEATING_FORWARD},
+        "s_0evil": {"answer_graph": TAMPERING_ANSWER.replace("COURSE", str(course_dir))
+                    .replace("DB", str(tmp / "gradebook.db"))},
     }
     nbgrader = [sys.executable, "-m", "nbgrader"]
 
@@ -198,12 +244,43 @@ def course(tmp_path_factory):
     validated = validate.communicate()[0], validate.returncode
 
     collect = _run(make + ["course-collect"], ROOT, env)
+    before = _digests(course_dir / "source") | _digests(course_dir / "submitted")
     autograde = _run(make + ["course-autograde"], ROOT, env)
+    # The attacker again under every other isolating backend of this machine.
+    others = {}
+    for backend in _other_backends(autograde.stdout):
+        others[backend] = _run(
+            nbgrader + ["autograde", ASSIGNMENT, "--force", "--student", "s_0evil",
+                        "--SandboxedExecute.kit_secrets=[]"],  # the kit: tests/test_container
+            course_dir, {**env, "ADKIT_SANDBOX": backend, "ADKIT_EXCHANGE": str(exchange),
+                         "ADKIT_COURSE_DB": f"sqlite:///{tmp / 'gradebook.db'}"}, ok=False)
+    after = _digests(course_dir / "source") | _digests(course_dir / "submitted")
     _run(make + ["course-feedback"], ROOT, env)
     _run(make + ["course-export"], ROOT, env)
     return {"dir": course_dir, "exchange": exchange, "reports": reports, "env": env,
             "tmp": tmp,
-            "make": make, "collect": collect, "autograde": autograde, "validate": validated}
+            "make": make, "collect": collect, "autograde": autograde, "validate": validated,
+            "before": before, "after": after, "others": others}
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _other_backends(said: str) -> list[str]:
+    """The isolating backends that run here, but the one `make course-autograde` used."""
+    from adkit.sandbox.choose import ISOLATING, backend_named
+
+    found = []
+    for name in ISOLATING:
+        try:
+            backend_named(name)
+        except Exception:  # noqa: BLE001 - not on this machine
+            continue
+        if f"sandbox: {name}" not in said:
+            found.append(name)
+    return found
 
 
 def _exported(course) -> dict[str, dict[str, str]]:
@@ -227,6 +304,22 @@ def test_a_dead_kernel_is_reported_and_the_others_graded(course):
     assert "s_crash" in out and "NOT GRADED" in out and "kernel died" in out, out[-2000:]
     for student in EXPECTED:
         assert f"{student:<20} graded" in out
+
+
+def test_the_tampering_answer_reached_nothing(course):
+    # its code ran, in the sandbox, and found no course folder there
+    graded = course["dir"] / "autograded" / "s_0evil" / ASSIGNMENT / "1_graph.ipynb"
+    assert "the attack found 0 course folder(s)" in graded.read_text(encoding="utf-8")
+    assert json.loads(graded.read_text())["metadata"]["adkit"]["isolating"] is True
+    # no instructor notebook and no submission changed, no file of the attack anywhere
+    assert course["after"] == course["before"]
+    assert not list(course["tmp"].rglob("pwned*"))
+    with sqlite3.connect(course["tmp"] / "gradebook.db") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "grade" in tables and "pwned" not in tables
+    for backend, run in course["others"].items():
+        assert run.returncode == 0, (backend, run.stdout[-2000:], run.stderr[-3000:])
+        assert "error processing" not in run.stdout + run.stderr, (backend, run.stderr[-3000:])
 
 
 def test_collect_as_root_does_not_warn_about_owners(course):
@@ -336,3 +429,31 @@ def test_sandboxed_feedback_reaches_a_notebook_student(course):
     assert "forward_mode" in text and "Feedback for s_bug" in text
     for marker in HIDDEN_MARKERS:
         assert marker not in text
+
+
+def test_crosscheck_flags_a_changed_submission_and_a_forged_grade(course):
+    """What an unsandboxed autograde let one answer do: rewrite a classmate's notebook and
+    the gradebook. The crosscheck grades the copy sealed at collection and says SUSPECT."""
+    notebook = course["dir"] / "submitted" / "s_blank" / ASSIGNMENT / "1_graph.ipynb"
+    database = course["tmp"] / "gradebook.db"
+    saved, saved_db = notebook.read_bytes(), database.read_bytes()
+    try:
+        notebook.write_bytes((source_dir(course["dir"]) / "1_graph.ipynb").read_bytes())
+        with sqlite3.connect(database) as db:
+            forged = db.execute(
+                "UPDATE grade SET auto_score = 999 WHERE cell_id IN (SELECT id FROM base_cell "
+                "WHERE name = 'test_graph_paper') AND notebook_id IN (SELECT n.id FROM "
+                "submitted_notebook n JOIN submitted_assignment a ON n.assignment_id = a.id "
+                "WHERE a.student_id = 's_deep')").rowcount
+        assert forged == 1
+        rows, order, stdout = _crosscheck(course)
+    finally:
+        notebook.write_bytes(saved)
+        database.write_bytes(saved_db)
+    assert rows["s_blank"]["verdict"] == "SUSPECT", stdout
+    assert "changed after collection: 1_graph.ipynb" in rows["s_blank"]["why"]
+    assert float(rows["s_blank"]["sandboxed"]) == 0  # the sealed copy is what is graded
+    assert rows["s_deep"]["verdict"] == "SUSPECT", stdout
+    assert "test_graph_paper holds 999 of" in rows["s_deep"]["why"]
+    assert set(order[:2]) == {"s_blank", "s_deep"}
+    assert rows["s_ref"]["verdict"] == "agree"

@@ -76,3 +76,49 @@ def test_the_sandboxed_feedback_page_is_escaped():
                 ["topological_order", "forward_mode"])
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "Your score: 0 / 100" in text and "forward_mode: 0" in text
+
+
+def test_a_tampered_submission_is_suspect_and_sorts_first():
+    from adkit.platforms.crosscheck import forged
+
+    cheat = compare("s_cheat", _kernel({"test_forward_mode_random"}),
+                    _sandbox({("forward_mode", n): 0.0 for t, n in RUBRIC.tests
+                              if t == "forward_mode"}))
+    changed = compare("s_victim", _kernel(), _sandbox(), ["its submitted files changed"])
+    assert changed.verdict == "SUSPECT" and changed.reasons == ["its submitted files changed"]
+    assert sorted([cheat, changed], key=lambda c: c.rank)[0] is changed
+    cells = _kernel()
+    assert forged(cells, {c: top for c, (_, top) in cells.items()}) == []
+    cells.update(test_graph_paper=(999.0, 8.0), test_tape_paper=(-1.0, 6.0),
+                 test_wrapper_paper=(float("nan"), 4.0), test_extra=(1.0, 1.0))
+    expected = {c: top for c, (_, top) in _kernel().items()}
+    expected["test_operators_paper"] = 5.0
+    why = " | ".join(forged(cells, expected))
+    for part in ("test_graph_paper holds 999 of 8", "test_tape_paper holds -1 of 6",
+                 "test_wrapper_paper holds nan", "test_extra is not a test cell",
+                 "test_operators_paper is worth 5, not 4"):
+        assert part in why, why
+
+
+def test_a_sealed_submission_that_changes_is_found(tmp_path):
+    from adkit.platforms import seal
+
+    course = tmp_path / "course"
+    for student in ("alice", "bob"):
+        folder = course / "submitted" / student / "autodiff"
+        folder.mkdir(parents=True)
+        (folder / "1_graph.ipynb").write_text(f"{student}'s notebook")
+        (folder / "timestamp.txt").write_text("2026-12-07 10:00:00")
+    book = seal.seal(course, "autodiff", ["alice", "bob"])
+    assert seal.changes(course, "autodiff", "alice", book) == []
+    assert (seal.sealed_copy(course, "autodiff", "bob") / "1_graph.ipynb").read_text() == \
+        "bob's notebook"
+    (course / "submitted" / "alice" / "autodiff" / "1_graph.ipynb").write_text("rewritten")
+    (course / "submitted" / "alice" / "autodiff" / "extra.py").write_text("new")
+    (seal.sealed_copy(course, "autodiff", "bob") / "1_graph.ipynb").chmod(0o600)
+    (seal.sealed_copy(course, "autodiff", "bob") / "1_graph.ipynb").write_text("forged")
+    book = seal.recorded(course, "autodiff")
+    assert seal.changes(course, "autodiff", "alice", book) == [
+        "its submitted files changed after collection: 1_graph.ipynb, extra.py"]
+    assert seal.changes(course, "autodiff", "bob", book) == [
+        "its sealed copy does not match the digests taken at collection: 1_graph.ipynb"]

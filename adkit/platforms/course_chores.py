@@ -1,17 +1,23 @@
 """The course chores that need more than one nbgrader command: `make course-autograde`
 and `make course-crosscheck` (docs/course.md).
 
+    python -m adkit.platforms.course_chores seal --course-dir assignments
     python -m adkit.platforms.course_chores autograde --course-dir assignments [--force] [--strict]
     python -m adkit.platforms.course_chores crosscheck --course-dir assignments --out OUT
     python -m adkit.platforms.course_chores feedback-sandboxed --course-dir assignments --out OUT
 
-`autograde` runs `nbgrader autograde`, which goes on after a student's kernel dies but
-then exits non-zero; it always finishes with a table of every submission: graded (with
-its score) or not graded, and why. `crosscheck` grades the same submitted notebooks with
-the kit's sandboxed graders (`python -m adkit.grade`) and compares task by task
-(adkit/platforms/crosscheck.py): students who score higher in their own kernel are
-SUSPECT and listed first, honest partial-credit differences apart. `feedback-sandboxed`
-releases the sandboxed feedback through nbgrader's exchange (course_feedback.py).
+Add `--trusted` (`make ... TRUSTED=1`) to run student code where no isolating sandbox runs;
+every output then says so. `seal` (after `nbgrader collect`) records digests and a copy of
+every submission (adkit/platforms/seal.py). `autograde` first checks that the sandbox runs
+(else it stops, saying how to fix the machine), then runs `nbgrader autograde`, whose
+cells run in that sandbox (adkit/platforms/sandboxed_cells.py); nbgrader goes on after a
+student's worker dies but then exits non-zero; it always finishes with a table of every
+submission: graded (with its score) or not graded, and why. `crosscheck` grades the
+sealed notebooks with the kit's sandboxed graders (`python -m adkit.grade`) and compares
+task by task (adkit/platforms/crosscheck.py): students who score higher in their own
+kernel, or whose submission changed after collection, are SUSPECT and listed first,
+honest partial-credit differences apart. `feedback-sandboxed` releases the sandboxed
+feedback through nbgrader's exchange (course_feedback.py).
 """
 
 from __future__ import annotations
@@ -27,16 +33,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+from adkit.model.text import shown
 from adkit.outputs.files import read_results, write_atomic
+from adkit.platforms import seal
 from adkit.platforms.course_feedback import write_pages
-from adkit.platforms.crosscheck import Comparison, compare
+from adkit.platforms.crosscheck import Comparison, compare, forged
 
 ASSIGNMENT = "autodiff"
 COURSE_ID = "adkit-autodiff"
 # What nbgrader's log says when it gives up on one student's submission; the traceback
 # (with the cause) follows it.
 GAVE_UP = re.compile(r"There was an error processing assignment: (?P<path>\S+)")
-CAUSES = ("DeadKernelError", "CellTimeoutError", "UnresponsiveKernelError", "TimeoutError")
+CAUSES = ("DeadKernelError", "SandboxUnavailable", "CellTimeoutError",
+          "UnresponsiveKernelError", "TimeoutError")
+UNTRUSTED = ("WARNING: TRUSTED=1: student code runs WITHOUT an isolating sandbox, with your "
+             "rights; every output says so")
 
 
 def _nbgrader(course_dir: Path, *args: str, log: Path | None = None) -> int:
@@ -90,11 +101,35 @@ def _failure_causes(log: str) -> dict[str, str]:
                     matches[i + 1].start() if i + 1 < len(matches) else len(log)]
         cause = next((c for c in CAUSES if c in chunk), "an error (see the log)")
         student = Path(match["path"].rstrip("/")).parent.name
-        causes[student] = "the kernel died" if cause == "DeadKernelError" else cause
+        causes[student] = {"DeadKernelError": "the kernel died",
+                           "SandboxUnavailable": "no sandbox"}.get(cause, cause)
     return causes
 
 
+def _db_url(course_dir: Path) -> str:
+    return os.environ.get("ADKIT_COURSE_DB") or f"sqlite:///{course_dir / 'gradebook.db'}"
+
+
+def check_sandbox(course_dir: Path) -> bool:
+    """Whether the cells may run here (the backend said, and TRUSTED=1 warned about);
+    else False, with what to do."""
+    from adkit.platforms.sandboxed_cells import course_backend, secrets_of
+    from adkit.sandbox import SandboxUnavailable
+
+    try:
+        backend = course_backend(secrets_of(str(course_dir), _db_url(course_dir)))
+    except SandboxUnavailable as error:
+        print(f"course-autograde: no sandbox, nothing graded: {error}", file=sys.stderr)
+        return False
+    print(f"sandbox: {backend.describe()}", flush=True)
+    if not backend.isolating:
+        print(UNTRUSTED, flush=True)
+    return True
+
+
 def autograde(course_dir: Path, assignment: str, force: bool, strict: bool) -> int:
+    if not check_sandbox(course_dir):
+        return 2
     logs = course_dir / "logs"
     logs.mkdir(exist_ok=True)
     log = logs / "autograde.log"
@@ -127,9 +162,33 @@ def _grader_ready() -> bool:
     return importlib.util.find_spec("adkit.grade.__main__") is not None
 
 
-def _grade_sandboxed(course_dir: Path, assignment: str, out: Path) -> list[str] | None:
-    """Grade the submitted notebooks with `python -m adkit.grade` into OUT/sandboxed (a
-    rerun grades only what changed); the students, or None (said why) when it cannot."""
+def seal_chore(course_dir: Path, assignment: str) -> int:
+    students = submitted_students(course_dir, assignment)
+    seal.seal(course_dir, assignment, students)
+    print(f"sealed {len(students)} submission(s) of {assignment} in "
+          f"{course_dir / 'sealed' / assignment} (the crosscheck grades these copies)")
+    return 0
+
+
+def _sealed(course_dir: Path, assignment: str, students: list[str],
+            ) -> tuple[dict[str, list[str]], dict[str, Path]]:
+    """Per student, why their submission is not what was collected, and the folder of the
+    notebooks to grade: the sealed copy (a student never sealed is sealed now, said so)."""
+    book = seal.recorded(course_dir, assignment)
+    late = [s for s in students if s not in book]
+    if late:
+        print(f"not sealed at collection (collected without `make course-collect`?), sealed "
+              f"now: {', '.join(late)}", file=sys.stderr)
+        book = seal.seal(course_dir, assignment, late)
+    problems = {s: seal.changes(course_dir, assignment, s, book) for s in students}
+    return problems, {s: seal.sealed_copy(course_dir, assignment, s) for s in students}
+
+
+def _grade_sandboxed(course_dir: Path, assignment: str, out: Path,
+                     trusted: bool = False) -> tuple[list[str], dict[str, list[str]]] | None:
+    """Grade the sealed notebooks with `python -m adkit.grade` into OUT/sandboxed (a rerun
+    grades only what changed); the students and why any changed since collection, or None
+    (said why) when it cannot."""
     if not _grader_ready():
         print("this needs the kit's graders (`python -m adkit.grade`), which are not "
               "installed here", file=sys.stderr)
@@ -139,21 +198,23 @@ def _grade_sandboxed(course_dir: Path, assignment: str, out: Path) -> list[str] 
         print(f"no submissions in {course_dir / 'submitted'}: run `make course-collect` first",
               file=sys.stderr)
         return None
+    problems, sealed = _sealed(course_dir, assignment, students)
     staged = out / "submissions"
     shutil.rmtree(staged, ignore_errors=True)
     for student in students:  # SUBMISSIONS/<student_id>/*.ipynb, the graders' layout
         (staged / student).mkdir(parents=True)
-        for notebook in sorted((course_dir / "submitted" / student / assignment).glob("*.ipynb")):
-            shutil.copy2(notebook, staged / student / notebook.name)
+        for notebook in sorted(sealed[student].glob("*.ipynb")):
+            shutil.copyfile(notebook, staged / student / notebook.name)
     sandboxed = out / "sandboxed"
-    print(f"$ python -m adkit.grade {staged} --out {sandboxed}", flush=True)
+    trust = ["--trusted"] if trusted else []
+    print(f"$ python -m adkit.grade {staged} --out {sandboxed} {' '.join(trust)}", flush=True)
     run = subprocess.run([sys.executable, "-m", "adkit.grade", str(staged), "--out",
-                          str(sandboxed)], cwd=Path(__file__).resolve().parents[2])
-    if not (sandboxed / "gradebook.csv").is_file():
-        print(f"the sandboxed graders wrote no {sandboxed / 'gradebook.csv'} (exit status "
-              f"{run.returncode})", file=sys.stderr)
+                          str(sandboxed), *trust], cwd=Path(__file__).resolve().parents[2])
+    if run.returncode == 2 or not (sandboxed / "gradebook.csv").is_file():
+        print(f"the sandboxed graders did not grade (exit status {run.returncode}; see "
+              "above); TRUSTED=1 grades without an isolating sandbox", file=sys.stderr)
         return None
-    return students
+    return students, problems
 
 
 def kernel_cells(course_dir: Path, assignment: str, students: list[str],
@@ -162,9 +223,8 @@ def kernel_cells(course_dir: Path, assignment: str, students: list[str],
     database; None for a submission nbgrader did not grade (a dead kernel, say)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    url = os.environ.get("ADKIT_COURSE_DB") or f"sqlite:///{course_dir / 'gradebook.db'}"
     found: dict[str, dict[str, tuple[float, float]] | None] = {}
-    with Gradebook(url, os.environ.get("ADKIT_COURSE_ID", COURSE_ID)) as book:
+    with Gradebook(_db_url(course_dir), os.environ.get("ADKIT_COURSE_ID", COURSE_ID)) as book:
         notebooks = [nb.name for nb in book.find_assignment(assignment).notebooks]
         for student in students:
             cells: dict[str, tuple[float, float]] = {}
@@ -176,7 +236,7 @@ def kernel_cells(course_dir: Path, assignment: str, students: list[str],
                     continue
                 for grade in submission.grades:
                     graded = graded or grade.auto_score is not None
-                    cells[grade.name] = (float(grade.score), float(grade.max_score))
+                    cells[str(grade.name)] = (float(grade.score), float(grade.max_score))
             found[student] = cells if graded else None
     return found
 
@@ -187,24 +247,42 @@ def _sandboxed_tests(results: Path) -> list[dict]:
     return data["tests"] if data else []
 
 
-def crosscheck(course_dir: Path, assignment: str, out: Path) -> int:
-    """Grade the submitted notebooks in the sandbox; compare with nbgrader task by task."""
-    students = _grade_sandboxed(course_dir, assignment, out)
-    if students is None:
+def _expected_cells(course_dir: Path, assignment: str) -> dict[str, float]:
+    """The assignment's test cells and their points, from nbgrader's database."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(_db_url(course_dir), os.environ.get("ADKIT_COURSE_ID", COURSE_ID)) as book:
+        return {str(cell.name): float(cell.max_score)
+                for notebook in book.find_assignment(assignment).notebooks
+                for cell in notebook.grade_cells}
+
+
+def crosscheck(course_dir: Path, assignment: str, out: Path, trusted: bool = False) -> int:
+    """Grade the sealed notebooks in the sandbox; compare with nbgrader task by task."""
+    graded = _grade_sandboxed(course_dir, assignment, out, trusted)
+    if graded is None:
         return 2
+    students, problems = graded
     cells = kernel_cells(course_dir, assignment, students)
+    expected = _expected_cells(course_dir, assignment)
+    for student in students:
+        problems[student] += forged(cells.get(student) or {}, expected)
     rows = sorted((compare(s, cells.get(s), _sandboxed_tests(out / "sandboxed" / s /
-                                                              "results.json"))
+                                                              "results.json"), problems[s])
                    for s in students), key=lambda c: c.rank)
+    mark = "TRUSTED=1, no isolating sandbox: " if trusted else ""
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["student_id", "nbgrader", "sandboxed", "difference", "verdict", "why"])
     for c in rows:
         kernel = "" if c.kernel is None else f"{c.kernel:g}"
         difference = "" if c.kernel is None else f"{c.kernel - c.sandboxed:+.2f}"
-        writer.writerow([c.student_id, kernel, f"{c.sandboxed:g}", difference, c.verdict,
-                         "; ".join(c.reasons)])
+        writer.writerow([shown(c.student_id, 200, one_line=True), kernel, f"{c.sandboxed:g}",
+                         difference, c.verdict,
+                         mark + shown("; ".join(c.reasons), 2000, one_line=True)])
     write_atomic(out / "crosscheck.csv", table.getvalue())
+    if trusted:
+        print(UNTRUSTED)
     _print_crosscheck(rows, out / "crosscheck.csv")
     return 0
 
@@ -213,14 +291,16 @@ def _print_crosscheck(rows: list[Comparison], table: Path) -> None:
     print(f"\n{'student':<20} {'nbgrader':>9} {'sandboxed':>9}  verdict")
     for c in rows:
         kernel = "-" if c.kernel is None else f"{c.kernel:g}"
-        print(f"{c.student_id:<20} {kernel:>9} {c.sandboxed:>9g}  {c.verdict}")
+        name = shown(c.student_id, 200, one_line=True)
+        print(f"{name:<20} {kernel:>9} {c.sandboxed:>9g}  {c.verdict}")
         for reason in c.reasons:
-            print(f"{'':<22}{reason}")
+            print(f"{'':<22}{shown(reason, 1000, one_line=True)}")
     suspects = [c.student_id for c in rows if c.verdict == "SUSPECT"]
     if suspects:
         print(f"\nSUSPECT ({len(suspects)}): {', '.join(suspects)}: scored higher in their own "
-              "kernel than in the sandbox. Look at their notebooks (monkeypatched builtins, "
-              "objects that equal anything); the sandboxed score counts.")
+              "kernel than in the sandbox, or changed after collection. Look at their "
+              "notebooks (monkeypatched builtins, objects that equal anything); the sandboxed "
+              "score of the sealed copy counts.")
     else:
         print("\nNo student scores higher in their kernel than in the sandbox.")
     honest = [c.student_id for c in rows if c.verdict == "honest difference"]
@@ -230,11 +310,19 @@ def _print_crosscheck(rows: list[Comparison], table: Path) -> None:
     print(f"Table: {table}")
 
 
-def feedback_sandboxed(course_dir: Path, assignment: str, out: Path) -> int:
+def feedback_sandboxed(course_dir: Path, assignment: str, out: Path, trusted: bool = False,
+                       ) -> int:
     """Release each notebook student's sandboxed feedback through nbgrader's exchange."""
-    students = _grade_sandboxed(course_dir, assignment, out)
-    if students is None:
+    graded = _grade_sandboxed(course_dir, assignment, out, trusted)
+    if graded is None:
         return 2
+    students, problems = graded
+    for student, why in problems.items():
+        if why:
+            print(f"SUSPECT {student}: {shown('; '.join(why), 1000, one_line=True)}; their "
+                  "feedback is of the sealed copy", file=sys.stderr)
+    if trusted:
+        print(UNTRUSTED)
     written, left = write_pages(course_dir, assignment, out / "sandboxed", students)
     for why in left:
         print(f"not released: {why}", file=sys.stderr)
@@ -251,7 +339,8 @@ def feedback_sandboxed(course_dir: Path, assignment: str, out: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("chore", choices=("autograde", "crosscheck", "feedback-sandboxed"))
+    parser.add_argument("chore", choices=("seal", "autograde", "crosscheck",
+                                          "feedback-sandboxed"))
     parser.add_argument("--course-dir", type=Path, default=Path("assignments"))
     parser.add_argument("--assignment", default=ASSIGNMENT)
     parser.add_argument("--out", type=Path,
@@ -259,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="autograde: regrade everything")
     parser.add_argument("--strict", action="store_true",
                         help="autograde: exit 1 when a submission could not be graded")
+    parser.add_argument("--trusted", action="store_true",
+                        help="run student code even where no isolating sandbox runs (marked)")
     args = parser.parse_args(argv)
     course_dir = args.course_dir.resolve()
     if not (course_dir / "nbgrader_config.py").is_file():
@@ -266,14 +357,18 @@ def main(argv: list[str] | None = None) -> int:
               "`make course-generate COURSE_DIR=...` first", file=sys.stderr)
         return 2
     os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    if args.trusted:
+        os.environ["ADKIT_TRUSTED"] = "1"  # nbgrader's SandboxedExecute reads it
     try:
+        if args.chore == "seal":
+            return seal_chore(course_dir, args.assignment)
         if args.chore == "autograde":
             return autograde(course_dir, args.assignment, args.force, args.strict)
         out = (args.out or course_dir / "reports" / "crosscheck").resolve()
         out.mkdir(parents=True, exist_ok=True)
         if args.chore == "feedback-sandboxed":
-            return feedback_sandboxed(course_dir, args.assignment, out)
-        return crosscheck(course_dir, args.assignment, out)
+            return feedback_sandboxed(course_dir, args.assignment, out, args.trusted)
+        return crosscheck(course_dir, args.assignment, out, args.trusted)
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -5,7 +5,10 @@ checks more (big graphs, shared nodes). So an honest bug often scores differentl
 two, in either direction. What means tampering is a test cell that PASSED in the student's
 own kernel while the sandbox's matching tests fail on the same code: the paper-example cell
 against the sandbox's visible tests of that task, the random-functions cell against its
-hidden tests with "random" in their name. Those students are SUSPECT and listed first.
+hidden tests with "random" in their name. Those students are SUSPECT and listed first, with
+those whose submission changed after it was collected (adkit/platforms/seal.py) and those
+whose gradebook entries nbgrader's autograde never writes (a score above its cell's points,
+below zero, or for a cell the assignment does not have).
 """
 
 from __future__ import annotations
@@ -61,12 +64,32 @@ def _shares(tests: list[dict]) -> dict[str, dict[str, float]]:
     return shares
 
 
+def forged(cells: dict[str, tuple[float, float]], expected: dict[str, float] | None = None,
+           ) -> list[str]:
+    """Gradebook entries that nbgrader's autograde never writes: a score outside 0..max, a
+    max other than the cell's points, or a cell the assignment does not have."""
+    why = []
+    for cell_id, (score, top) in sorted(cells.items()):
+        if not (0.0 <= score <= top):  # also false for NaN
+            why.append(f"{cell_id} holds {score:g} of {top:g} points")
+        if expected is not None and cell_id not in expected:
+            why.append(f"{cell_id} is not a test cell of the assignment")
+        elif expected is not None and expected[cell_id] != top:
+            why.append(f"{cell_id} is worth {expected[cell_id]:g}, not {top:g}")
+    return why
+
+
 def compare(student_id: str, cells: dict[str, tuple[float, float]] | None,
-            tests: list[dict]) -> Comparison:
+            tests: list[dict], tampered: tuple[str, ...] | list[str] = ()) -> Comparison:
     """Compare nbgrader's cell scores {cell id: (score, max)} with the sandbox's results.json
-    tests; `cells` is None when nbgrader did not grade the student."""
+    tests; `cells` is None when nbgrader did not grade the student. `tampered`: why the
+    submission or its gradebook entries are not what collection and autograde left."""
     shares = _shares(tests)
     sandboxed = sum(float(t["score"]) for t in tests)
+    if tampered:
+        kernel = None if cells is None else sum(score for score, _ in cells.values())
+        return Comparison(student_id, kernel, sandboxed, "SUSPECT", list(tampered),
+                          worst=1000.0 * len(tampered))
     if cells is None:
         return Comparison(student_id, None, sandboxed, "not graded by nbgrader",
                           ["nbgrader could not grade this submission (see make "
