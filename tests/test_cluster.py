@@ -254,3 +254,18 @@ def test_the_slurm_driver_takes_the_secret_from_a_file_only(cohort, tmp_path, se
     done = _cluster("slurm", cohort, "--out", tmp_path / "o", "--shards", 2, "--cpus", 1,
                     env=bare)
     assert done.returncode == 2 and "only from a file of mode 0600" in done.stderr
+
+
+def test_the_comparison_ignores_timings_only(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out, seconds, score in ((a, 1.5, 10), (b, 7.25, 10)):
+        (out / "s1").mkdir(parents=True)
+        (out / "s1" / "results.json").write_text(json.dumps(
+            {"score": score, "extra_data": {"seconds": seconds, "seed": 1}}))
+        (out / "report.html").write_text(f"graded 2026-12-07 19:0{score % 7} in {seconds} s")
+    assert differences(a, b) == []
+    (b / "s1" / "results.json").write_text(json.dumps(
+        {"score": 9, "extra_data": {"seconds": 1.5, "seed": 1}}))
+    (b / "s2").mkdir()
+    (b / "s2" / "feedback.md").write_text("x")
+    assert differences(a, b) == [f"only in {b}: s2/feedback.md", "s1/results.json differs"]
