@@ -40,12 +40,27 @@ def outputs(out: Path) -> dict[str, object]:
     return found
 
 
-def differences(a: Path, b: Path) -> list[str]:
-    """What differs between two OUT folders (empty: the same outputs)."""
+def differences(a: Path, b: Path, detail: bool = False) -> list[str]:
+    """What differs between two OUT folders (empty: the same outputs); with `detail`, how."""
     left, right = outputs(a), outputs(b)
     problems = [f"only in {a}: {name}" for name in sorted(set(left) - set(right))]
     problems += [f"only in {b}: {name}" for name in sorted(set(right) - set(left))]
     for name in sorted(set(left) & set(right)):
         if left[name] != right[name]:
-            problems.append(f"{name} differs")
+            problems.append(f"{name} differs" + (f": {_how(left[name], right[name])}"
+                                                 if detail else ""))
     return problems
+
+
+def _how(left: object, right: object) -> str:
+    """The first difference, briefly (a test's outcome, or a line)."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        tests = {t.get("name"): t for t in left.get("tests", [])}
+        for test in right.get("tests", []):
+            if tests.get(test.get("name")) != test:
+                old = tests.get(test.get("name")) or {}
+                return (f"{test.get('name')}: {old.get('score')} vs {test.get('score')}: "
+                        f"{str(old.get('output'))[:300]!r} vs {str(test.get('output'))[:300]!r}")
+        return "other fields"
+    lines = zip(str(left).splitlines(), str(right).splitlines(), strict=False)
+    return next((f"{x[:200]!r} vs {y[:200]!r}" for x, y in lines if x != y), "length")

@@ -185,7 +185,7 @@ def test_shards_then_merge_write_what_one_run_writes(cohort, tmp_path, secret_en
     merged = _cluster("merge", "--manifest", manifest, env=secret_env)
     assert merged.returncode == 0, merged.stderr[-3000:]
     assert "PARTIAL" not in merged.stderr
-    assert differences(local, out) == []
+    assert differences(local, out, detail=True) == []
     again = _cluster("shard", "--manifest", manifest, "--index", 0, env=secret_env)
     assert "already graded and unchanged" in again.stderr, again.stderr[-2000:]
 
@@ -212,7 +212,7 @@ def test_a_missing_shard_leaves_a_partial_merge_and_the_command_that_finishes_it
     finished = subprocess.run(words[1:], cwd=ROOT, capture_output=True, text=True,
                               timeout=300, env=dict(secret_env, **{variable: value}))
     assert finished.returncode == 0, finished.stderr[-3000:]
-    assert differences(local, out) == []
+    assert differences(local, out, detail=True) == []
 
 
 @pytest.mark.slow
@@ -229,11 +229,12 @@ def test_a_node_refuses_a_plan_it_cannot_keep(cohort, tmp_path, secret_env):
 
     assert _cluster("plan", cohort, "--out", out, "--shards", 2,
                     env=secret_env).returncode == 0
-    (cohort / "s2407" / "simpleautodiff" / "extra.py").write_text("x = 1\n")
+    assert manifests.load(path).shard(1) == ["s2406"]
+    (cohort / "s2406" / "extra.py").write_text("x = 1\n")
     changed = _cluster("shard", "--manifest", path, "--index", 1, env=secret_env)
     assert changed.returncode == 3, changed.stderr[-2000:]
-    assert "not graded: s2407: handed in again since the plan" in changed.stderr
-    assert not (manifests.load(path).shard_out(1) / "s2407").exists()
+    assert "not graded: s2406: handed in again since the plan" in changed.stderr
+    assert not (manifests.load(path).shard_out(1) / "s2406").exists()
 
     data = json.loads(path.read_text()) | {"private": True}
     path.write_text(json.dumps(data))

@@ -101,7 +101,7 @@ def test_three_shards_through_slurm_write_what_one_run_writes(slurm, site, local
     tasks = sorted((out / ".cluster").glob(f"shard-{shards}_*.out"))
     assert len(tasks) == 3
     assert all("sandbox: bubblewrap" in t.read_text() for t in tasks), tasks[0].read_text()
-    assert differences(local, out) == []
+    assert differences(local, out, detail=True) == []
     assert (out / "s2401").stat().st_uid != 0  # graded by the user, not by root
 
 
@@ -137,4 +137,4 @@ def test_a_stopped_shard_leaves_a_partial_merge_and_a_resubmission_finishes(
     assert "PARTIAL" not in log, log
     again = (out / ".cluster" / f"shard-{shards}_0.out").read_text()
     assert "3 student(s) already graded and unchanged" in again, again
-    assert differences(local, out) == []
+    assert differences(local, out, detail=True) == []
