@@ -84,7 +84,7 @@ def test_shards_split_the_sorted_ids_without_overlap(tmp_path):
     shards = [plan.shard(i) for i in range(4)]
     assert sorted(sum(shards, [])) == sorted(s.student_id for s in everyone)
     assert [len(s) for s in shards] == [3, 2, 2, 2]
-    assert all(plan.shard_of(i) == n for n, ids in enumerate(shards) for i in ids)
+    assert plan.shards_of() == {i: n for n, ids in enumerate(shards) for i in ids}
     assert manifests.load(_written(plan, tmp_path)) == plan
 
 
@@ -270,3 +270,14 @@ def test_the_comparison_ignores_timings_only(tmp_path):
     (b / "s2").mkdir()
     (b / "s2" / "feedback.md").write_text("x")
     assert differences(a, b) == [f"only in {b}: s2/feedback.md", "s1/results.json differs"]
+
+
+def test_make_slurm_grade_passes_its_variables_on():
+    run = subprocess.run(["make", "-n", "--no-print-directory", "slurm-grade",
+                          "SUBMISSIONS=hw3", "OUT=hw3-grades", "SHARDS=10", "CPUS=32",
+                          "SECRET_FILE=/home/ta/course.secret", "MINUTES=60", "PARTITION=short"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert ('-m adkit.cluster slurm "hw3" --out "hw3-grades" --shards "10" --cpus "32" '
+            '--secret-file "/home/ta/course.secret" --time "60" --partition "short"'
+            in " ".join(run.stdout.replace("\\\n", " ").split()))

@@ -49,8 +49,9 @@ class Manifest:
         """The ids shard `index` grades."""
         return list(self.students)[index::self.shards]
 
-    def shard_of(self, student_id: str) -> int:
-        return list(self.students).index(student_id) % self.shards
+    def shards_of(self) -> dict[str, int]:
+        """Each student's shard."""
+        return {i: n % self.shards for n, i in enumerate(self.students)}
 
     def shard_out(self, index: int) -> Path:
         """The folder shard `index` grades into (per-student folders, like any OUT)."""

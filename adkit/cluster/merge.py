@@ -21,10 +21,10 @@ from adkit.outputs.files import read_results, write_atomic
 RESULTS = "results.json"  # written last: its presence means "this student is done"
 
 
-def gather(manifest: Manifest, student_id: str) -> bool:
+def gather(manifest: Manifest, student_id: str, shard: int) -> bool:
     """Copy the student's files from their shard's folder into OUT/<id> when the shard's are
     newer (OUT's may come from a later run of the printed command); whether any was copied."""
-    source = manifest.shard_out(manifest.shard_of(student_id)) / student_id
+    source = manifest.shard_out(shard) / student_id
     target = manifest.out / student_id
     data = read_results(source / RESULTS)
     if data is None or data["extra_data"].get("fingerprint") != manifest.rubric_fingerprint:
@@ -69,7 +69,7 @@ def again_command(manifest: Manifest, ids: list[str]) -> str:
 
 def merge(manifest: Manifest) -> int:
     """Gather every shard into OUT, write OUT's outputs; 0 when everyone is graded."""
-    copied = sum(gather(manifest, i) for i in manifest.students)
+    copied = sum(gather(manifest, i, n) for i, n in manifest.shards_of().items())
     missing, errors = to_grade_again(manifest)
     print(f"merged {manifest.shards} shard(s): {copied} student(s) gathered into "
           f"{manifest.out}", file=sys.stderr)

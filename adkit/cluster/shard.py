@@ -50,10 +50,11 @@ def grade_environment(manifest: Manifest) -> dict[str, str]:
 
 def changed_since_plan(manifest: Manifest, ids: list[str]) -> dict[str, str]:
     """The students of `ids` whose submission differs from the plan's, with why."""
+    mine = set(ids)
     with tempfile.TemporaryDirectory(prefix="adkit-shard-scan-") as unpacked:
         found, _ = scan_submissions(manifest.submissions, Path(unpacked))
         now = {s.student_id: manifests.content_digest(s.folder) for s in found
-               if s.student_id in set(ids)}
+               if s.student_id in mine}
     changed = {}
     for student_id in ids:
         if student_id not in now:
