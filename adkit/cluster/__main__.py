@@ -23,6 +23,7 @@ from adkit.cluster.manifest import ManifestError
 from adkit.cluster.merge import merge
 from adkit.cluster.shard import run_shard
 from adkit.cluster.trust import privacy_problem
+from adkit.grade import runner
 from adkit.grade.rubric import (
     DEFAULT_RUBRIC,
     SECRET_FILE_VARIABLE,
@@ -113,7 +114,20 @@ def _plan(args: argparse.Namespace, private: bool, again: str) -> manifests.Mani
     return plan
 
 
-def _slurm(args: argparse.Namespace, argv: list[str]) -> int:
+def _again(args: argparse.Namespace) -> str:
+    """The command that submits this run again, from any folder."""
+    words = [sys.executable, "-m", "adkit.cluster", "slurm", str(args.submissions.resolve()),
+             "--out", str(args.out.resolve()), "--shards", str(args.shards), "--cpus",
+             str(args.cpus), "--secret-file", str(_secret_file(args))]
+    words += ["--time", str(args.time)] if args.time else []
+    words += ["--partition", args.partition] if args.partition else []
+    words += ["--trusted"] if args.trusted else []
+    if args.rubric.resolve() != DEFAULT_RUBRIC.resolve():
+        words += ["--rubric", str(args.rubric.resolve())]
+    return f"cd {shlex.quote(str(runner.KIT.parent))} && {shlex.join(words)}"
+
+
+def _slurm(args: argparse.Namespace) -> int:
     if args.cpus < 1:
         return _fail("--cpus must be at least 1")
     if os.environ.get(SECRET_VARIABLE):
@@ -123,8 +137,7 @@ def _slurm(args: argparse.Namespace, argv: list[str]) -> int:
     if _secret_file(args) is None:
         return _fail("the Slurm driver reads the course secret only from a file of mode "
                      "0600: write it there and give --secret-file PATH (make: SECRET_FILE=PATH)")
-    again = shlex.join([sys.executable, "-m", "adkit.cluster", *argv])
-    plan = _plan(args, True, again)
+    plan = _plan(args, True, _again(args))
     if isinstance(plan, str):
         return _fail(plan)
     try:
@@ -143,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = _plan(args, False, "")
         return _fail(plan) if isinstance(plan, str) else 0
     if args.command == "slurm":
-        return _slurm(args, argv)
+        return _slurm(args)
     try:
         manifest = manifests.load(args.manifest)
     except ManifestError as error:

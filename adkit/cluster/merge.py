@@ -14,6 +14,7 @@ from pathlib import Path
 
 from adkit.cluster.manifest import Manifest
 from adkit.cluster.shard import grade_command
+from adkit.grade import runner
 from adkit.grade.__main__ import _finish as write_outputs
 from adkit.grade.rubric import SECRET_FILE_VARIABLE
 from adkit.outputs.files import read_results, write_atomic
@@ -62,9 +63,9 @@ def to_grade_again(manifest: Manifest) -> tuple[list[str], list[str]]:
 def again_command(manifest: Manifest, ids: list[str]) -> str:
     """The shell command that grades only `ids` into OUT (and rewrites its outputs)."""
     command = grade_command(manifest, manifest.out, ids, os.cpu_count() or 1)
-    prefix = (f"{SECRET_FILE_VARIABLE}={shlex.quote(str(manifest.secret_file))} "
+    secret = (f"{SECRET_FILE_VARIABLE}={shlex.quote(str(manifest.secret_file))} "
               if manifest.secret_file else "")
-    return prefix + shlex.join(command)
+    return f"cd {shlex.quote(str(runner.KIT.parent))} && {secret}{shlex.join(command)}"
 
 
 def merge(manifest: Manifest) -> int:
