@@ -16,6 +16,7 @@ THRESHOLD   ?= 60
 # A misspelled variable on the command line (SUBMISSION=..., JOB=1) must not be ignored:
 # make would silently grade the demo cohort. Every variable a target reads is listed here.
 KNOWN_VARIABLES := PYTHON VENV PY SUBMISSIONS OUT JOBS FORCE TRUSTED THRESHOLD \
+	SHARDS CPUS SECRET_FILE MINUTES PARTITION \
 	COURSE_DIR ASSIGNMENT EXCHANGE COURSE_DB REPORTS STRICT
 GIVEN_VARIABLES := $(foreach w,$(MAKEOVERRIDES),$(if $(findstring =,$(w)),$(firstword \
 	$(subst =, ,$(subst :=,=,$(subst ::=,=,$(w)))))))
@@ -53,6 +54,19 @@ grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (F
 
 similarity: $(VENV)/.grade-ready ## compare every pair of students in SUBMISSIONS: OUT/similarity.html, pairs at THRESHOLD% or more
 	$(PY) -m adkit.similarity "$(SUBMISSIONS)" --out "$(OUT)" --threshold "$(THRESHOLD)"
+
+# Slurm (docs/scaling.md): SHARDS array tasks of CPUS cores each, then a merge job into OUT.
+SHARDS      ?= 4
+CPUS        ?= 8
+SECRET_FILE ?=
+MINUTES     ?=
+PARTITION   ?=
+.PHONY: slurm-grade
+slurm-grade: $(VENV)/.grade-ready ## grade SUBMISSIONS on Slurm in SHARDS tasks of CPUS cores, merged into OUT (SECRET_FILE=: the secret, mode 0600)
+	$(PY) -m adkit.cluster slurm "$(SUBMISSIONS)" --out "$(OUT)" --shards "$(SHARDS)" \
+		--cpus "$(CPUS)" $(if $(SECRET_FILE),--secret-file "$(SECRET_FILE)") \
+		$(if $(MINUTES),--time "$(MINUTES)") $(if $(PARTITION),--partition "$(PARTITION)") \
+		$(if $(TRUSTED),--trusted)
 
 # --- instructors -------------------------------------------------------------------------
 skeleton: ## regenerate skeleton/ from reference/

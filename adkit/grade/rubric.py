@@ -6,6 +6,7 @@ import ast
 import hashlib
 import math
 import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ from adkit.authoring.regions import TASKS
 GRADERS = Path(__file__).resolve().parents[2] / "graders"
 DEFAULT_RUBRIC = GRADERS / "rubric.toml"
 SECRET_VARIABLE = "ADKIT_COURSE_SECRET"
+SECRET_FILE_VARIABLE = "ADKIT_COURSE_SECRET_FILE"
+SECRET_FILE_BYTES = 4096
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
@@ -76,13 +79,11 @@ def load_rubric(path: Path = DEFAULT_RUBRIC, graders: Path = GRADERS) -> Rubric:
         raise RubricError(f"rubric {where} not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise RubricError(f"rubric {where} is not valid TOML: {error}") from None
-    unknown_keys = set(data) - {"secret", "total", "tasks"}
+    unknown_keys = set(data) - {"secret", "secret_file", "total", "tasks"}
     if unknown_keys:
         raise RubricError(f"rubric {where}: unknown setting(s) {sorted(unknown_keys)}; "
-                          "allowed: secret, total, tasks")
-    secret = os.environ.get(SECRET_VARIABLE) or data.get("secret")
-    if not isinstance(secret, str) or not secret:
-        raise RubricError(f"rubric {where}: set `secret = \"...\"` (or {SECRET_VARIABLE})")
+                          "allowed: secret, secret_file, total, tasks")
+    secret = _secret(data, Path(path))
     tasks_table = data.get("tasks")
     if not isinstance(tasks_table, dict):
         raise RubricError(f"rubric {where}: no [tasks.<name>] tables")
@@ -118,6 +119,60 @@ def load_rubric(path: Path = DEFAULT_RUBRIC, graders: Path = GRADERS) -> Rubric:
         raise RubricError(f"rubric {where}: the tasks add up to {sum(tasks.values()):g} points, "
                           f"but total = {total}")
     return Rubric(secret=secret, tasks=tasks, tests=tests, path=Path(path))
+
+
+def _secret(data: dict[str, object], path: Path) -> str:
+    """The course secret: from a private file (ADKIT_COURSE_SECRET_FILE, else the rubric's
+    `secret_file`, relative to the rubric), else ADKIT_COURSE_SECRET, else `secret`."""
+    where = str(path)
+    named = os.environ.get(SECRET_FILE_VARIABLE) or data.get("secret_file")
+    if named is None or named == "":
+        secret = os.environ.get(SECRET_VARIABLE) or data.get("secret")
+        if not isinstance(secret, str) or not secret:
+            raise RubricError(f"rubric {where}: set `secret = \"...\"` (or {SECRET_VARIABLE}, "
+                              f"or a private file: {SECRET_FILE_VARIABLE})")
+        return secret
+    if not isinstance(named, str):
+        raise RubricError(f"rubric {where}: secret_file must be a path in quotes")
+    if os.environ.get(SECRET_VARIABLE):
+        raise RubricError(f"two course secrets: {SECRET_VARIABLE} and the file {named}; unset "
+                          f"{SECRET_VARIABLE} (a secret in the environment is visible in job "
+                          "records)")
+    if "secret" in data and not os.environ.get(SECRET_FILE_VARIABLE):
+        raise RubricError(f"rubric {where}: set either `secret` or `secret_file`, not both")
+    return read_secret_file(path.parent / named)
+
+
+def read_secret_file(path: Path) -> str:
+    """The secret held in `path`, a regular file only its owner may read (mode 0600 or 0400).
+
+    Raises RubricError saying what is wrong (missing, shared, empty, not text)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as error:
+        raise RubricError(f"course secret file {path}: {error.strerror}; write the secret "
+                          f"into it and `chmod 600 {path}`") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise RubricError(f"course secret file {path} is not a regular file")
+        if info.st_mode & 0o077:
+            raise RubricError(f"course secret file {path} has mode "
+                              f"{stat.S_IMODE(info.st_mode):04o}: other users could read it; "
+                              f"`chmod 600 {path}` first")
+        raw = os.read(fd, SECRET_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(raw) > SECRET_FILE_BYTES:
+        raise RubricError(f"course secret file {path} is over {SECRET_FILE_BYTES} bytes: it "
+                          "should hold one line, the secret")
+    try:
+        secret = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise RubricError(f"course secret file {path} is not UTF-8 text") from None
+    if not secret:
+        raise RubricError(f"course secret file {path} is empty: write the secret into it")
+    return secret
 
 
 def _number(value: object, what: str, where: str) -> float:
