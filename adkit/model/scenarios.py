@@ -510,6 +510,8 @@ def answer_items(scenario: dict[str, Any]) -> int:
     """The most items (numbers, indices, described nodes' fields) an answer to `scenario`
     may hold: a bound from the question alone, generous for honest bugs."""
     kind = scenario["kind"]
+    if kind == "neighbours":  # a ring of a graph built with operators: at most all its nodes
+        return DESCRIBED_MOST * (4 + 2 * MANY * 2) + EXTRA_ITEMS
     if kind in ("build", "wrapper"):
         n = (len(scenario["args"]) + 1 if kind == "wrapper"
              else programs_nodes(scenario["program"]))
@@ -531,7 +533,7 @@ def answer_items(scenario: dict[str, Any]) -> int:
 def answer_bytes(scenario: dict[str, Any]) -> int:
     """The most bytes the JSON of an answer to `scenario` may take."""
     extra = TEXT_BYTES * answer_items(scenario) // 8 if scenario["kind"] in (
-        "build", "wrapper") else 0
+        "build", "wrapper", "neighbours") else 0
     return NUMBER_BYTES * answer_items(scenario) + extra + ERROR_BYTES
 
 
