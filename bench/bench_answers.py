@@ -37,6 +37,9 @@ def grade(kit: Path, work: Path) -> dict[str, dict]:
     cohort = work / "submissions"
     for name, folder in STUDENTS.items():
         shutil.copytree(folder, cohort / name)
+    package = cohort / "padded" / "simpleautodiff"  # its correct code and forge, as the
+    shutil.copy(STUDENTS["honest"] / "simpleautodiff.py", package / "_correct.py")  # tests do
+    shutil.copy(ROOT / "tests" / "hostile_answer_forge.py", package / "_forge.py")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     run = subprocess.run([sys.executable, "-m", "adkit.grade", str(cohort), "--out",
                           str(work / "out"), "--jobs", "1"], cwd=kit, capture_output=True,

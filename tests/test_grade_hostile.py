@@ -42,6 +42,15 @@ SPARSE_BYTES = 2 * 1024**3
 CORRECT_PACKAGE = ROOT / "tests" / "cohort" / "correct_kahn" / "simpleautodiff.py"
 # Hostile folders that hold only a scratch file: the correct package is copied in beside it.
 ON_CORRECT_PACKAGE = ("hostile_scratch_random_py", "hostile_scratch_importlib_py")
+ANSWER_FORGE = ROOT / "tests" / "hostile_answer_forge.py"
+
+
+def add_answer_forgery(cohort: Path) -> None:
+    """Give each hostile_answer_* package the correct code and the forge it lies with
+    (copied in at test time: one copy of each in git)."""
+    for package in sorted(cohort.glob("hostile_answer_*/simpleautodiff")):
+        shutil.copy(CORRECT_PACKAGE, package / "_correct.py")
+        shutil.copy(ANSWER_FORGE, package / "_forge.py")
 pytestmark = pytest.mark.slow
 
 # Student folders made at test time: what each attacks and must get (as in expectations.toml;
@@ -111,6 +120,7 @@ def build_unusual(cohort: Path, kit: Path) -> None:
 
     for name in ON_CORRECT_PACKAGE:
         shutil.copy(CORRECT_PACKAGE, cohort / name)
+    add_answer_forgery(cohort)
 
     sparse = _folder(cohort, "hostile_sparse_2gib")
     shutil.copy(CORRECT_PACKAGE, sparse)

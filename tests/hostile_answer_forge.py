@@ -1,4 +1,5 @@
-"""Shared by the hostile_answer_* submissions: a reply rewritten after the handler built it.
+"""Shared by the hostile_answer_* submissions (copied into each as _forge.py at test time):
+a reply rewritten after the handler built it.
 
 json.JSONEncoder.encode is patched in this (the student's) process: when the sandbox's entry
 encodes a reply frame ({"id", "ok": true, "value": {"results": [...]}}), `lie(results)` may
