@@ -33,7 +33,7 @@ PUBLIC_TESTS = ROOT / "reference" / "tests" / "test_public.py"
 CORRECT = ("correct_kahn", "correct_pull_modules", "correct_tape_first",
            "correct_operators_other_shapes")
 KEYS = {"why", "full", "zero", "loses", "feedback_contains", "forbid_in_outputs",
-        "forbid_paths", "max_output_bytes", "max_reply_bytes", "forbid_controls"}
+        "forbid_paths", "max_output_bytes", "max_reply_bytes", "forbid_controls", "graded_only"}
 KIT_OWN = {"reference", "skeleton"}  # taken by the harness from reference/ and skeleton/
 
 
@@ -103,6 +103,15 @@ def _preorder(ad):
     x1, *_ = _paper(ad)
     order = ad.topological_order(x1)
     return order[0] is x1 and _valid_order(order)
+
+
+def _uneven_paths(ad):
+    """x -> a -> b -> y and x -> y: a breadth-first walk lists y before b."""
+    x = ad.Node(1.0)
+    a = _link(ad, 2.0, [x], [1.0], "add")
+    b = _link(ad, 3.0, [a], [1.0], "add")
+    _link(ad, 4.0, [x, b], [1.0, 1.0], "add")
+    return _valid_order(ad.topological_order(x))
 
 
 def _forgets_children(ad):
@@ -284,6 +293,7 @@ BUG_CHECKS: dict[str, tuple[str, Callable]] = {
         "correct_pull_modules", lambda ad: len(ad.topological_order(_chain(ad)[0])) == 5001),
     "bug_topological_order_preorder": ("correct_pull_modules", _preorder),
     "bug_topological_order_forgets_other_children": ("correct_kahn", _forgets_children),
+    "bug_topological_order_breadth_first": ("correct_kahn", _uneven_paths),
     "bug_topological_order_reverse_via_inputs": ("correct_kahn", _reverse_via_inputs),
     "bug_topological_order_indegree_whole_graph": ("correct_kahn", _indegree),
     "bug_forward_mode_keeps_state": ("correct_pull_modules", _keeps_state),
@@ -366,8 +376,8 @@ def _entry_problems(name: str, entry: dict) -> list[str]:
     found = [f"{name}: unknown key {k!r}" for k in entry if k not in KEYS]
     if not isinstance(entry.get("why"), str) or not entry["why"].strip():
         found.append(f"{name}: needs a `why` sentence")
-    if not {"full", "zero", "loses"} & set(entry):
-        found.append(f"{name}: needs one of full, zero, loses")
+    if not {"full", "zero", "loses", "graded_only"} & set(entry):
+        found.append(f"{name}: needs one of full, zero, loses, graded_only")
     if "full" in entry and (entry["full"] != "all" or {"zero", "loses"} & set(entry)):
         found.append(f"{name}: full must be \"all\" and alone")
     zero = entry.get("zero")

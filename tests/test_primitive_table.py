@@ -294,6 +294,8 @@ def test_the_quick_answer_check_agrees_with_the_one_that_explains():
         "forward": {"after": [[1.0, 0.0], [2.5]]},
         "tape": {"after": [[1.0]], "recorded": [0, 1]},
         "grad": {"grad": [1.0, -2.0]},
+        "neighbours": {"rows": [dict(other, parents=["c1"], grads=[1.0], children=[])],
+                       "total": 2},
     }
     good["backward"], good["wrapper"] = good["forward"], good["build"]
     assert set(good) == set(scenarios.ANSWERS)

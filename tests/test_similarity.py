@@ -140,7 +140,7 @@ def test_notebooks_count_only_their_answer_cells(tmp_path):
     by_id = {s.student_id: s for s in students}
     text = by_id["nb_student"].text
     assert "EDITED_GIVEN_CELL" not in text and "class Node" not in text
-    assert "answer_graph" in text and "def topological_order" in text
+    assert "1_graph.ipynb, cell" in text and "def topological_order" in text
     pair = all_pairs(fingerprints(students, skeleton_sources()))[0]
     assert pair.score > 0.8, pair  # the reference's solutions, in notebooks or in files
 

@@ -70,14 +70,14 @@ class _Shell:
     """What `get_ipython()` gives a cell here: shell lines run inside the sandbox."""
 
     def system(self, command: str) -> int:
-        done = subprocess.run(command, shell=True, stdin=subprocess.DEVNULL,
+        done = subprocess.run(command, shell=True, input=b"",  # no /dev/null in every sandbox
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         sys.stdout.write(done.stdout.decode("utf-8", "replace"))
         self.user_ns["_exit_code"] = done.returncode
         return done.returncode
 
     def getoutput(self, command: str, split: bool = True) -> list[str] | str:
-        done = subprocess.run(command, shell=True, stdin=subprocess.DEVNULL,
+        done = subprocess.run(command, shell=True, input=b"",  # no /dev/null in every sandbox
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         text = done.stdout.decode("utf-8", "replace")
         return text.splitlines() if split else text

@@ -148,6 +148,9 @@ def _home_for(source: Path) -> Path:
     return usable[0] if usable else Path(tempfile.gettempdir())
 
 
+_SHELL = [p for p in ("/bin/sh", os.path.realpath("/bin/sh")) if os.path.isfile(p)]
+
+
 class Jail:
     """The tree (`root`), the host files it holds (`allowed`: paths as seen inside), and
     `box()` for a sandbox's own folders in it."""
@@ -168,7 +171,9 @@ class Jail:
                 if os.path.islink(f"/{name}"):
                     self._place(f"/{name}")
             for path in [str(self.python), survey["executable"], *survey["maps"],
-                         _interp(os.path.realpath(self.python)) or "", "/etc/ld.so.cache"]:
+                         _interp(os.path.realpath(self.python)) or "", "/etc/ld.so.cache",
+                         # a shell for a notebook's `!` lines (a system file like the rest)
+                         *_SHELL]:
                 if path and os.path.lexists(path):
                     self._place(path)
                     self._aliases(path)
