@@ -45,12 +45,19 @@ ON_CORRECT_PACKAGE = ("hostile_scratch_random_py", "hostile_scratch_importlib_py
 ANSWER_FORGE = ROOT / "tests" / "hostile_answer_forge.py"
 
 
-def add_answer_forgery(cohort: Path) -> None:
-    """Give each hostile_answer_* package the correct code and the forge it lies with
-    (copied in at test time: one copy of each in git)."""
-    for package in sorted(cohort.glob("hostile_answer_*/simpleautodiff")):
-        shutil.copy(CORRECT_PACKAGE, package / "_correct.py")
-        shutil.copy(ANSWER_FORGE, package / "_forge.py")
+# Hostile packages whose attack sits beside correct code: `from ._correct import *`.
+ON_CORRECT_MODULE = ("hostile_answer_*", "hostile_spinners_in_new_sessions")
+
+
+def add_correct_modules(cohort: Path) -> None:
+    """Give each ON_CORRECT_MODULE package the correct code as _correct.py, and each
+    hostile_answer_* package the forge it lies with (copied in at test time: one copy of
+    each in git)."""
+    for pattern in ON_CORRECT_MODULE:
+        for package in sorted(cohort.glob(f"{pattern}/simpleautodiff")):
+            shutil.copy(CORRECT_PACKAGE, package / "_correct.py")
+            if package.parent.name.startswith("hostile_answer_"):
+                shutil.copy(ANSWER_FORGE, package / "_forge.py")
 pytestmark = pytest.mark.slow
 
 # Student folders made at test time: what each attacks and must get (as in expectations.toml;
@@ -120,7 +127,7 @@ def build_unusual(cohort: Path, kit: Path) -> None:
 
     for name in ON_CORRECT_PACKAGE:
         shutil.copy(CORRECT_PACKAGE, cohort / name)
-    add_answer_forgery(cohort)
+    add_correct_modules(cohort)
 
     sparse = _folder(cohort, "hostile_sparse_2gib")
     shutil.copy(CORRECT_PACKAGE, sparse)
