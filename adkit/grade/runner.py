@@ -113,6 +113,7 @@ def grade_student(submission: Submission, out: Path, rubric: Rubric,
                    sandbox=str(backend.name), isolated=bool(backend.isolating),
                    left_out=left_out, notes=notes)
     result.more.update(measured)  # e.g. the most bytes read of one reply
+    result.submitted_at, result.marked_late = submission.submitted_at, submission.marked_late
     feedback.write_student(out, result)
     return result
 

@@ -47,6 +47,8 @@ class Submission:
     student_id: str
     folder: Path
     refused: tuple[str, ...] = ()
+    submitted_at: str | None = None  # ISO 8601 with its UTC offset, where the LMS said
+    marked_late: bool | None = None  # the LMS's own late mark, where it gives one
 
     def code(self, staged: Path) -> tuple[Path | None, list[Path], str | None]:
         """(folder to import `simpleautodiff` from, notebooks, problem) for this student.

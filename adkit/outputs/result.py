@@ -26,7 +26,8 @@ NOT_LOADED = ("your package could not be", "no simpleautodiff package found",
               "your submission folder could not be read", "no code found")
 # extra_data keys with a field of their own here; any other key is kept as it came.
 _KNOWN = ("student_id", "tasks", "max_total", "grader_error", "seed", "fingerprint",
-          "seconds", "sandbox", "isolated", "left_out", "left_out_count", "notes")
+          "seconds", "sandbox", "isolated", "left_out", "left_out_count", "notes",
+          "submitted_at", "marked_late")
 
 
 def points(x: float) -> float | int:
@@ -93,6 +94,10 @@ class StudentResult:
     left_out: list[str] | None = None
     left_out_count: int | None = None
     notes: list[str] = field(default_factory=list)
+    # When the student handed in (ISO 8601 with its UTC offset) and whether the LMS marked
+    # it late, where the intake knew them (an LMS's metadata); None: not known.
+    submitted_at: str | None = None
+    marked_late: bool | None = None
     more: dict[str, Any] = field(default_factory=dict)  # other extra_data keys, kept as is
 
     @property
@@ -154,7 +159,8 @@ class StudentResult:
                     "left_out": None if self.left_out is None else
                     [escape_controls(x, keep_newlines=False) for x in self.left_out],
                     "left_out_count": self.left_out_count,
-                    "notes": [escape_controls(n) for n in self.notes] or None}
+                    "notes": [escape_controls(n) for n in self.notes] or None,
+                    "submitted_at": self.submitted_at, "marked_late": self.marked_late}
         extra |= {k: v for k, v in optional.items() if v is not None}
         extra |= {k: v for k, v in self.more.items() if k not in _KNOWN}
         return {"score": self.score,
@@ -182,6 +188,9 @@ class StudentResult:
                 left_out=None if left_out is None else [plain(x) for x in left_out],
                 left_out_count=_int_or_none(extra.get("left_out_count")),
                 notes=[plain(n) for n in extra.get("notes") or []],
+                submitted_at=_text_or_none(extra.get("submitted_at")),
+                marked_late=extra["marked_late"] if isinstance(extra.get("marked_late"), bool)
+                else None,
                 more={k: v for k, v in extra.items() if k not in _KNOWN})
         except (KeyError, TypeError, AttributeError, IndexError) as error:
             raise ValueError(f"not a results.json of this kit ({type(error).__name__})") \
