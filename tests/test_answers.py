@@ -68,7 +68,7 @@ def lying_box(tmp_path_factory):
     (folder / "grader" / "lying_handler.py").write_text(LYING_HANDLER)
     backend = choose_backend(trusted=True)
     with backend.open(folder / "student", folder / "grader" / "lying_handler.py", [],
-                      Limits(wall_seconds=20)) as box:
+                      Limits(call_seconds=20)) as box:
         yield box
 
 

@@ -124,7 +124,7 @@ def test_shrink_finds_a_small_failing_function():
     def failing(candidates):  # "the student's cos is wrong"
         return [any(op["op"] == "cos" for op in c["ops"]) for c in candidates]
 
-    small = explain.shrink(program, failing, seconds=5.0)
+    small = explain.shrink(program, failing)
     assert len(small["ops"]) <= 3
     assert any(op["op"] == "cos" for op in small["ops"])
 
@@ -308,7 +308,7 @@ def test_a_new_task_gets_a_fresh_process(tmp_path):
     handler_file = tmp_path / "grader" / "pid_handler.py"
     handler_file.write_text(_PID_HANDLER)
     backend = choose_backend(trusted=True)
-    with backend.open(tmp_path / "student", handler_file, [], Limits(wall_seconds=20)) as box:
+    with backend.open(tmp_path / "student", handler_file, [], Limits(call_seconds=20)) as box:
         session = Session("ada", 1, 2, box)
         assert session.per_task
         worker = box.call({"scenarios": [{}]}).value["results"][0]["grad"][0]  # no task: itself

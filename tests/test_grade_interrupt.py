@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MARK = "86399.25"  # the hanging student's `sleep` argument, to find it among processes
+# The hanging student's `sleep` argument, to find it among processes: one per test process
+# (tests running side by side must not see each other's sleeper).
+MARK = f"86399.{os.getpid()}"
 HANG = f"import os\nos.execvp('sleep', ['sleep', '{MARK}'])\n"
 
 
@@ -23,7 +25,7 @@ def _sleepers() -> list[int]:
     for name in os.listdir("/proc"):
         try:
             with open(f"/proc/{name}/cmdline", "rb") as handle:
-                if MARK.encode() in handle.read():
+                if handle.read().split(b"\0")[1:2] == [MARK.encode()]:
                     found.append(int(name))
         except (OSError, ValueError):
             continue
@@ -66,7 +68,7 @@ def test_a_signal_to_the_group_stops_a_run_with_a_hanging_student(cohort, tmp_pa
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True, env=os.environ | {"TMPDIR": str(tmp_path / "tmp")})
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240  # a wait, not a measure: a busy machine is slow
         done = [out / n / "results.json" for n in ("b_empty", "c_empty", "d_empty")]
         while time.monotonic() < deadline and not all(p.exists() for p in done):
             assert run.poll() is None, run.communicate()[1][-2000:]
@@ -82,7 +84,7 @@ def test_a_signal_to_the_group_stops_a_run_with_a_hanging_student(cohort, tmp_pa
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
             run.wait()
-    assert took < 10, f"stopping took {took:.1f} s"
+    assert took < 30, f"stopping took {took:.1f} s"  # seconds, not the hang's hours
     assert run.returncode == 130, stderr[-2000:]
     assert "interrupted" in stderr
     rows = (out / "gradebook.csv").read_text().splitlines()

@@ -12,7 +12,10 @@ import functools
 import math
 import os
 import shutil
+import signal
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -37,7 +40,7 @@ CASES = Path(__file__).parent / "sandbox_cases"
 HANDLER = CASES / "handler.py"
 HELPER = CASES / "helper.py"
 STUDENT = CASES / "student.py"
-LIMITS = Limits(wall_seconds=10.0, cpu_seconds=20, memory_bytes=512 * 1024**2, processes=8,
+LIMITS = Limits(call_seconds=10.0, cpu_seconds=20, memory_bytes=512 * 1024**2, processes=8,
                 file_bytes=1024**2, output_bytes=4096, reply_bytes=1024**2)
 ROOT = os.geteuid() == 0
 
@@ -132,6 +135,37 @@ def test_answers_travel_both_ways(student: Path, mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_a_busy_machine_changes_no_outcome(student: Path, mode: str) -> None:
+    """A call's limit is CPU time: a worker that gets no CPU for a while (as on a machine
+    busy with other students) still finishes; one that uses more CPU than its limit does
+    not, however idle the machine."""
+    with _box(student, mode) as box:
+        assert box.call({"call": "double", "args": [1]}).ok  # started
+        held = threading.Event()
+
+        def starve() -> None:  # stop every process of the worker for 2.5 s
+            time.sleep(0.2)
+            pids = box._state.worker.cpu_pids()
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+            held.set()
+            time.sleep(2.5)
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+
+        thief = threading.Thread(target=starve)
+        thief.start()
+        started = time.monotonic()
+        reply = box.call({"call": "spin", "args": [0.5]}, timeout=1.0)
+        thief.join()
+        assert held.is_set() and time.monotonic() - started > 2.5
+        assert reply.ok and reply.value == 0.5, reply.problem
+        assert 0.4 < reply.cpu_seconds < 1.0
+        reply = box.call({"call": "spin", "args": [1.5]}, timeout=1.0)
+        assert not reply.ok and "1 s of CPU time" in reply.problem
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_an_exception_names_the_students_line(student: Path, mode: str) -> None:
     line = next(number for number, text in enumerate(STUDENT.read_text().splitlines(), 1)
                 if "the line the problem must name" in text)
@@ -145,8 +179,9 @@ def test_an_exception_names_the_students_line(student: Path, mode: str) -> None:
 
 # (function, arguments, time-out, what the problem must say, needs fork containment)
 HOSTILE = [
-    ("loop", [], 1.0, "did not finish within 1 s (an infinite loop?)", False),
-    ("stop_self", [], 1.0, "did not finish within 1 s", False),
+    ("loop", [], 1.0, "did not finish within 1 s of CPU time (an infinite loop?)", False),
+    ("stop_self", [], 1.0, "did not finish within 7 s, using little of its 1 s of CPU time: "
+     "it waited", False),
     ("eat_memory", [], None, "ran out of memory (limit 512 MiB)", False),
     ("leave_exit", [3], None, "the process exited with status 3 (sys.exit or os._exit", False),
     ("hard_exit", [4], None, "the process exited with status 4 (sys.exit or os._exit", False),
@@ -491,7 +526,7 @@ def test_student_text_is_capped_whatever_its_type_claims(student: Path, mode: st
                     "bounded per process only")
 @pytest.mark.parametrize("mode", [_param("bubblewrap"), _param("container")])
 def test_memory_is_bounded_for_the_whole_sandbox(student: Path, mode: str) -> None:
-    limits = Limits(wall_seconds=30, memory_bytes=400 * 1024**2, processes=8)
+    limits = Limits(call_seconds=30, memory_bytes=400 * 1024**2, processes=8)
     with _box(student, mode, limits) as box:
         # 4 x 150 MiB: each process is under RLIMIT_AS, together over the cgroup's limit
         reply = box.call({"call": "memory_together", "args": [4, 150 * 1024**2]})

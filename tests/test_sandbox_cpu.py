@@ -20,7 +20,7 @@ from adkit.sandbox import Limits
 from adkit.sandbox.cgroups import SANDBOX_CPUS, Cgroup
 from tests.test_sandbox import HANDLER, HELPER, MODES, _backend, _with_token
 
-LIMITS = Limits(wall_seconds=20.0, cpu_seconds=60, memory_bytes=512 * 1024**2, processes=16)
+LIMITS = Limits(call_seconds=20.0, cpu_seconds=60, memory_bytes=512 * 1024**2, processes=16)
 SPINNERS = 6
 
 # Each spinner leaves the worker's session (setsid in a double fork: its parent exits, so

@@ -217,15 +217,20 @@ def _reap(pid: int, kill: bool) -> int:
 
 
 def _kill_orphans(others: set[int]) -> None:
-    """SIGKILL, with their process groups, the processes our dead jobs left to us."""
-    for pid in _children_of(os.getpid()):
-        if pid in others:
-            continue
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            _signal_group(os.getpgid(pid), signal.SIGKILL)
-            os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+    """SIGKILL, with their process groups, the processes our dead jobs left to us, until none
+    is left: one still dying when we look hands its own children (a sandbox it was starting)
+    to us, their subreaper, a moment later."""
+    deadline = time.monotonic() + STOP_GRACE
+    while time.monotonic() < deadline:
+        left = [pid for pid in _children_of(os.getpid()) if pid not in others]
+        if not left:
+            return
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                _signal_group(os.getpgid(pid), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 def _children_of(parent: int) -> list[int]:

@@ -52,7 +52,7 @@ def check_programs(
             return [verdict(c, w, g) is not None for c, w, g in
                     zip(candidates, reference.expect(sc), session.call(sc), strict=True)]
 
-        program = shrink(program, failing, seconds=min(2.0, session.time_left() / 2))
+        program = shrink(program, failing, _shrinking_time(session))
         scenario = scenario_of(program)
         again = session.call([scenario])[0]
         problem = verdict(program, reference.expect([scenario])[0], again) or problem
@@ -97,7 +97,7 @@ def check_orders(session: Session, judge: Judge, programs_: list[Program],
                     bad[id(c)] = True
             return [bad[id(c)] for c in candidates]
 
-        program = shrink(program, fails, seconds=min(2.0, session.time_left() / 2))
+        program = shrink(program, fails, _shrinking_time(session))
         scenarios = builders.order_scenarios(program)
         for s, g in zip(scenarios, session.call(scenarios), strict=True):
             found = _order_problem(program, s, g)
@@ -180,3 +180,10 @@ def _digest(scenario: dict[str, Any], got: dict[str, Any]) -> tuple[str, bytes] 
         return None
     question = json.dumps([scenario[k] for k in ("generate", "start", "reverse")])
     return question, hashlib.blake2b(packed, digest_size=32).digest()
+
+
+def _shrinking_time(session: Session) -> Callable[[], bool]:
+    """While shrinking may go on: until it used half of the CPU time the test has left (at
+    most 2 s), keeping the rest for the call that shows the smallest failing function."""
+    stop = session.time_left() - min(2.0, session.time_left() / 2)
+    return lambda: session.time_left() > stop

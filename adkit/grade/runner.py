@@ -156,7 +156,7 @@ def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend
     """The graders' outcomes for the package in `folder`, and why it could not load if so."""
     from adkit.sandbox import Limits
 
-    limits = Limits(wall_seconds=30.0)
+    limits = Limits(call_seconds=30.0)
     with backend.open(folder, WORKER, list(inside.SUPPORT), limits) as sandbox:
         _OPEN.append(sandbox)
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import binascii
 import random
-import time
 from array import array
 from typing import Any
 
@@ -77,8 +76,8 @@ class Session:
         self.common_seed = common_seed
         self.sandbox = sandbox
         self.broken = broken
-        self.deadline = time.monotonic() + 10.0
-        self.limit = 10.0  # the current test's time limit in seconds (the rubric's)
+        self.limit = 10.0  # the current test's time limit: CPU seconds (the rubric's)
+        self.left = 10.0  # ... and what its calls have not used of it yet
         # Scenario kinds that crashed or hung, per task: later calls of that kind in the same
         # task are skipped (a hang costs its time limit once), other tasks still try theirs.
         self.failed_kinds: dict[tuple[str, str], str] = {}
@@ -112,8 +111,7 @@ class Session:
             if shares_graphs and not self.shared_built:
                 self.build_shared()
                 self.shared_built = True
-        self.deadline = time.monotonic() + seconds
-        self.limit = seconds
+        self.limit = self.left = seconds
         self.task, self.shares_graphs, self.final = task, shares_graphs, final
 
     def build_shared(self, seconds: float = 5.0) -> None:
@@ -141,7 +139,8 @@ class Session:
                 "quadratic?)")
 
     def time_left(self) -> float:
-        return self.deadline - time.monotonic()
+        """CPU seconds the current test's calls may still use."""
+        return self.left
 
     def call(self, scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Run scenarios in the student's worker: one answer or {"error": ...} each (with
@@ -181,9 +180,15 @@ class Session:
                                       final=self.final, **most)
         else:
             reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout, **most)
+        # The CPU time the student's processes used (a stand-in without a clock: the
+        # whole limit when it timed out, else nothing).
+        used = reply.cpu_seconds
+        if used is None:
+            used = timeout if not reply.ok and "did not finish" in (reply.problem or "") else 0
+        self.left -= used
         if not reply.ok:
             problem = said(reply.problem or "your code stopped the grader's worker")
-            if problem.startswith("did not finish within"):
+            if problem.startswith("did not finish within") and "it waited" not in problem:
                 problem = self.timed_out()
             if reply.output:
                 problem += f" Output before that: {_excerpt(reply.output)}"

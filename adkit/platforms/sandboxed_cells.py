@@ -157,7 +157,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         check_cell_ids(nb)
         secrets = secrets_of(self.course_root, self.db_url, self.kit_secrets)
         backend = course_backend(secrets)  # SandboxUnavailable: nbgrader grades nothing
-        limits = Limits(wall_seconds=self.timeout, cpu_seconds=int(4 * self.timeout),
+        limits = Limits(call_seconds=self.timeout, cpu_seconds=int(4 * self.timeout),
                         output_bytes=64 * 1024, reply_bytes=4 * 1024**2)
         with tempfile.TemporaryDirectory(prefix="adkit-cells-") as scratch:
             staged = stage(folder, Path(scratch) / "submission")

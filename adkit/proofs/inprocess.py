@@ -21,12 +21,14 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from adkit.inside import handler, problems, state
 from adkit.sandbox import Limits, Reply
+from adkit.sandbox.common import wall_backstop
 
 
 class CallTimeout(BaseException):
@@ -70,15 +72,21 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
     def expire(*_: object) -> None:
         raise CallTimeout(f"took longer than its time limit of {seconds:.1f} s")
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    # Then again every 50 ms: the worker turns the first CallTimeout into one scenario's
-    # error and goes on to the next scenario, which must be stopped too.
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01), 0.05)
+    # CPU time of this process, as the sandbox counts it (a busy machine changes nothing),
+    # and wall time as the sandbox's backstop for code that waits. Then again every 50 ms:
+    # the worker turns the first CallTimeout into one scenario's error and goes on to the
+    # next scenario, which must be stopped too.
+    previous = {number: signal.signal(number, expire)
+                for number in (signal.SIGPROF, signal.SIGALRM)}
+    signal.setitimer(signal.ITIMER_PROF, max(seconds, 0.01), 0.05)
+    signal.setitimer(signal.ITIMER_REAL, wall_backstop(seconds), 0.05)
     try:
         yield
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class InProcessBackend:
@@ -118,6 +126,7 @@ class InProcessSandbox:
 
     def call(self, request: dict, timeout: float | None = None) -> Reply:
         collecting = gc.isenabled()  # handle() turns the collector off for its own process
+        started = time.process_time()
         try:
             with _time_limit(timeout if self.timeouts else None):
                 if not self._state.loaded:
@@ -125,12 +134,14 @@ class InProcessSandbox:
                 with state.use(self._state):
                     value = handler.handle(request)
         except CallTimeout as error:
-            return Reply(ok=False, problem=f"your code {error}")
+            return Reply(ok=False, problem=f"your code {error}",
+                         cpu_seconds=time.process_time() - started)
         finally:
             if collecting:
                 gc.enable()
         # The same JSON round trip as the sandbox's channel (tuples become lists, ...).
-        return Reply(ok=True, value=json.loads(json.dumps(value)))
+        return Reply(ok=True, value=json.loads(json.dumps(value)),
+                     cpu_seconds=time.process_time() - started)
 
     def _load(self) -> None:
         self._state.loaded = True

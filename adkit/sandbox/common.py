@@ -17,6 +17,15 @@ SCRATCH = "/tmp"
 ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": SCRATCH}
 FILES_OPEN = 256
 TMPFS_BYTES = 64 * 1024**2  # bubblewrap's private /tmp, where bwrap can size it
+# A call's limit is CPU time of the student's processes, so a busy machine does not change
+# a grade; code that waits (a sleep, a blocking read) is stopped once this much wall time
+# passed: twice the limit and a margin, which honest code on a loaded machine never needs.
+WALL_FACTOR, WALL_MARGIN = 2.0, 5.0
+
+
+def wall_backstop(cpu_seconds: float) -> float:
+    """Wall seconds after which a call with `cpu_seconds` of CPU time is stopped anyway."""
+    return WALL_FACTOR * cpu_seconds + WALL_MARGIN
 
 
 class SandboxError(RuntimeError):
@@ -31,7 +40,7 @@ class SandboxUnavailable(SandboxError):
 class Limits:
     """What a submission may use. Per worker process unless said otherwise."""
 
-    wall_seconds: float = 20.0  # per call, default; call() may override
+    call_seconds: float = 20.0  # CPU seconds per call, default; call() may override
     cpu_seconds: int = 120  # per worker process (RLIMIT_CPU)
     memory_bytes: int = 2 * 1024**3  # address space per process (RLIMIT_AS); the cgroup total
     processes: int = 32  # processes/threads the submission may have at once
@@ -48,6 +57,7 @@ class Reply:
     value: Any = None  # decoded JSON answer when ok
     problem: str | None = None  # when not ok: one plain sentence a student understands
     output: str = ""  # what the student's code printed during this call (capped)
+    cpu_seconds: float | None = None  # CPU time the student's processes used in this call
 
 
 class Backend(Protocol):

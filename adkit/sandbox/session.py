@@ -25,9 +25,19 @@ from pathlib import Path
 
 from adkit.sandbox import channel, words
 from adkit.sandbox.cgroups import NICE, Cgroup
-from adkit.sandbox.common import ENTRY, ENV, FILES_OPEN, Limits, Reply, SandboxError
+from adkit.sandbox.common import (
+    ENTRY,
+    ENV,
+    FILES_OPEN,
+    Limits,
+    Reply,
+    SandboxError,
+    wall_backstop,
+)
 from adkit.sandbox.files import remove_owned
-from adkit.sandbox.processes import KILL_WAIT, descendants, kill_members, members
+from adkit.sandbox.processes import KILL_WAIT, CpuClock, descendants, kill_members, members
+
+CPU_READING = 0.1  # seconds between readings of a running call's CPU time
 
 
 def _lower_priority(cgroup: Cgroup | None, pids: Sequence[int]) -> None:
@@ -74,6 +84,14 @@ class _Worker:
         if self.cgroup is not None:
             return self.cgroup.pids()
         return members(self.proc.pid, self.plan.find_by_uid, not self.plan.bwrap)
+
+    def cpu_pids(self) -> list[int]:
+        """Its processes, found the cheapest way: what its CPU clock reads."""
+        if self.cgroup is not None:
+            return self.cgroup.pids()
+        if self.plan.bwrap:
+            return descendants(self.proc.pid)  # its PID namespace: all below bwrap
+        return self.members()
 
     def exit_code(self) -> int:
         code = self.proc.returncode
@@ -258,12 +276,14 @@ class Sandbox:
         is the last task the worker serves (none follows to be isolated from), so it runs
         in the worker itself, sparing a fork; a later task would get a fresh worker.
         `most`: the most bytes this request's reply can need (at most `reply_bytes`): a
-        longer reply is not read further, and is a problem.
+        longer reply is not read further, and is a problem. `timeout`: the CPU seconds the
+        worker's processes may use for this call (a loaded machine changes no outcome); a
+        call that waits instead is stopped after `wall_backstop(timeout)` seconds.
         """
         if not self._close.alive:
             raise ValueError("this Sandbox is closed: make a new one to run more calls")
-        seconds = self.limits.wall_seconds if timeout is None else timeout
-        deadline = time.monotonic() + seconds
+        seconds = self.limits.call_seconds if timeout is None else timeout
+        deadline = time.monotonic() + wall_backstop(seconds)
         token = os.urandom(8).hex()
         payload = channel.request_line(token, request, task, final)
         capture = channel.Capture(self.limits.output_bytes)
@@ -278,7 +298,9 @@ class Sandbox:
             if worker.ready:  # not before: that would swallow the `ready` frame
                 channel.drain(worker.reply, None)  # whatever a leftover process wrote since
             worker.output_open = channel.drain(worker.output, capture) and worker.output_open
-            outcome = self._exchange(worker, payload, token, deadline, capture, cap)
+            clock = CpuClock(worker.cpu_pids)
+            outcome = self._exchange(worker, payload, token, (deadline, clock, seconds),
+                                     capture, cap)
             respawn = isinstance(outcome, dict) and outcome.get("kind") == "respawn"
             if (outcome == "stale" or respawn) and attempt == 0:
                 # It died between calls, or served another task itself (it could not fork
@@ -286,15 +308,17 @@ class Sandbox:
                 self._state.stop_worker()
                 continue
             break
+        used = clock.seconds()
         if isinstance(outcome, dict) and outcome.get("ok") is True:
-            return Reply(ok=True, value=outcome.get("value"), output=capture.text())
+            return Reply(ok=True, value=outcome.get("value"), output=capture.text(),
+                         cpu_seconds=used)
         problem, keep = self._problem(outcome, seconds, cap)
         if task is not None and isinstance(outcome, dict) and outcome.get("fatal"):
             keep = True  # only the task's child was spent: the worker ends it (and its forks)
         if not keep:
             self._state.stop_worker()
         return Reply(ok=False, problem=words.cap(problem, words.PROBLEM_BYTES),
-                     output=capture.text())
+                     output=capture.text(), cpu_seconds=used)
 
     def restart(self) -> None:
         """Kill the running worker (if any); the next call starts a fresh one."""
@@ -308,10 +332,14 @@ class Sandbox:
         if worker.plan.bwrap:
             _lower_priority(self._state.cgroup, descendants(worker.proc.pid)[1:])
 
-    def _exchange(self, worker: _Worker, payload: bytes, token: str, deadline: float,
-                  capture: channel.Capture, cap: int) -> dict | str:
+    def _exchange(self, worker: _Worker, payload: bytes, token: str,
+                  limit: tuple[float, CpuClock, float], capture: channel.Capture,
+                  cap: int) -> dict | str:
         """Write the request and read the reply frame (at most `cap` bytes of it: what was
-        read is counted in `reply_read`); else a word saying what went wrong."""
+        read is counted in `reply_read`); else a word saying what went wrong. `limit`: the
+        wall deadline, the worker's CPU clock and the CPU seconds it may use."""
+        deadline, clock, cpu = limit
+        reading = time.monotonic() + CPU_READING
         poller = select.poll()
         poller.register(worker.reply, select.POLLIN)
         if worker.output_open:
@@ -336,11 +364,18 @@ class Sandbox:
                     pending = pending[:0]  # it is dying: the pidfd will say how
                 if not pending:
                     poller.unregister(worker.request)
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            if now >= reading:
+                if clock.seconds() >= cpu:
+                    return "timeout"
+                reading = now + CPU_READING
+            remaining = deadline - now
             if remaining <= 0:
-                return "timeout"
-            # Without a pidfd, wake up now and then to notice that the worker died.
-            wait = remaining if worker.pidfd is not None else min(remaining, 0.05)
+                return "idle"
+            # Wake up to read the CPU clock; without a pidfd, also to notice a death.
+            wait = min(remaining, reading - now)
+            if worker.pidfd is None:
+                wait = min(wait, 0.05)
             events = dict(poller.poll(wait * 1000))
             exited = worker.pidfd in events or worker.proc.poll() is not None
             if worker.output_open and (worker.output in events or exited):
@@ -387,7 +422,7 @@ class Sandbox:
     def _problem(self, outcome: dict | str, seconds: float, cap: int) -> tuple[str, bool]:
         """The sentence for a student, and whether the worker may keep running."""
         worker = self._state.worker
-        if outcome == "timeout" and worker is not None:
+        if outcome in ("timeout", "idle") and worker is not None:
             if len(worker.members()) > self.limits.processes:
                 outcome = {"kind": "processes"}
         cgroup = self._state.cgroup

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from adkit.sandbox.common import CHANNEL_LOST, Limits
+from adkit.sandbox.common import CHANNEL_LOST, Limits, wall_backstop
 
 PROBLEM_BYTES = 2048  # a problem is one sentence; the entry caps messages in characters too
 
@@ -64,7 +64,12 @@ def frame_problem(outcome: dict | str, seconds: float, limits: Limits,
     """The sentence for a failed exchange (a word) or an error frame, and whether the worker
     may keep running. The frame's fields are the student's process's words: capped."""
     if outcome == "timeout":
-        return f"did not finish within {seconds:.3g} s (an infinite loop?)", False
+        return (f"did not finish within {seconds:.3g} s of CPU time (an infinite loop?)",
+                False)
+    if outcome == "idle":
+        return (f"did not finish within {wall_backstop(seconds):.3g} s, using little of its "
+                f"{seconds:.3g} s of CPU time: it waited (a sleep, or a read that never "
+                "ends?)"), False
     if outcome == "too_big":
         return f"gave an answer larger than {size(limits.reply_bytes)}", False
     if isinstance(outcome, str):

@@ -37,6 +37,16 @@ def loop():
         pass
 
 
+def spin(seconds):
+    """Use `seconds` of CPU time, however long that takes on the wall clock."""
+    import time
+
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return seconds
+
+
 def eat_memory():
     return len(bytearray(1 << 34))
 
