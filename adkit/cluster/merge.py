@@ -1,8 +1,9 @@
 """Merging the shards: their per-student results into OUT, then OUT's outputs from them.
 
-The outputs are written by the same step a single-machine run ends with (`write_outputs`,
-imported below: the one place that turns stored results into the gradebook and the report),
-so a merged OUT is what `python -m adkit.grade` would have written, apart from timings.
+The outputs are written by the same step a single-machine run ends with
+(`adkit.outputs.steps.publish`: the one place that turns stored results into the
+gradebook, the report and the exports), so a merged OUT is what `python -m adkit.grade`
+would have written, apart from timings.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from pathlib import Path
 from adkit.cluster.manifest import Manifest
 from adkit.cluster.shard import grade_command
 from adkit.grade import runner
-from adkit.grade.__main__ import _finish as write_outputs
 from adkit.grade.rubric import SECRET_FILE_VARIABLE
+from adkit.outputs import console
 from adkit.outputs.files import read_results, write_atomic
+from adkit.outputs.steps import publish
 
 RESULTS = "results.json"  # written last: its presence means "this student is done"
 
@@ -74,8 +76,12 @@ def merge(manifest: Manifest) -> int:
     missing, errors = to_grade_again(manifest)
     print(f"merged {manifest.shards} shard(s): {copied} student(s) gathered into "
           f"{manifest.out}", file=sys.stderr)
-    code = write_outputs(manifest.everyone(), manifest.skipped_entries(), manifest.out, [],
-                         bool(missing))
+    skipped = manifest.skipped_entries()
+    cohort = publish([manifest.out], manifest.out, manifest.students,
+                     skipped=[(s.name, s.reason) for s in skipped if not s.plain_file],
+                     others=[(s.name, s.reason) for s in skipped if s.plain_file],
+                     partial=bool(missing))
+    code = console.exit_status(cohort)
     if missing:
         print(f"PARTIAL: {len(missing)} of {len(manifest.students)} student(s) not graded: "
               f"{', '.join(missing)} (a shard failed, was cancelled or ran out of time; "
