@@ -3,9 +3,9 @@ final grade between publishes, with a course file in use.
 
 One row per change: when (UTC), the student, the old and new final grade, why (first
 publish, rubric change, regrade, late policy, override), and the parts the reason is read
-from (raw score, penalty, override, the rubric's fingerprint). A publish that changes no
-final grade appends nothing. The log is only ever appended to: a log that is not exactly
-what this step writes is refused, never rewritten or repaired.
+from (raw score, late penalty in percent, override points, the rubric's fingerprint). A
+publish that changes no final grade appends nothing. The log is only ever appended to: a
+log that is not exactly what this step writes is refused, never rewritten or repaired.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from adkit.outputs.cohort import Cohort
 from adkit.outputs.result import points
 
 NAME = "grade-log.csv"
-HEADER = ["time", "student_id", "old", "new", "reason", "raw", "penalty", "override",
+HEADER = ["time", "student_id", "old", "new", "reason", "raw", "penalty_percent", "override",
           "rubric_fingerprint"]
 MOST_BYTES = 64 * 1024 * 1024
 
@@ -41,15 +41,17 @@ def _number(cell: str) -> float | None:
 
 def read_log(path: Path) -> dict[str, list[str]]:
     """Each student's last row of the log at `path` (none when there is no log)."""
+    fix = (f"it is never rewritten: repair that line by hand, or move the file aside "
+           f"(e.g. to {path.stem}.damaged.csv) and publish again to start a new log")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise DamagedLog(f"{path}: not a plain file (a link or a folder); {fix}")
     try:
         with open(path, "rb") as handle:
             data = handle.read(MOST_BYTES + 1)
     except FileNotFoundError:
         return {}
     except OSError as error:
-        raise DamagedLog(f"{path}: cannot be read ({error.strerror})") from None
-    fix = (f"it is never rewritten: repair that line by hand, or move the file aside "
-           f"(e.g. to {path.stem}.damaged.csv) and publish again to start a new log")
+        raise DamagedLog(f"{path}: cannot be read ({error.strerror}); {fix}") from None
     if len(data) > MOST_BYTES:
         raise DamagedLog(f"{path}: larger than {MOST_BYTES // 2**20} MiB; {fix}")
     try:
@@ -114,7 +116,7 @@ def changes(cohort: Cohort, last: dict[str, list[str]], now: datetime) -> list[l
         if before is not None and _number(before[3]) == _number(new):
             continue
         row = [now.isoformat(timespec="seconds"), sid, before[3] if before else "", new, "",
-               str(points(applied.raw)), str(points(applied.penalty)),
+               str(points(applied.raw)), str(points(applied.penalty_percent)),
                str(points(applied.override)), escape_controls(result.fingerprint or "")]
         row[4] = _reason(before, row)
         rows.append(row)
@@ -143,7 +145,12 @@ def write(cohort: Cohort, out: Path, now: datetime | None = None) -> None:
         writer.writerow(HEADER)
     writer.writerows(rows)
     # O_APPEND: one write at the end, whatever else holds the file; no link followed.
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    except OSError as error:
+        cohort.policy_problem = f"{path}: cannot be written ({error.strerror})"
+        print(f"grade log: {cohort.policy_problem}; no LMS file is written", file=sys.stderr)
+        return
     try:
         data = buffer.getvalue().encode("utf-8")
         while data:
