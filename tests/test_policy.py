@@ -94,7 +94,7 @@ def test_a_due_date_across_the_change_from_summer_time(tmp_path):
     assert rows["sun"]["lateness"] == "24.52" and rows["sun"]["final"] == "80"
     assert rows["sat"]["lateness"] == "23.52" and rows["sat"]["final"] == "90"
     text = (tmp_path / "out" / "sun" / "feedback.md").read_text()
-    assert "Handed in 24 h 31 min after the due date (2026-10-24 23:59 Europe/Berlin): " \
+    assert "Handed in 24 h 31 min after the due date (due 2026-10-24 23:59 Europe/Berlin): " \
            "-20% (10% per started day, capped at 30%), -20 points." in text
     assert "**Final grade: 80 / 100**" in text
 
@@ -149,7 +149,11 @@ def test_extensions_by_new_due_date_and_by_hours(tmp_path):
     assert rows["dated"]["final"] == "100" and rows["none"]["final"] == "80"
     assert rows["hours"]["final"] == "90"  # due 16 Oct 23:59, 23 h 1 min late
     text = (tmp_path / "out" / "dated" / "feedback.md").read_text()
-    assert "extension to 2026-10-17 23:59 Europe/Berlin: illness (note of 12 Oct)" in text
+    assert "on time (extension to 2026-10-17 23:59 Europe/Berlin: illness (note of 12 Oct))" \
+        in text
+    assert "Handed in 23 h 1 min after the due date (extension to 2026-10-16 23:59 " \
+           "Europe/Berlin: travel): -10% (10% per started day, capped at 30%), -10 points." \
+        in (tmp_path / "out" / "hours" / "feedback.md").read_text()
 
 
 def test_overrides_of_a_task_a_test_and_the_total(tmp_path):

@@ -245,7 +245,8 @@ def _lateness(policy: Policy, result: StudentResult, applied: Applied) -> None:
     extension = policy.extensions.get(result.student_id)
     due = extension.due if extension else course.due
     applied.due = due
-    granted = (f" (extension to {course.when(due)}: {extension.reason})" if extension else "")
+    deadline = (f"extension to {course.when(due)}: {extension.reason}" if extension
+                else f"due {course.when(due)}")
     submitted = policy.times.get(result.student_id)
     if submitted is None and result.submitted_at:
         try:
@@ -255,16 +256,16 @@ def _lateness(policy: Policy, result: StudentResult, applied: Applied) -> None:
     if submitted is None:
         applied.unknown_time = True
         marked = " (the LMS marked it late)" if result.marked_late else ""
-        applied.lines.append(f"Due {course.when(due)}{granted}; the time you handed in is "
-                             f"not known to the grader{marked}: no late penalty applied.")
+        applied.lines.append(f"{deadline[0].upper()}{deadline[1:]}; the time you handed in "
+                             f"is not known to the grader{marked}: no late penalty applied.")
         return
     applied.submitted = submitted
     late = submitted - due
     if late <= course.grace:
         grace = f", within the {duration(course.grace)} grace period" if late > timedelta(0) \
             else ""
-        applied.lines.append(f"Handed in {course.when(submitted)}, on time (due "
-                             f"{course.when(due)}{granted}{grace}).")
+        applied.lines.append(f"Handed in {course.when(submitted)}, on time ({deadline}"
+                             f"{grace}).")
         return
     applied.late = late
     rule = course.late
@@ -273,8 +274,7 @@ def _lateness(policy: Policy, result: StudentResult, applied: Applied) -> None:
     applied.penalty = applied.corrected * percent / 100
     how = f": -{percent:g}% ({rule.words()}), -{points(applied.penalty)} points" if rule \
         else ": no late penalty in this course"
-    applied.lines.append(f"Handed in {duration(late)} after the due date ({course.when(due)}"
-                         f"{granted}){how}.")
+    applied.lines.append(f"Handed in {duration(late)} after the due date ({deadline}){how}.")
 
 
 def write(cohort: Cohort, out: Path) -> None:
