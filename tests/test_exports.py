@@ -183,3 +183,12 @@ def test_students_missing_from_the_export_are_named(tmp_path, capsys):
     assert "1 student(s) not in the Canvas export e.csv, not in the file: newkid_55555" in \
         capsys.readouterr().err
     assert table(out / "canvas-grades.csv")[2][5] == "100"
+
+
+def test_a_name_is_never_a_spreadsheet_formula(tmp_path):
+    out = stored(tmp_path / "out", {"=cmd_12345": None, "@sum_777": None})
+    publish([out], out, policy_file=course(
+        tmp_path / "c", '[canvas]\nassignment = "HW"\nassignment_id = 4242\n[moodle]\n'))
+    names = [r[0] for r in table(out / "canvas-grades.csv")[2:]]
+    assert sorted(names) == ["'=cmd", "'@sum"]
+    assert sorted(r[1] for r in table(out / "moodle-grades.csv")[1:]) == ["'=cmd", "'@sum"]

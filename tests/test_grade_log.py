@@ -123,3 +123,16 @@ def test_without_a_course_file_there_is_no_log(tmp_path, monkeypatch):
     out = stored(tmp_path / "out", {"s": None})
     publish([out], out, policy_file=None)
     assert not (out / NAME).exists()
+
+
+def test_two_publishes_at_once_log_each_change_once(cohort):
+    import subprocess
+    import sys
+
+    out, folder = cohort
+    path = berlin(folder)
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "adkit.outputs", str(out), "--policy", str(path)]
+    runs = [subprocess.Popen(command, cwd=root, stderr=subprocess.DEVNULL) for _ in range(4)]
+    assert [run.wait(timeout=120) for run in runs] == [0, 0, 0, 0]
+    assert sorted(r[1] for r in rows(out)[1:]) == ["doejane_2", "smithjohn_1"]

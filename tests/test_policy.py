@@ -317,3 +317,22 @@ def test_make_grades_applies_the_policy(tmp_path):
     assert run.returncode == 1
     assert "policy.toml:2: 'soon' is not a date and time" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_an_extension_before_the_due_date_is_refused(tmp_path):
+    said = _error(tmp_path, extensions="student,new_due,reason\n"
+                                       "smithjohn_12345,2026-09-17 23:59,ill\n")
+    assert "extensions.csv:2: new_due 2026-09-17 23:59 is not after the course's due date " \
+           "(2026-10-15 23:59 Europe/Berlin)" in said
+
+
+def test_an_lms_late_mark_the_policy_disagrees_with_is_said(tmp_path, capsys):
+    out = stored(tmp_path / "out", {"s": "2026-10-15T20:00:00+02:00"})
+    from adkit.outputs.result import read_result
+
+    result = read_result(out / "s" / "results.json")
+    result.marked_late = True
+    feedback.write_student(out, result)
+    publish([out], out, policy_file=berlin(tmp_path / "c"))
+    assert "the LMS marked 1 student(s) late whom the course file finds on time (s)" in \
+        capsys.readouterr().err

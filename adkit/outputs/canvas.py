@@ -74,9 +74,15 @@ def minimal(canvas: Canvas, grades: dict[str, tuple[str, str]], most: float) -> 
     writer.writerow([*IDENTITY, column(canvas)])
     writer.writerow([POINTS_ROW, "", "", "", "", str(points(most))])
     for number, (sid, grade) in grades.items():
-        name = escape_controls(LMS_ID.fullmatch(sid)["name"], keep_newlines=False)  # type: ignore[index]
+        name = cell(LMS_ID.fullmatch(sid)["name"])  # type: ignore[index]
         writer.writerow([name, number, "", "", "", grade])
     return buffer.getvalue()
+
+
+def cell(text: str) -> str:
+    """A name for a spreadsheet: one line, and never read as a formula (`=`, `+`, `-`, `@`)."""
+    text = escape_controls(text, keep_newlines=False)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
 def column(canvas: Canvas) -> str:

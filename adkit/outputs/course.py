@@ -194,6 +194,9 @@ def _beside(path: Path, name: str) -> Path:
 def _canvas(path: Path, canvas: dict[str, Any] | None) -> Canvas | None:
     if canvas is None:
         return None
+    if canvas["assignment_id"] <= 0:
+        raise PolicyError(f"{path}: [canvas] assignment_id must be the number in the "
+                          "assignment's address (.../assignments/4242)")
     export = canvas.get("export")
     return Canvas(canvas["assignment"], canvas["assignment_id"],
                   _beside(path, export) if export else None)

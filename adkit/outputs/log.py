@@ -11,6 +11,7 @@ log that is not exactly what this step writes is refused, never rewritten or rep
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import os
 import sys
@@ -130,31 +131,41 @@ def write(cohort: Cohort, out: Path, now: datetime | None = None) -> None:
         return
     path = out / NAME
     try:
-        last = read_log(path)
+        if path.is_symlink():
+            read_log(path)  # refused, with the message
+        # O_APPEND: written at the end only; no link followed. The lock keeps two publishes
+        # at once (make grade and make grades) from logging one change twice.
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
     except DamagedLog as error:
-        cohort.policy_problem = str(error)
-        print(f"grade log: {shown(str(error), 2000, True)}", file=sys.stderr)
-        print("no LMS file is written until the log is readable again", file=sys.stderr)
+        _refuse(cohort, str(error))
         return
-    rows = changes(cohort, last, now or datetime.now(UTC))
-    if not rows:
-        return
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if not path.exists() or path.stat().st_size == 0:
-        writer.writerow(HEADER)
-    writer.writerows(rows)
-    # O_APPEND: one write at the end, whatever else holds the file; no link followed.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
     except OSError as error:
-        cohort.policy_problem = f"{path}: cannot be written ({error.strerror})"
-        print(f"grade log: {cohort.policy_problem}; no LMS file is written", file=sys.stderr)
+        _refuse(cohort, f"{path}: cannot be written ({error.strerror})")
         return
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            last = read_log(path)
+        except DamagedLog as error:
+            _refuse(cohort, str(error))
+            return
+        rows = changes(cohort, last, now or datetime.now(UTC))
+        if not rows:
+            return
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        if os.fstat(fd).st_size == 0:
+            writer.writerow(HEADER)
+        writer.writerows(rows)
         data = buffer.getvalue().encode("utf-8")
         while data:
             data = data[os.write(fd, data):]
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _refuse(cohort: Cohort, problem: str) -> None:
+    cohort.policy_problem = problem
+    print(f"grade log: {shown(problem, 2000, True)}", file=sys.stderr)
+    print("no LMS file is written until the log is readable again", file=sys.stderr)

@@ -28,8 +28,8 @@ import io
 import re
 from pathlib import Path
 
-from adkit.model.text import escape_controls, shown
-from adkit.outputs.canvas import LMS_ID, finals, say
+from adkit.model.text import shown
+from adkit.outputs.canvas import LMS_ID, cell, finals, say
 from adkit.outputs.cohort import Cohort
 from adkit.outputs.course import Moodle
 from adkit.outputs.files import write_atomic
@@ -47,7 +47,7 @@ def minimal(grades: dict[str, tuple[str, str]], most: float) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(HEADER)
     for number, (sid, grade) in grades.items():
-        name = escape_controls(LMS_ID.fullmatch(sid)["name"], keep_newlines=False)  # type: ignore[index]
+        name = cell(LMS_ID.fullmatch(sid)["name"])  # type: ignore[index]
         writer.writerow([f"Participant {number}", name, grade, str(points(most)), ""])
     return buffer.getvalue()
 

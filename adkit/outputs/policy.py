@@ -154,6 +154,9 @@ def _extension(course: Course, row: Row) -> Extension:
                           "(48), not both and not neither")
     if new:
         due = local_time(new, course.zone, place)
+        if due <= course.due:
+            raise PolicyError(f"{place}: new_due {new} is not after the course's due date "
+                              f"({course.when(course.due)}); write a later date")
     else:
         extra = number(hours, path, row.line, "extra_hours", "48")
         if extra <= 0:
@@ -296,6 +299,12 @@ def write(cohort: Cohort, out: Path) -> None:
         return
     cohort.policy = policy
     cohort.applied = applied
+    disagree = sorted(r.student_id for r in cohort.results if r.marked_late
+                      and applied[r.student_id].submitted and not applied[r.student_id].late)
+    if disagree:
+        print(f"course policy: the LMS marked {len(disagree)} student(s) late whom the course "
+              f"file finds on time ({', '.join(shown(s, 80, True) for s in disagree[:10])}): "
+              "check [due] date and the extensions", file=sys.stderr)
     unknown = sorted(s for s, a in applied.items() if a.unknown_time)
     if unknown:
         shown_ids = ", ".join(shown(s, 80, True) for s in unknown[:10])
