@@ -336,3 +336,15 @@ def test_an_lms_late_mark_the_policy_disagrees_with_is_said(tmp_path, capsys):
     publish([out], out, policy_file=berlin(tmp_path / "c"))
     assert "the LMS marked 1 student(s) late whom the course file finds on time (s)" in \
         capsys.readouterr().err
+
+
+def test_override_texts_are_escaped_and_the_report_shows_the_policy(tmp_path):
+    out = stored(tmp_path / "out", {"s": "2026-10-16T10:00:00+02:00"})
+    path = berlin(tmp_path / "c", overrides="student,target,adjustment,reason,by\n"
+                  "s,total,+1,\x1b[2Jfixed\u202e,<b>TA</b>\n")
+    publish([out], out, policy_file=path)
+    text = (out / "s" / "feedback.md").read_text()
+    assert "by <b>TA</b>: \\x1b[2Jfixed\\u202e" in text and "\x1b" not in text
+    report = (out / "report.html").read_text()
+    assert "<th>hours late</th><th>penalty</th><th>override</th><th>final</th>" in report
+    assert '<td data-v="91">91</td></tr>' in report
