@@ -192,3 +192,12 @@ def test_a_name_is_never_a_spreadsheet_formula(tmp_path):
     names = [r[0] for r in table(out / "canvas-grades.csv")[2:]]
     assert sorted(names) == ["'=cmd", "'@sum"]
     assert sorted(r[1] for r in table(out / "moodle-grades.csv")[1:]) == ["'=cmd", "'@sum"]
+
+
+def test_an_export_that_is_not_csv_is_said_not_a_traceback(tmp_path):
+    out = stored(tmp_path / "out", {"smithjohn_12345": None})
+    path = course(tmp_path / "c", '[canvas]\nassignment = "HW"\nassignment_id = 4242\n'
+                                  'export = "e.csv"\n')
+    (tmp_path / "c" / "e.csv").write_text('Student,ID\n"' + "x" * 200_000 + '",1\n')
+    cohort = publish([out], out, policy_file=path)
+    assert "e.csv:" in cohort.policy_problem and "not valid CSV" in cohort.policy_problem

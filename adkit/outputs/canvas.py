@@ -1,10 +1,11 @@
 """OUT/canvas-grades.csv (the `canvas` step): the final grades as a Canvas gradebook import,
 for a course file with a [canvas] table.
 
-Canvas's format (Canvas Instructor Guide, "How do I import grades in the Gradebook?",
-https://community.canvaslms.com/t5/Instructor-Guide/How-do-I-import-grades-in-the-Gradebook/ta-p/807
-and "How do I export grades in the Gradebook?"; summarised by Ohio State's
-https://teaching.resources.osu.edu/toolsets/carmencanvas/guides/calculating-final-grades/import-csv-file-carmen-grades):
+Canvas's format (the Canvas Instructor Guide's "How do I import grades in the Gradebook?",
+as summarised by Ohio State, https://teaching.resources.osu.edu/toolsets/carmencanvas/
+guides/calculating-final-grades/import-csv-file-carmen-grades, and VCU,
+https://ts.vcu.edu/askit/teaching-and-learning/canvas/faculty/grading-faculty/
+gradebook-action-menu-faculty/ : read-only columns of the export are ignored on import):
 the header `Student,ID,SIS User ID,SIS Login ID,Section` then one column per assignment,
 named `Assignment Name (assignment id)`; a second row `Points Possible` (Canvas's own
 export writes it indented, `    Points Possible`, and its importer skips it); then one row
@@ -30,7 +31,7 @@ from adkit.outputs.cohort import Cohort
 from adkit.outputs.course import Canvas
 from adkit.outputs.files import write_atomic
 from adkit.outputs.result import points
-from adkit.outputs.tables import PolicyError, read_text, where
+from adkit.outputs.tables import PolicyError, read_cells, where
 
 NAME = "canvas-grades.csv"
 IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -94,7 +95,7 @@ def filled(canvas: Canvas, grades: dict[str, tuple[str, str]], most: float) -> s
     identity columns and that column only, every row kept as Canvas wrote it."""
     path = canvas.export
     assert path is not None
-    rows = list(csv.reader(io.StringIO(read_text(path), newline="")))
+    rows = read_cells(path)
     if not rows or "ID" not in rows[0] or "Student" not in rows[0]:
         raise PolicyError(f"{where(path, 1)}: not a Canvas gradebook export (its first line "
                           "has no Student and ID columns); download it from Canvas: Grades, "

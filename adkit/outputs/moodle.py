@@ -7,7 +7,9 @@ Why the worksheet: the number in a Moodle bulk download's names (`Jane Doe_4711_
 assignsubmission_file_`) is the assignment's participant id, which only the assignment's
 worksheet knows ("Participant 4711"); the gradebook's CSV import identifies users by user
 id, username, ID number or e-mail address instead (Moodle's grade/import/csv/classes/
-load_data.php, map_user_data_with_value). The worksheet's importer (Moodle's
+load_data.php, map_user_data_with_value; https://docs.huihoo.com/phpdoc/moodle/2.8/xref/
+grade/import/csv/classes/load_data.php.html; mapping "Email address" to "Email address" as
+https://github.com/aaronsamuel137/moodle-autograder does). The worksheet's importer (Moodle's
 mod/assign/feedback/offline/importgradeslib.php) needs three columns, by their English
 names: `Identifier` ("Participant 4711": the number after the words is the participant
 id), `Grade` and `Last modified (grade)` (an empty cell: no check of newer grades); it
@@ -34,7 +36,7 @@ from adkit.outputs.cohort import Cohort
 from adkit.outputs.course import Moodle
 from adkit.outputs.files import write_atomic
 from adkit.outputs.result import points
-from adkit.outputs.tables import PolicyError, read_text, where
+from adkit.outputs.tables import PolicyError, read_cells, where
 
 NAME = "moodle-grades.csv"
 GRADEBOOK = "moodle-gradebook.csv"
@@ -58,7 +60,7 @@ def filled(moodle: Moodle, grades: dict[str, tuple[str, str]],
     e-mail addresses (participant number -> address) where it lists them."""
     path = moodle.worksheet
     assert path is not None
-    rows = list(csv.reader(io.StringIO(read_text(path), newline="")))
+    rows = read_cells(path)
     header = [h.strip() for h in rows[0]] if rows else []
     for needed in ("Identifier", "Grade"):
         if needed not in header:

@@ -95,6 +95,16 @@ def read_rows(path: Path, required: Sequence[str], optional: Sequence[str] = ())
     return rows
 
 
+def read_cells(path: Path) -> list[list[str]]:
+    """Every row of an LMS's own CSV (its export, its worksheet), as it wrote them."""
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
+    try:
+        return list(reader)
+    except csv.Error as error:
+        raise PolicyError(f"{where(path, reader.line_num)}: not valid CSV ({error}); "
+                          "download the file again") from None
+
+
 def _name(column: str) -> str:
     return re.sub(r"[\s-]+", "_", column.strip().lower())
 
