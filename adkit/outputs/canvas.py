@@ -161,3 +161,4 @@ def write(cohort: Cohort, out: Path) -> None:
         target.unlink(missing_ok=True)
         return
     write_atomic(target, text)
+    say(f"{target}: {len(grades)} grade(s) for Canvas (Grades, Import; docs/policy.md)")

@@ -161,6 +161,8 @@ def write(cohort: Cohort, out: Path, now: datetime | None = None) -> None:
         while data:
             data = data[os.write(fd, data):]
         os.fsync(fd)
+        print(f"grade log: {len(rows)} change(s) of a final grade appended to {path}",
+              file=sys.stderr)
     finally:
         os.close(fd)
 

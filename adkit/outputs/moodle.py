@@ -126,6 +126,8 @@ def write(cohort: Cohort, out: Path) -> None:
             target.unlink(missing_ok=True)
         return
     write_atomic(targets[0], text)
+    say(f"{targets[0]}: {len(grades)} grade(s) for Moodle (the assignment's Upload grading "
+        "worksheet; docs/policy.md)")
     if course.moodle.grade_item and mails:
         write_atomic(targets[1], gradebook(course.moodle.grade_item, grades, mails))
     else:
