@@ -10,12 +10,13 @@ JOBS        ?=
 FORCE       ?=
 TRUSTED     ?=
 THRESHOLD   ?= 60
+POLICY      ?=
 
 .DEFAULT_GOAL := help
 
 # A misspelled variable on the command line (SUBMISSION=..., JOB=1) must not be ignored:
 # make would silently grade the demo cohort. Every variable a target reads is listed here.
-KNOWN_VARIABLES := PYTHON VENV PY SUBMISSIONS OUT JOBS FORCE TRUSTED THRESHOLD \
+KNOWN_VARIABLES := PYTHON VENV PY SUBMISSIONS OUT JOBS FORCE TRUSTED THRESHOLD POLICY \
 	SHARDS CPUS SECRET_FILE MINUTES PARTITION \
 	COURSE_DIR ASSIGNMENT EXCHANGE COURSE_DB REPORTS STRICT
 GIVEN_VARIABLES := $(foreach w,$(MAKEOVERRIDES),$(if $(findstring =,$(w)),$(firstword \
@@ -29,7 +30,7 @@ $(error $(shell $(PYTHON) -c 'import difflib, sys; known = sys.argv[2].split(); 
 	+ " (known: " + ", ".join(known) + "; see make help)")' \
 	'$(UNKNOWN_VARIABLES)' '$(KNOWN_VARIABLES)'))
 endif
-.PHONY: help test lint grade similarity skeleton check-skeleton bench clean
+.PHONY: help test lint grade grades similarity skeleton check-skeleton bench clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -50,7 +51,10 @@ $(VENV)/.dev-ready: pyproject.toml
 
 # --- teaching assistants --------------------------------------------------------------
 grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (FORCE=1 regrades; TRUSTED=1 without an isolating sandbox)
-	$(PY) -m adkit.grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(TRUSTED),--trusted)
+	$(if $(POLICY),ADKIT_COURSE_POLICY="$(POLICY)") $(PY) -m adkit.grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(TRUSTED),--trusted)
+
+grades: $(VENV)/.grade-ready ## apply the course policy to OUT's stored results, no regrading: gradebook, feedback, grade log, Canvas/Moodle files (POLICY=course file)
+	$(PY) -m adkit.outputs "$(OUT)" $(if $(POLICY),--policy "$(POLICY)")
 
 similarity: $(VENV)/.grade-ready ## compare every pair of students in SUBMISSIONS: OUT/similarity.html, pairs at THRESHOLD% or more
 	$(PY) -m adkit.similarity "$(SUBMISSIONS)" --out "$(OUT)" --threshold "$(THRESHOLD)"

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from adkit.model.text import cap
 from adkit.outputs.result import CRASHED, TIMED_OUT, StudentResult
@@ -129,6 +130,12 @@ class Cohort:
     fresh: list[str] = field(default_factory=list)
     sources: dict[str, Path] = field(default_factory=dict)
     exact: set[str] = field(default_factory=set)  # stored exactly as this kit writes them
+    # The course policy (adkit/outputs/policy.py): the course file to read (None: the
+    # default), and what its step found: the policy, each student's `Applied`, or why not.
+    policy_file: Path | None = None
+    policy: Any = None
+    applied: dict[str, Any] = field(default_factory=dict)
+    policy_problem: str | None = None
     attention: list[Attention] = field(init=False)
 
     def __post_init__(self) -> None:

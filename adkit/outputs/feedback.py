@@ -10,16 +10,20 @@ from pathlib import Path
 from adkit.model.text import escape_controls
 from adkit.outputs.cohort import Cohort
 from adkit.outputs.files import write_atomic
+from adkit.outputs.policy import Applied
 from adkit.outputs.result import StudentResult, points, results_text
 
 NOT_ISOLATED = ("**Graded without a sandbox** ({name}): your code ran with the grader's "
                 "rights, as trusted code. Tell the course staff if you did not expect this.")
 
 
-def feedback(result: StudentResult) -> str:
-    """feedback.md's text. Every student-derived text in it has its controls escaped."""
+def feedback(result: StudentResult, applied: Applied | None = None) -> str:
+    """feedback.md's text. Every student-derived text in it has its controls escaped.
+    `applied`: the course policy's rule for this student (adkit/outputs/policy.py)."""
     lines = [f"# Feedback for {escape_controls(result.student_id, keep_newlines=False)}", "",
              f"**Total: {result.score} / {points(result.max_total)}**", ""]
+    if applied is not None:
+        lines += policy_lines(applied)
     if result.isolated is False:
         lines += [NOT_ISOLATED.format(name=escape_controls(result.sandbox or "no sandbox")), ""]
     if result.notes:
@@ -40,6 +44,17 @@ def feedback(result: StudentResult) -> str:
     return "\n".join(lines)
 
 
+def policy_lines(applied: Applied) -> list[str]:
+    """The course policy's lines for one student: the rule applied, each override with its
+    reason and who made it, and the final grade."""
+    lines = ["**Course policy:**", ""]
+    lines += [f"- {escape_controls(line, keep_newlines=False)}" for line in applied.lines]
+    if not applied.lines:
+        lines.append("- No late penalty and no override.")
+    return lines + ["", f"**Final grade: {points(applied.final)} / "
+                        f"{points(applied.max_total)}**", ""]
+
+
 def write_student(out: Path, result: StudentResult) -> None:
     """Write feedback.md, then results.json; a stop signal waits until both are written.
     results.json last: its presence and time mean "this student is done"."""
@@ -58,7 +73,8 @@ def write(cohort: Cohort, out: Path) -> None:
     from, since that time says when the student was graded (a rerun compares it)."""
     for result in cohort.results:
         folder = out / result.student_id
-        _write_if_changed(folder / "feedback.md", feedback(result))
+        _write_if_changed(folder / "feedback.md",
+                          feedback(result, cohort.applied.get(result.student_id)))
         source = cohort.sources.get(result.student_id)
         target = folder / "results.json"
         if source == target and result.student_id in cohort.exact:

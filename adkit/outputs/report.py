@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from adkit.authoring.regions import TASKS
@@ -142,23 +143,30 @@ def _tasks(results: list[StudentResult], tasks: list[str]) -> str:
 
 
 def _students(results: list[StudentResult], flagged: dict[str, list[str]],
-              tasks: list[str]) -> str:
+              tasks: list[str], applied: dict[str, Any] | None = None) -> str:
     rows = []
     for r in sorted(results, key=lambda r: r.student_id):
         cells = "".join(f'<td data-v="{float(points(r.tasks.get(t, 0.0))):g}">'
                         f"{points(r.tasks.get(t, 0.0))}</td>" for t in tasks)
+        extra = ""
+        if applied:  # the course policy's columns, after the total (adkit/outputs/policy.py)
+            a = applied[r.student_id]
+            extra = "".join(f'<td data-v="{v if v != "" else -1}">{v}</td>' for v in (
+                a.late_hours, points(a.penalty), points(a.override), points(a.final)))
         kinds = flagged.get(r.student_id, [])
         mark = ' data-flagged=""' if kinds else ""
         rows.append(f'<tr{mark}><td class="l">{_link(r.student_id)}</td><td class="l flag">'
                     f'{_e(", ".join(kinds))}</td>{cells}<td data-v="{float(r.score):g}">'
-                    f"<b>{r.score}</b></td></tr>\n")
+                    f"<b>{r.score}</b></td>{extra}</tr>\n")
     head = "".join(f"<th>{_e(t)}</th>" for t in tasks)
+    policy = "".join(f"<th>{t}</th>" for t in ("hours late", "penalty", "override", "final")
+                     ) if applied else ""
     return ('<h2>Students</h2>\n<p><label>Filter: <input id="filter" type="search" '
             'placeholder="id, task or flag"></label> <label><input id="only-flagged" '
             'type="checkbox"> needs attention only</label> <span id="shown"></span> '
             "(click a column's title to sort)</p>\n"
             '<table id="students" class="sortable"><thead><tr><th class="l">student</th>'
-            f'<th class="l">attention</th>{head}<th>total</th></tr></thead>\n<tbody>'
+            f'<th class="l">attention</th>{head}<th>total</th>{policy}</tr></thead>\n<tbody>'
             + "".join(rows) + "</tbody></table>\n")
 
 
@@ -224,7 +232,7 @@ def report_html(cohort: Cohort) -> str:
 <h2>Score distribution</h2>
 {histogram_svg(scores, maximum)}
 {_tasks(results, tasks)}{similarity_section(cohort.similarity)}
-{_students(results, cohort.flagged, tasks)}{_others(cohort.others)}
+{_students(results, cohort.flagged, tasks, cohort.applied)}{_others(cohort.others)}
 <script>{SCRIPT}</script>
 </body></html>
 """

@@ -4,15 +4,20 @@
 split run) into a `Cohort`; `publish` gathers and runs the named steps over it, each step a
 function `(cohort, out) -> None` in a module of its own (like nbgrader's converters):
 
+    policy     the course policy applied to each result       (adkit/outputs/policy.py)
     students   OUT/<student>/feedback.md and results.json   (adkit/outputs/feedback.py)
     gradebook  OUT/gradebook.csv                             (adkit/outputs/gradebook.py)
+    log        OUT/grade-log.csv, every change of a grade    (adkit/outputs/log.py)
+    canvas     OUT/canvas-grades.csv, Canvas's import         (adkit/outputs/canvas.py)
+    moodle     OUT/moodle-grades.csv, Moodle's worksheet      (adkit/outputs/moodle.py)
     report     OUT/report.html                               (adkit/outputs/report.py)
     console    the summary on stderr                         (adkit/outputs/console.py)
 
 `make grade` (at the end of every run, interrupted or not), `make similarity` (which
-re-renders the report with its pairs) and a merge of shards all call `publish`; a new
-export (a Canvas or Moodle file, policy columns, a log of grade changes) is one more
-module and one more line in STEPS. The same stored results give the same outputs.
+re-renders the report with its pairs), `make grades` (the course policy applied again,
+no regrading) and a merge of shards all call `publish`; a new output is one more module
+and one more line in STEPS. The same stored results give the same outputs. The policy,
+log and LMS steps do nothing without a course file (docs/policy.md).
 """
 
 from __future__ import annotations
@@ -21,15 +26,19 @@ import json
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
-from adkit.outputs import console, feedback, gradebook, report
+from adkit.outputs import canvas, console, feedback, gradebook, log, moodle, policy, report
 from adkit.outputs.cohort import Cohort
 from adkit.outputs.result import StudentResult
 from adkit.outputs.similar import Similarity, read_similarity
 
 Step = Callable[[Cohort, Path], None]
 STEPS: list[tuple[str, Step]] = [
+    ("policy", policy.write),
     ("students", feedback.write),
     ("gradebook", gradebook.write),
+    ("log", log.write),
+    ("canvas", canvas.write),
+    ("moodle", moodle.write),
     ("report", report.write),
     ("console", console.write),
 ]
@@ -60,10 +69,12 @@ def _students_in(folders: Sequence[Path]) -> list[str]:
 
 def gather(folders: Sequence[Path], expected: Sequence[str] | None = None, *,
            skipped: Sequence[tuple[str, str]] = (), others: Sequence[tuple[str, str]] = (),
-           partial: bool = False, fresh: Sequence[str] = ()) -> Cohort:
+           partial: bool = False, fresh: Sequence[str] = (),
+           policy_file: Path | None = None) -> Cohort:
     """The cohort stored in `folders`: for each student of `expected` (default: everyone
     with a results.json in any folder), in that order, their newest stored result; students
-    with none are `missing`. The similarity pairs are the newest similarity.csv's."""
+    with none are `missing`. The similarity pairs are the newest similarity.csv's.
+    `policy_file`: the course file (default: adkit.outputs.course.course_file's)."""
     folders = [Path(f) for f in folders]
     results, missing, sources, exact = [], [], {}, set()
     for sid in (_students_in(folders) if expected is None else expected):
@@ -79,7 +90,7 @@ def gather(folders: Sequence[Path], expected: Sequence[str] | None = None, *,
     pairs = [s for s in (read_similarity(f) for f in folders) if s is not None]
     similarity: Similarity | None = max(pairs, key=lambda s: s.written) if pairs else None
     return Cohort(results, missing, list(skipped), list(others), partial, similarity,
-                  list(fresh), sources, exact)
+                  list(fresh), sources, exact, policy_file)
 
 
 def write_outputs(cohort: Cohort, out: Path, skip: Collection[str] = ()) -> None:
