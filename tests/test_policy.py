@@ -348,3 +348,17 @@ def test_override_texts_are_escaped_and_the_report_shows_the_policy(tmp_path):
     report = (out / "report.html").read_text()
     assert "<th>hours late</th><th>penalty</th><th>override</th><th>final</th>" in report
     assert '<td data-v="91">91</td></tr>' in report
+
+
+def test_a_refused_course_file_fails_the_run_after_grading(tmp_path):
+    """Every student keeps their stored grade, but the exit status says the policy's grades
+    and LMS files were not written (a TA must not import a gradebook without them)."""
+    from adkit.outputs import console
+
+    out = stored(tmp_path / "out", {"s1": "2026-10-15T20:00:00+00:00"})
+    good = publish([out], out, policy_file=berlin(tmp_path / "good"))
+    assert good.policy_problem is None and console.exit_status(good) == 0
+    bad = course(tmp_path / "bad", '[due]\ndate = "2026-10-15 23:59"\ntimezone = "EST"\n')
+    refused = publish([out], out, policy_file=bad)
+    assert refused.policy_problem and console.exit_status(refused) == 1
+    assert (out / "s1" / "results.json").is_file()

@@ -49,5 +49,7 @@ def write(cohort: Cohort, out: Path, stream: TextIO | None = None) -> None:
 
 
 def exit_status(cohort: Cohort) -> int:
-    """0 when every student is graded; 1 when some are missing or met a grader error."""
-    return 1 if cohort.missing or any(r.grader_error for r in cohort.results) else 0
+    """0 when every student is graded; 1 when some are missing or met a grader error, or
+    the course policy was refused (its grades and LMS files were not written)."""
+    return 1 if cohort.missing or any(r.grader_error for r in cohort.results) \
+        or cohort.policy_problem else 0
