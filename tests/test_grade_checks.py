@@ -3,6 +3,7 @@
 import json
 import math
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from adkit.grade import builders, checks, explain, reference, stand_in_data, ver
 from adkit.grade.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, student_seed
 from adkit.inside import graphs, handler, problems, stand_ins, state
 from adkit.model import programs
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # The paper's graph: x1=0, x2=1, v1=log(x1)=2, v2=x1*x2=3, v3=sin(x2)=4, v4=v1+v2=5, y=v4-v3=6
 PARENTS = [[], [], [0], [0, 1], [1], [2, 3], [5, 4]]
@@ -534,3 +537,25 @@ def test_only_a_tape_fit_to_share_records_the_shared_chain(kind: str, fit: bool)
     finally:
         if collecting:
             gc.enable()
+
+
+def test_nodes_a_call_is_not_responsible_for_may_hold_anything(tmp_path):
+    """Only the nodes `forward(root)` must set are judged: a correct package whose nodes
+    start with `partial_derivative = None` (left so on nodes no call reaches) earns full
+    marks, and a None where a number is due is named as such."""
+    from adkit.grade import verdicts
+    from adkit.proofs.inprocess import grade_in_process
+
+    package = tmp_path / "student" / "simpleautodiff"
+    shutil.copytree(ROOT / "reference" / "simpleautodiff", package)
+    node = package / "node.py"
+    text = node.read_text(encoding="utf-8")
+    assert text.count("self.partial_derivative = 0.0") == 1
+    node.write_text(text.replace("self.partial_derivative = 0.0",
+                                 "self.partial_derivative = None"), encoding="utf-8")
+    data = grade_in_process(tmp_path / "student", tmp_path / "out")
+    lost = [t["name"] for t in data["tests"] if t["score"] < t["max_score"]]
+    assert data["score"] == 100, lost
+    said = verdicts.compare_numbers([1.0, 2.0], [1.0, "a NoneType"], [0, 1],
+                                    lambda i: f"∂v{i}/∂x1")
+    assert said == "∂v1/∂x1 should be 2 but is a NoneType, not a number"

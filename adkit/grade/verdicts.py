@@ -258,6 +258,9 @@ def compare_numbers(want: list[float], got: list[float], chosen: list[int] | ran
                     label: Callable[[int], str]) -> str | None:
     """The first of the chosen positions where `got` differs from `want`."""
     for i in chosen:
+        if type(got[i]) is str:  # the worker's words for what is there instead
+            return (f"{label(i)} should be {_fmt(want[i])} but is "
+                    f"{cap(shown(got[i], 70, one_line=True), 80)}, not a number")
         if not checks.close(want[i], got[i]):
             return f"{label(i)} should be {_fmt(want[i])} but is {_fmt(got[i])}"
     return None

@@ -189,11 +189,13 @@ class OrderAnswer(TypedDict):
 
 
 class NumbersAnswer(TypedDict):
-    after: list[list[float]]  # one list per call, one number per reported node
+    # One list per call, one number per reported node; where a node's attribute is not a
+    # number, what it is instead ("a NoneType"): wrong only where the call had to set it.
+    after: list[list[float | str]]
 
 
 class TapeAnswer(TypedDict):
-    after: list[list[float]]
+    after: list[list[float | str]]
     recorded: NotRequired[list[int]]
 
 
