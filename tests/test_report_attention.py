@@ -158,6 +158,7 @@ def test_an_interrupted_forced_run_counts_the_older_results_it_keeps(tmp_path):
     assert run.returncode == 130, stderr[-2000:]
     kept = [n for n in names if (out / n / "results.json").stat().st_mtime_ns == stamps[n]]
     assert "a_hangs" in kept  # interrupted while grading it: its older result stands
+    assert f"{len(kept)} student(s) not regraded, an older result stands" in stderr
     page = (out / "report.html").read_text(encoding="utf-8")
     banner = page.split('id="partial">')[1].split("</p>")[0]
     assert re.search(rf"\b{len(kept)} student\(s\) are not graded by this run: "

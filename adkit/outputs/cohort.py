@@ -75,6 +75,8 @@ def did_not_run(result: StudentResult) -> str:
 def not_loaded_tasks(result: StudentResult) -> str:
     """Why some tasks' code did not run ("" when all of it did): the tasks whose every test
     was lost because their code did not load, import or compile (a notebook cell left out)."""
+    if not any(t.lost and any(w in t.output for w in NOT_THERE) for t in result.tests):
+        return ""  # the common case, at once
     tasks = [task for task, mine in result.tests_by_task().items()
              if mine and all(t.lost and any(w in t.output for w in NOT_THERE) for t in mine)]
     if not tasks:
@@ -94,11 +96,11 @@ def attention_of(result: StudentResult) -> list[Attention]:
         found.append(Attention(sid, "could not be graded",
                                first_line(result.tests[0].output, 400)))
     graded = not found  # a crash is news only when the code ran at all
-    why = did_not_run(result) if graded else ""
-    if why:
-        found.append(Attention(sid, "did not run", why))
-    elif graded and not_loaded_tasks(result):
-        found.append(Attention(sid, "not loaded", not_loaded_tasks(result)))
+    if graded:
+        why = did_not_run(result)
+        part = "" if why else not_loaded_tasks(result)
+        if why or part:
+            found.append(Attention(sid, "did not run" if why else "not loaded", why or part))
     for kind, words in (("timed out", TIMED_OUT), ("crashed", CRASHED)):
         tasks, message = result.tasks_saying(words)
         if tasks and graded:

@@ -57,12 +57,13 @@ def feedback(result: StudentResult) -> str:
     return "\n".join(lines)
 
 
-def feedback_page(result: StudentResult) -> str:
-    """feedback.html's text: feedback.md rendered by the notebook feedback page's renderer
-    (every text HTML-escaped; controls and bidi marks already written out), no script."""
+def feedback_page(result: StudentResult, markdown: str | None = None) -> str:
+    """feedback.html's text: feedback.md (`markdown`, if already made) rendered by the
+    notebook feedback page's renderer (every text HTML-escaped; controls and bidi marks
+    already written out), with no script."""
     title = f"Feedback for {escape_controls(result.student_id, keep_newlines=False)}"
     return PAGE.format(csp=PAGE_CSP, title=html.escape(title, quote=True),
-                       body=render(feedback(result)))
+                       body=render(feedback(result) if markdown is None else markdown))
 
 
 def write_student(out: Path, result: StudentResult) -> None:
@@ -83,8 +84,9 @@ def write(cohort: Cohort, out: Path) -> None:
     from, since that time says when the student was graded (a rerun compares it)."""
     for result in cohort.results:
         folder = out / result.student_id
-        _write_if_changed(folder / "feedback.md", feedback(result))
-        _write_if_changed(folder / "feedback.html", feedback_page(result))
+        text = feedback(result)
+        _write_if_changed(folder / "feedback.md", text)
+        _write_if_changed(folder / "feedback.html", feedback_page(result, text))
         source = cohort.sources.get(result.student_id)
         target = folder / "results.json"
         if source == target and result.student_id in cohort.exact:
