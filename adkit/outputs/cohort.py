@@ -21,7 +21,7 @@ UNGRADED = ("grader error", "could not be graded", "did not run")
 # What a test says when the student's code (or a part of it) never loaded: not loaded or
 # imported, a cell or module that does not compile, a name the package must define missing.
 NOT_THERE = (*NOT_LOADED, "ImportError", "ModuleNotFoundError", "cannot import name",
-             "SyntaxError", "does not compile", "has no attribute")
+             "SyntaxError", "does not compile", "AttributeError: module '")
 # ... and for the whole submission, also the released stubs and undefined names.
 NO_CODE = (*NOT_THERE, "NotImplementedError", "is not defined")
 _ERROR = re.compile(r"\b\w+(?:Error|Exception)\b")
