@@ -166,3 +166,21 @@ def test_an_interrupted_forced_run_counts_the_older_results_it_keeps(tmp_path):
     table = page.split('id="attention"')[1].split("</table>")[0]
     for name in kept:
         assert re.search(rf'{name}</a></td><td class="l kind">not regraded', table), table
+
+
+def test_the_banner_counts_the_older_results_and_the_missing_apart(tmp_path):
+    """The issue's case: a FORCE run of 12 stopped after 2 keeps 10 older results."""
+    out = tmp_path / "grades"
+    ids = [f"s{k:02d}" for k in range(13)]
+    for sid in ids[:12]:
+        feedback.write_student(out, _student(sid))
+    cohort = steps.gather([out], ids, partial=True, fresh=ids[:2], wanted=ids)
+    assert cohort.missing == ["s12"] and cohort.not_regraded == ids[2:12]
+    page = report_html(cohort)
+    assert ("11 student(s) are not graded by this run: 1 have no result and are not in the "
+            "gradebook; 10 were not regraded and keep an older result") in page
+    kinds = [(a.student_id, a.kind) for a in cohort.attention]
+    assert kinds == [("s12", "not graded")] + [(sid, "not regraded") for sid in ids[2:12]]
+    # a run that finished regrades everyone it set out to: no banner
+    done = steps.gather([out], ids[:12], fresh=ids[:12], wanted=ids[:12])
+    assert "PARTIAL" not in report_html(done) and done.attention == []

@@ -97,10 +97,12 @@ def _partial(cohort: Cohort) -> str:
     if older:
         parts.append(f"{len(older)} were not regraded and keep an older result (in the "
                      "gradebook and below, marked \u201cnot regraded\u201d)")
-    counted = "; ".join(parts) if parts else "every student it set out to grade is graded"
+    if not parts:
+        return (f'<p class="partial" id="partial"><b>PARTIAL.</b> {why}every student it set '
+                "out to grade was graded before it stopped.</p>\n")
     return (f'<p class="partial" id="partial"><b>PARTIAL.</b> {why}'
-            f"{len(missing) + len(older)} student(s) are not graded by this run: {counted}. "
-            "Run the same command again to grade them.</p>\n")
+            f"{len(missing) + len(older)} student(s) are not graded by this run: "
+            f"{'; '.join(parts)}. Run the same command again to grade them.</p>\n")
 
 
 REGRADE = ("To regrade one student (after fixing what went wrong, or for a late file), run "
