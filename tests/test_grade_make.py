@@ -91,7 +91,8 @@ def test_needs_attention_lists_exactly_the_demo_students_not_fully_graded(graded
     out, _, run = graded_demo
     report = (out / "report.html").read_text(encoding="utf-8")
     table = report.split('id="attention"')[1].split("</table>")[0]
-    flagged = dict(re.findall(r'feedback.md">([^<]+)</a></td><td class="l kind">([^<]+)<', table))
+    flagged = dict(re.findall(r'feedback.html">([^<]+)</a></td><td class="l kind">([^<]+)<',
+                              table))
     # s2407 does not import (a syntax error), s2408 loops forever in backward
     assert flagged == {"s2407": "could not be graded", "s2408": "timed out"}
     assert "needs attention (2 student(s)" in run["stderr"]

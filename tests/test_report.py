@@ -114,4 +114,4 @@ def test_outputs_honour_the_umask(tmp_path, mask):
 
 def test_a_link_in_the_table_opens_the_students_feedback(tmp_path: Path):
     page = _page([_student("a+b@c.d")])
-    assert 'href="a%2Bb%40c.d/feedback.md"' in page or 'href="a%2Bb@c.d/feedback.md"' in page
+    assert 'href="a%2Bb%40c.d/feedback.html"' in page or 'href="a%2Bb@c.d/feedback.html"' in page

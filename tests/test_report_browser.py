@@ -1,5 +1,6 @@
 """report.html in a real browser (Debian's chromium, driven by Selenium with chromium-driver):
-it loads without console errors, sorting and filtering work, every link resolves.
+it loads without console errors, sorting and filtering (by id, task or flag) work, every
+link resolves, and a student's feedback.html opens rendered, with no script from their text.
 
 Skipped, saying why, where chromium, chromium-driver or selenium is missing (Debian:
 `apt-get install chromium chromium-driver`; pip: the kit's dev extras).
@@ -56,6 +57,7 @@ def report(tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("grades")
     results = _cohort()
+    results[0].marked_late = True  # the LMS said s1 handed in late: a flag the filter finds
     for result in results:
         feedback.write_student(out, result)
     everyone = [Submission(r.student_id, out) for r in results]
@@ -112,6 +114,24 @@ def test_filtering_by_text_and_by_flag(browser, report):
     assert "4 of 7 shown" in browser.find_element(By.ID, "shown").text
 
 
+@pytest.mark.parametrize(("words", "found"), [
+    ("reverse_mode", ["s4", "s6"]),  # a task: who lost points in it
+    ("forward_mode", ["s2", "s3", "s4", "s5"]),
+    ("crashed", ["s6"]),  # flags, by their names and their usual names
+    ("not loaded", ["s4"]),
+    ("late", ["s1"]),
+    ("zero", ["s4"]),
+    ("files left", ["s7"]),
+    ("forward_mode timed", ["s5"]),  # every word must match
+])
+def test_the_filter_finds_tasks_and_flags(browser, report, words, found):
+    from selenium.webdriver.common.by import By
+
+    browser.get(report.as_uri())
+    browser.find_element(By.ID, "filter").send_keys(words)
+    assert _column(browser, "students", 0) == found
+
+
 def test_every_link_resolves_and_one_can_be_followed(browser, report):
     from selenium.webdriver.common.by import By
 
@@ -122,5 +142,26 @@ def test_every_link_resolves_and_one_can_be_followed(browser, report):
         target = Path(unquote(urlparse(href).path))
         assert urlparse(href).scheme == "file" and target.is_file(), href
     browser.find_element(By.LINK_TEXT, "s5").click()
-    assert browser.current_url.endswith("/s5/feedback.md")
-    assert "# Feedback for s5" in browser.find_element(By.TAG_NAME, "body").text
+    assert browser.current_url.endswith("/s5/feedback.html")
+    assert browser.find_element(By.TAG_NAME, "h2").text == "Feedback for s5"  # rendered
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "did not finish within 10 s" in body and "**" not in body
+
+
+def test_a_hostile_feedback_page_runs_nothing(browser, tmp_path):
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    from tests.test_report import KEYS, _student
+
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>\u202e"
+    result = _student(evil, {KEYS[0]: evil, KEYS[1]: f"**{evil}**"}, extra={"notes": [evil]})
+    page = tmp_path / "feedback.html"
+    page.write_text(feedback.feedback_page(result), encoding="utf-8")
+    browser.get(page.as_uri())
+    assert browser.find_elements(By.TAG_NAME, "script") == []
+    assert browser.find_elements(By.TAG_NAME, "img") == []
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text  # noqa: B018 (reading it is the check)
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "<script>alert(1)</script>" in body and "\\u202e" in body

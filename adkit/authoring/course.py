@@ -11,7 +11,7 @@ template per notebook, in cells marked `# %% KIND key=value ...`:
     # %% given id=given_x  package code given to the student (read-only)
     # %% answer id=answer_x  the student's code: solution regions stay nbgrader's markers
     # %% setup id=setup_x  notebook-only code given to the student (read-only)
-    # %% test id=test_TASK_x points=N  an autograded test cell (may hold hidden tests)
+    # %% test id=test_TASK_x points=P  an autograded test cell (may hold hidden tests)
     # %% demo              a plain cell showing the paper's tables and graph
     # %% snippet name=x    (only in _snippets.py) code that `@@include x` inserts
 
@@ -21,6 +21,12 @@ In code cells, `@@ MODULE:NAME` inserts a piece of reference/simpleautodiff/MODU
 (only those methods, as plain functions) or `NAME@TASK` (the definition made one solution
 region of TASK). The generated notebooks are the reference solution; nbgrader's
 generate_assignment clears the regions for the students (see `clear_solutions`).
+
+Points live only in graders/rubric.toml. A test cell says which share of its task's points
+it carries (`points=40%`, or `points=rest` for what the task's other cells leave), and a
+markdown cell writes `{points:TASK}` where the task's points show; a number of points
+written in a template is refused. docs/course.md's points table is generated too (between
+its `<!-- points table` markers), so `--check` fails when the rubric changed.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adkit.grade.rubric import DEFAULT_RUBRIC, RubricError, load_rubric
+
 from .regions import BEGIN, END, TASKS, find_regions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,12 +53,29 @@ ASSIGNMENT = "autodiff"
 # Files of the course directory itself that a new course directory needs.
 COURSE_FILES = ("nbgrader_config.py", "nbgrader_fixes.py")
 TABLES_MODULES = ("labels.py", "trace.py", "draw.py")
+DOCS = ROOT / "docs" / "course.md"
+TABLE_BEGIN = "<!-- points table: written by `make course-generate` from graders/rubric.toml -->"
+TABLE_END = "<!-- end of the points table -->"
+# What the student writes for each task, in docs/course.md's points table.
+TASK_WORDS = {
+    "graph": "the primitives, which evaluate and build the graph",
+    "topological_order": "`topological_order`, `reverse_topological_order`",
+    "forward_mode": "`forward`",
+    "reverse_mode": "`backward`",
+    "wrapper": "`primitive`",
+    "tape": "`Tape`",
+    "operators": "the operators and `grad`",
+}
 
 CELL = re.compile(r"^# %% (?P<kind>\[markdown\]|\w+)(?P<args>.*)$")
 PIECE = re.compile(r"^@@ (?P<module>\w+\.py):(?P<name>[\w.]+)(?:(?P<op>[-+@])(?P<task>\w+))?\s*$")
 INCLUDE = re.compile(r"^@@include (?P<name>\w+)\s*$")
 ADJACENT = re.compile(r"^### END SOLUTION\n\n+### BEGIN SOLUTION \w+\n", re.MULTILINE)
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+SHARE = re.compile(r"^(?:(?P<percent>\d+(?:\.\d+)?)%|rest)$")
+POINTS_HERE = re.compile(r"\{points:(?P<task>\w+)\}")
+# Points written as a number in a template's text would not follow the rubric.
+WRITTEN_POINTS = re.compile(r"\b\d+(?:\.\d+)?\s+points?\b")
 # Cells whose code makes up the student's package, in notebook order.
 PACKAGE_PREFIXES = ("given_", "answer_")
 
@@ -67,7 +92,8 @@ class Cell:
     kind: str  # markdown, given, answer, setup, test, demo
     lines: list[str] = field(default_factory=list)
     grade_id: str = ""
-    points: int = 0
+    points: float = 0  # a test cell's, from the rubric (see `with_points`)
+    share: str = ""  # a test cell's share of its task's points, as written: "40%" or "rest"
 
     @property
     def source(self) -> str:
@@ -180,12 +206,16 @@ def _parse_cells(path: Path) -> list[tuple[Cell, int]]:
             kind = "markdown" if match["kind"] == "[markdown]" else match["kind"]
             args = dict(a.split("=", 1) for a in match["args"].split())
             cell = Cell(kind, grade_id=args.get("id", args.get("name", "")),
-                        points=int(args.get("points", 0)))
+                        share=args.get("points", ""))
             if kind not in ("markdown", "given", "answer", "setup", "test", "demo", "snippet"):
                 raise TemplateError(f"{path}:{number}: unknown cell kind {kind!r}")
             if kind in ("given", "answer", "setup", "test") and not cell.grade_id.startswith(
                     kind + "_"):
                 raise TemplateError(f"{path}:{number}: a {kind} cell needs id={kind}_...")
+            if kind == "test" and not SHARE.match(cell.share):
+                raise TemplateError(f"{path}:{number}: a test cell needs points=N% (a share "
+                                    "of its task's points in graders/rubric.toml) or "
+                                    f"points=rest, not points={cell.share or '(none)'}")
             cells.append((cell, number))
         elif cells:
             cells[-1][0].lines.append(line)
@@ -202,7 +232,11 @@ def snippets(directory: Path = TEMPLATES) -> dict[str, str]:
 def _expand(cell: Cell, where: str, shared: dict[str, str]) -> Cell:
     if cell.kind == "markdown":
         lines = [line[2:] if line.startswith("# ") else line.lstrip("#") for line in cell.lines]
-        return Cell("markdown", lines, cell.grade_id, cell.points)
+        for line in lines:
+            if WRITTEN_POINTS.search(POINTS_HERE.sub("", line)):
+                raise TemplateError(f"{where}: {line.strip()!r} writes points as a number; "
+                                    "write {points:TASK} (the rubric's points) instead")
+        return Cell("markdown", lines, cell.grade_id, cell.points, cell.share)
     lines: list[str] = []
     for line in cell.lines:
         include = INCLUDE.match(line)
@@ -217,7 +251,7 @@ def _expand(cell: Cell, where: str, shared: dict[str, str]) -> Cell:
     if cell.kind == "answer":  # adjacent top-level regions: one stub for students, not two
         merged = ADJACENT.sub("\n\n", "\n".join(lines))
         lines = merged.split("\n")
-    return Cell(cell.kind, lines, cell.grade_id, cell.points)
+    return Cell(cell.kind, lines, cell.grade_id, cell.points, cell.share)
 
 
 def notebook_cells(template: Path, shared: dict[str, str] | None = None) -> list[Cell]:
@@ -229,6 +263,92 @@ def notebook_cells(template: Path, shared: dict[str, str] | None = None) -> list
 
 def templates(directory: Path = TEMPLATES) -> list[Path]:
     return sorted(p for p in directory.glob("*.py") if not p.name.startswith("_"))
+
+
+# --- points, from the rubric ----------------------------------------------------------------
+def rubric_points(rubric: Path = DEFAULT_RUBRIC) -> dict[str, float]:
+    """Each task's points in graders/rubric.toml (RubricError if the rubric is wrong)."""
+    return dict(load_rubric(rubric).tasks)
+
+
+def _number(x: float) -> float | int:
+    """Points as the notebooks and docs write them: whole numbers without decimals."""
+    x = round(float(x), 2)
+    return int(x) if x == int(x) else x
+
+
+def task_of_cell(grade_id: str) -> str | None:
+    """The rubric task of a test cell id (`test_forward_mode_paper`: forward_mode)."""
+    return next((t for t in sorted(TASKS, key=len, reverse=True)
+                 if grade_id.startswith(f"test_{t}_")), None)
+
+
+def with_points(cells: list[Cell], tasks: dict[str, float], where: str) -> list[Cell]:
+    """`cells` with the rubric's points: each test cell its share of its task's points (the
+    `rest` cell what the task's other cells leave, over all notebooks), and `{points:TASK}`
+    in markdown the task's points."""
+    out = []
+    for cell in cells:
+        if cell.kind == "markdown":
+            def points_of(match: re.Match[str]) -> str:
+                if match["task"] not in tasks:
+                    raise TemplateError(f"{where}: {{points:{match['task']}}} names no rubric "
+                                        f"task ({', '.join(tasks)})")
+                return f"{_number(tasks[match['task']]):g}"
+            cell = Cell(cell.kind, [POINTS_HERE.sub(points_of, x) for x in cell.lines],
+                        cell.grade_id, cell.points, cell.share)
+        out.append(cell)
+    return out
+
+
+def cell_points(all_cells: list[Cell], tasks: dict[str, float]) -> dict[str, float | int]:
+    """Every test cell's points by its id, from its share of its task's rubric points: a
+    `N%` cell that share (two decimals), the task's one `rest` cell the remainder."""
+    found: dict[str, float | int] = {}
+    for task in tasks:
+        mine = [c for c in all_cells if c.kind == "test" and task_of_cell(c.grade_id) == task]
+        rest = [c for c in mine if c.share == "rest"]
+        if len(rest) != 1:
+            raise TemplateError(f"task {task}: {len(rest)} test cells say points=rest; "
+                                "exactly one must (it gets what the others leave)")
+        shares = [c for c in mine if c.share != "rest"]
+        spent = 0.0
+        for c in shares:
+            found[c.grade_id] = _number(tasks[task] * float(c.share.rstrip("%")) / 100)
+            spent += found[c.grade_id]
+        if spent > tasks[task] + 1e-9:
+            raise TemplateError(f"task {task}: its test cells' shares add up to more than "
+                                "100%")
+        found[rest[0].grade_id] = _number(tasks[task] - spent)
+    strays = [c.grade_id for c in all_cells if c.kind == "test" and c.grade_id not in found]
+    if strays:
+        raise TemplateError(f"test cell(s) {', '.join(strays)} name no rubric task: write "
+                            f"id=test_TASK_... with a task of {', '.join(tasks)}")
+    return found
+
+
+def points_table(notebooks: dict[str, list[Cell]], tasks: dict[str, float]) -> str:
+    """docs/course.md's table: each notebook, what the student writes, the rubric's points."""
+    rows = [TABLE_BEGIN, "| notebook | what the student writes (task) | points |",
+            "|---|---|---|"]
+    for name, cells in notebooks.items():
+        mine = list(dict.fromkeys(t for t in (task_of_cell(c.grade_id) for c in cells
+                                              if c.kind == "test") if t))
+        words = "; ".join(f"{TASK_WORDS.get(t, t)} (`{t}`)" for t in mine)
+        worth = " + ".join(f"{_number(tasks[t]):g}" for t in mine)
+        rows.append(f"| `{name}` | {words} | {worth} |")
+    rows += [f"| all | | {_number(sum(tasks.values())):g} |", TABLE_END]
+    return "\n".join(rows)
+
+
+def docs_text(table: str, docs: Path = DOCS) -> str:
+    """docs/course.md with its points table replaced by `table`."""
+    text = docs.read_text(encoding="utf-8")
+    begin, end = text.find(TABLE_BEGIN), text.find(TABLE_END)
+    if begin < 0 or end < begin:
+        raise TemplateError(f"{docs}: no points table; put the lines {TABLE_BEGIN!r} and "
+                            f"{TABLE_END!r} where it goes")
+    return text[:begin] + table + text[end + len(TABLE_END):]
 
 
 # --- notebooks -----------------------------------------------------------------------------
@@ -332,13 +452,26 @@ def show_graph(output, show=("value",)):
 '''
 
 
+def generated(directory: Path = TEMPLATES, rubric: Path = DEFAULT_RUBRIC,
+              docs: Path = DOCS) -> tuple[dict[str, str], str]:
+    """Every file of source/autodiff/, by name, with the text it must hold; and the text
+    docs/course.md must hold. Points come from `rubric`."""
+    shared = snippets(directory)
+    tasks = rubric_points(rubric)
+    cells = {f"{t.stem}.ipynb": with_points(notebook_cells(t, shared), tasks, str(t))
+             for t in templates(directory)}
+    points = cell_points([c for nb in cells.values() for c in nb], tasks)
+    for nb in cells.values():
+        for cell in nb:
+            cell.points = points.get(cell.grade_id, 0)
+    files = {name: dumps(notebook(nb)) for name, nb in cells.items()}
+    files["paper_tables.py"] = paper_tables()
+    return files, docs_text(points_table(cells, tasks), docs)
+
+
 def expected_files(directory: Path = TEMPLATES) -> dict[str, str]:
     """Every file of source/autodiff/, by name, with the text it must hold."""
-    shared = snippets(directory)
-    files = {f"{t.stem}.ipynb": dumps(notebook(notebook_cells(t, shared)))
-             for t in templates(directory)}
-    files["paper_tables.py"] = paper_tables()
-    return files
+    return generated(directory)[0]
 
 
 def source_dir(course_dir: Path = COURSE) -> Path:
@@ -346,15 +479,18 @@ def source_dir(course_dir: Path = COURSE) -> Path:
 
 
 def stale_files(course_dir: Path = COURSE) -> list[str]:
-    """Files of the course's source folder that differ from what the generator writes."""
+    """Files of the course's source folder, and docs/course.md, that differ from what the
+    generator writes."""
     target = source_dir(course_dir)
-    expected = expected_files()
+    expected, docs = generated()
     problems = [name for name, text in expected.items()
                 if not (target / name).is_file()
                 or (target / name).read_text(encoding="utf-8") != text]
     if target.is_dir():
         problems += [f"{p.name} (not generated)" for p in sorted(target.iterdir())
                      if p.is_file() and p.name not in expected]
+    if DOCS.read_text(encoding="utf-8") != docs:
+        problems.append(f"{DOCS} (its points table)")
     return problems
 
 
@@ -367,11 +503,15 @@ def write(course_dir: Path = COURSE) -> list[Path]:
         if not (course_dir / name).exists():
             shutil.copy(COURSE / name, course_dir / name)
             written.append(course_dir / name)
-    for name, text in expected_files().items():
+    expected, docs = generated()
+    for name, text in expected.items():
         path = target / name
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             written.append(path)
+    if DOCS.read_text(encoding="utf-8") != docs:
+        DOCS.write_text(docs, encoding="utf-8")
+        written.append(DOCS)
     return written
 
 
@@ -448,11 +588,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{source_dir(args.course_dir)} is stale; run `make course-generate` "
                       "and commit the result:", *stale, sep="\n  ", file=sys.stderr)
                 return 1
-            print(f"{source_dir(args.course_dir)} is up to date with reference/")
+            print(f"{source_dir(args.course_dir)} is up to date with reference/ and "
+                  "graders/rubric.toml")
             return 0
         args.course_dir.mkdir(parents=True, exist_ok=True)
         written = write(args.course_dir)
-    except TemplateError as error:
+    except (TemplateError, RubricError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"{source_dir(args.course_dir)}: {len(written)} file(s) written" if written

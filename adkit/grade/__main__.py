@@ -162,15 +162,16 @@ def _grade_cohort(args: argparse.Namespace, rubric: Rubric, unpacked: Path) -> i
         return _fail(chosen)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
+    wanted: list[str] = []  # who this run sets out to grade: the report counts who it did not
     try:
         with stop_signals():
-            code = _run(args, chosen, out, rubric, rows)
+            code = _run(args, chosen, out, rubric, rows, wanted)
     except Stopped:
         code = EXIT_INTERRUPTED
     if code == EXIT_USAGE:
         return code
     with stop_signals(ignored=True):  # the gradebook is written even when told to stop
-        finished = _finish(everyone, skipped, out, rows, code == EXIT_INTERRUPTED)
+        finished = _finish(everyone, skipped, out, rows, code == EXIT_INTERRUPTED, wanted)
     if code == EXIT_INTERRUPTED:
         print("interrupted: finished students are saved in the gradebook; run the same "
               "command again to grade the rest", file=sys.stderr)
@@ -179,7 +180,7 @@ def _grade_cohort(args: argparse.Namespace, rubric: Rubric, unpacked: Path) -> i
 
 
 def _run(args: argparse.Namespace, chosen: list[Submission], out: Path, rubric: Rubric,
-         rows: list[dict[str, Any]]) -> int:
+         rows: list[dict[str, Any]], wanted: list[str]) -> int:
     """Choose the sandbox, then grade who needs it into `rows`; 0, or EXIT_USAGE."""
     backend = _sandbox(args.trusted, [runner.REFERENCE.parent, GRADERS, out, args.submissions])
     if backend is None:
@@ -192,6 +193,7 @@ def _run(args: argparse.Namespace, chosen: list[Submission], out: Path, rubric: 
     if len(chosen) > len(todo):
         print(f"{len(chosen) - len(todo)} student(s) already graded and unchanged (--force "
               "regrades them)", file=sys.stderr)
+    wanted.extend(s.student_id for s in todo)
     _grade_all(todo, out, rubric, args.jobs, backend, rows)
     return 0
 
@@ -253,14 +255,16 @@ def _row(result: StudentResult) -> dict[str, Any]:
 
 
 def _finish(everyone: list[Submission], skipped: list[Skipped], out: Path,
-            rows: list[dict[str, Any]], partial: bool = False) -> int:
+            rows: list[dict[str, Any]], partial: bool = False, wanted: list[str] | None = None,
+            ) -> int:
     """Every output rewritten from every student's stored results (adkit.outputs.steps);
     the exit status. `partial`: the run was interrupted (the report says so, and who is not
     graded yet)."""
     cohort = publish([out], out, [s.student_id for s in everyone],
                      skipped=[(s.name, s.reason) for s in skipped if not s.plain_file],
                      others=[(s.name, s.reason) for s in skipped if s.plain_file],
-                     partial=partial, fresh=[r["student_id"] for r in rows])
+                     partial=partial, fresh=[r["student_id"] for r in rows],
+                     wanted=wanted or [])
     return console.exit_status(cohort)
 
 

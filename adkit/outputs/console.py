@@ -27,7 +27,8 @@ def write(cohort: Cohort, out: Path, stream: TextIO | None = None) -> None:
     if fresh:
         print(f"graded {len(fresh)} student(s): {seconds:.1f} s of grading, "
               f"{seconds / len(fresh):.2f} s per student", file=stream)
-    found = [a for a in cohort.attention if a.kind not in ("grader error", "not graded")]
+    found = [a for a in cohort.attention
+             if a.kind not in ("grader error", "not graded", "not regraded")]
     if found:
         print(f"needs attention ({len({a.student_id for a in found})} student(s), see "
               "report.html):", file=stream)
@@ -39,6 +40,9 @@ def write(cohort: Cohort, out: Path, stream: TextIO | None = None) -> None:
     if cohort.missing:
         print(f"not graded (run again): {', '.join(line(m) for m in cohort.missing)}",
               file=stream)
+    if cohort.not_regraded:
+        print(f"{len(cohort.not_regraded)} student(s) not regraded, an older result stands "
+              "(run again)", file=stream)
     if errors:
         print(f"GRADER ERROR for {len(errors)} student(s): {', '.join(errors)}; see their "
               "feedback.md; the other students are graded", file=stream)

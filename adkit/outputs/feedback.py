@@ -1,8 +1,10 @@
 """Each student's own files, OUT/<student>/feedback.md and results.json, made from their
-stored result: per task its points, then every lost point explained."""
+stored result: per task its points, then every lost point explained; and feedback.html,
+the same feedback rendered (what the report links to: a browser shows it as a page)."""
 
 from __future__ import annotations
 
+import html
 import os
 import signal
 from pathlib import Path
@@ -12,6 +14,21 @@ from adkit.outputs.cohort import Cohort
 from adkit.outputs.files import write_atomic
 from adkit.outputs.policy import Applied
 from adkit.outputs.result import StudentResult, points, results_text
+from adkit.platforms.course_feedback import render
+
+# No script at all, nothing from the network: the page holds the student's own text.
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
+<title>{title}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:60em;line-height:1.4}}
+h2{{border-bottom:1px solid #ccc;margin-top:1.5em}} li{{margin:.6em 0}}
+.why{{margin:.2em 0 0 1em;overflow-wrap:anywhere;white-space:pre-wrap}} .same{{color:#555}}
+code{{background:#f3f3f3;padding:0 .2em}}</style></head><body>
+{body}
+</body></html>
+"""
 
 NOT_ISOLATED = ("**Graded without a sandbox** ({name}): your code ran with the grader's "
                 "rights, as trusted code. Tell the course staff if you did not expect this.")
@@ -55,6 +72,15 @@ def policy_lines(applied: Applied) -> list[str]:
                         f"{points(applied.max_total)}**", ""]
 
 
+def feedback_page(result: StudentResult, markdown: str | None = None) -> str:
+    """feedback.html's text: feedback.md (`markdown`, if already made) rendered by the
+    notebook feedback page's renderer (every text HTML-escaped; controls and bidi marks
+    already written out), with no script."""
+    title = f"Feedback for {escape_controls(result.student_id, keep_newlines=False)}"
+    return PAGE.format(csp=PAGE_CSP, title=html.escape(title, quote=True),
+                       body=render(feedback(result) if markdown is None else markdown))
+
+
 def write_student(out: Path, result: StudentResult) -> None:
     """Write feedback.md, then results.json; a stop signal waits until both are written.
     results.json last: its presence and time mean "this student is done"."""
@@ -68,13 +94,14 @@ def write_student(out: Path, result: StudentResult) -> None:
 
 
 def write(cohort: Cohort, out: Path) -> None:
-    """The step: every student's two files from their stored result, each written only
+    """The step: every student's three files from their stored result, each written only
     when its text changed. A results.json rewritten keeps the time of the one it was read
     from, since that time says when the student was graded (a rerun compares it)."""
     for result in cohort.results:
         folder = out / result.student_id
-        _write_if_changed(folder / "feedback.md",
-                          feedback(result, cohort.applied.get(result.student_id)))
+        text = feedback(result, cohort.applied.get(result.student_id))
+        _write_if_changed(folder / "feedback.md", text)
+        _write_if_changed(folder / "feedback.html", feedback_page(result, text))
         source = cohort.sources.get(result.student_id)
         target = folder / "results.json"
         if source == target and result.student_id in cohort.exact:

@@ -8,6 +8,7 @@ from a student (ids, messages their code produced, file names) is escaped.
 from __future__ import annotations
 
 import html
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -84,13 +85,37 @@ def _banner(results: list[StudentResult]) -> str:
             "grader's rights. Regrade on a machine where the sandbox runs.</p>\n")
 
 
-def _partial(partial: bool, missing: list[str]) -> str:
-    if not partial and not missing:
+def _partial(cohort: Cohort) -> str:
+    """The PARTIAL banner: every student without a result from this run that it meant to
+    give, those with none at all and those who keep an older one, counted apart."""
+    missing, older = cohort.missing, cohort.not_regraded
+    if not cohort.partial and not missing and not older:
         return ""
-    why = "The run was interrupted: " if partial else ""
-    return (f'<p class="partial" id="partial"><b>PARTIAL.</b> {why}{len(missing)} student(s) '
-            "are not graded yet and are not in the gradebook. Run the same command again to "
-            "grade them.</p>\n")
+    why = "The run was interrupted: " if cohort.partial else ""
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} have no result and are not in the gradebook")
+    if older:
+        parts.append(f"{len(older)} were not regraded and keep an older result (in the "
+                     "gradebook and below, marked \u201cnot regraded\u201d)")
+    if not parts:
+        return (f'<p class="partial" id="partial"><b>PARTIAL.</b> {why}every student it set '
+                "out to grade was graded before it stopped.</p>\n")
+    return (f'<p class="partial" id="partial"><b>PARTIAL.</b> {why}'
+            f"{len(missing) + len(older)} student(s) are not graded by this run: "
+            f"{'; '.join(parts)}. Run the same command again to grade them.</p>\n")
+
+
+REGRADE = ("To regrade one student (after fixing what went wrong, or for a late file), run "
+           "the same command with their id: <code>make grade SUBMISSIONS=&hellip; "
+           "OUT=&hellip; ONLY={id}</code> (add <code>FORCE=1</code> when their files did "
+           "not change).")
+
+
+def _regrade(found: list[Attention]) -> str:
+    """How to regrade one student, with the first one who needs attention as the example."""
+    example = next((a.student_id for a in found if a.kind != "not graded"), "<id>")
+    return f'<p id="regrade">{REGRADE.format(id=_e(shlex.quote(example)))}</p>\n'
 
 
 def _attention(found: list[Attention]) -> str:
@@ -100,7 +125,8 @@ def _attention(found: list[Attention]) -> str:
                    f'<td class="l kind">{_e(a.kind)}</td><td class="l">{_e(a.why)}</td></tr>\n'
                    for a in found)
     people = len({a.student_id for a in found})
-    return (f'<h2>Needs attention ({people})</h2>\n<table id="attention" class="sortable">'
+    return (f'<h2>Needs attention ({people})</h2>\n{_regrade(found)}'
+            '<table id="attention" class="sortable">'
             '<thead><tr><th class="l">student</th><th class="l">what</th>'
             f'<th class="l">why</th></tr></thead>\n<tbody>{rows}</tbody></table>\n')
 
@@ -108,7 +134,7 @@ def _attention(found: list[Attention]) -> str:
 def _link(student_id: str, graded: bool = True) -> str:
     if not graded:
         return f"<code>{_e(student_id)}</code>"
-    return f'<a href="{_e(quote(student_id))}/feedback.md">{_e(student_id)}</a>'
+    return f'<a href="{_e(quote(student_id))}/feedback.html">{_e(student_id)}</a>'
 
 
 def _tests(cohort: Cohort) -> str:
@@ -154,7 +180,7 @@ def _students(results: list[StudentResult], flagged: dict[str, list[str]],
             extra = "".join(f'<td data-v="{v if v != "" else -1}">{v}</td>' for v in (
                 a.late_hours, points(a.penalty), points(a.override), points(a.final)))
         kinds = flagged.get(r.student_id, [])
-        mark = ' data-flagged=""' if kinds else ""
+        mark = (' data-flagged=""' if kinds else "") + _search(r, kinds)
         rows.append(f'<tr{mark}><td class="l">{_link(r.student_id)}</td><td class="l flag">'
                     f'{_e(", ".join(kinds))}</td>{cells}<td data-v="{float(r.score):g}">'
                     f"<b>{r.score}</b></td>{extra}</tr>\n")
@@ -168,6 +194,24 @@ def _students(results: list[StudentResult], flagged: dict[str, list[str]],
             '<table id="students" class="sortable"><thead><tr><th class="l">student</th>'
             f'<th class="l">attention</th>{head}<th>total</th>{policy}</tr></thead>\n<tbody>'
             + "".join(rows) + "</tbody></table>\n")
+
+
+# Words a row's kinds of trouble are also found by in the filter (the flags' usual names).
+FLAG_WORDS = {"could not be graded": "not loaded", "not graded": "missing",
+              "not regraded": "older"}
+
+
+def _search(result: StudentResult, kinds: list[str]) -> str:
+    """A row's data-search attribute: what the filter finds it by besides its text: the
+    tasks where it lost points, its flags and their usual names, late, zero."""
+    words = [task for task, mine in result.tests_by_task().items()
+             if any(t.lost for t in mine)]
+    words += [w for k in kinds for w in (k, FLAG_WORDS.get(k, ""))]
+    if result.marked_late:
+        words.append("late")
+    if float(result.total) == 0:
+        words.append("zero")
+    return f' data-search="{_e(" ".join(w for w in words if w))}"'
 
 
 def _others(others: list[tuple[str, str]]) -> str:
@@ -227,7 +271,7 @@ def report_html(cohort: Cohort) -> str:
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <style>{STYLE}</style></head><body>
 <h1 id="summary">{_e(title)}</h1>
-{_partial(cohort.partial, cohort.missing)}{_banner(results)}{_attention(cohort.attention)}\
+{_partial(cohort)}{_banner(results)}{_attention(cohort.attention)}\
 {_tests(cohort)}
 <h2>Score distribution</h2>
 {histogram_svg(scores, maximum)}

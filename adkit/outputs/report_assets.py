@@ -17,8 +17,9 @@ code{white-space:pre-wrap;word-break:break-all}
 """
 
 # Sorting: a click on a sortable header sorts its table's body by that column (numbers by
-# their data-v value), again to reverse. Filtering: rows whose text lacks the filter's words
-# are hidden; the "needs attention" box keeps flagged rows only.
+# their data-v value), again to reverse. Filtering: rows whose text and data-search (the
+# tasks where points were lost, the flags) lack any of the filter's words are hidden; the
+# "needs attention" box keeps flagged rows only.
 SCRIPT = """
 (function () {
   function key(row, i) {
@@ -53,7 +54,8 @@ SCRIPT = """
     var rows = document.querySelectorAll('#students tbody tr');
     var shown = 0;
     rows.forEach(function (row) {
-      var text = row.textContent.toLowerCase();
+      var text = (row.textContent + ' ' + (row.getAttribute('data-search') || ''))
+        .toLowerCase();
       var ok = words.every(function (w) { return text.indexOf(w) >= 0; });
       if (only.checked && !row.hasAttribute('data-flagged')) { ok = false; }
       row.hidden = !ok;

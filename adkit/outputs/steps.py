@@ -70,11 +70,12 @@ def _students_in(folders: Sequence[Path]) -> list[str]:
 def gather(folders: Sequence[Path], expected: Sequence[str] | None = None, *,
            skipped: Sequence[tuple[str, str]] = (), others: Sequence[tuple[str, str]] = (),
            partial: bool = False, fresh: Sequence[str] = (),
-           policy_file: Path | None = None) -> Cohort:
+           wanted: Sequence[str] = (), policy_file: Path | None = None) -> Cohort:
     """The cohort stored in `folders`: for each student of `expected` (default: everyone
     with a results.json in any folder), in that order, their newest stored result; students
-    with none are `missing`. The similarity pairs are the newest similarity.csv's.
-    `policy_file`: the course file (default: adkit.outputs.course.course_file's)."""
+    with none are `missing`. `fresh`: those this run graded, of the `wanted` it set out to
+    grade. The similarity pairs are the newest similarity.csv's. `policy_file`: the course
+    file (default: adkit.outputs.course.course_file's)."""
     folders = [Path(f) for f in folders]
     results, missing, sources, exact = [], [], {}, set()
     for sid in (_students_in(folders) if expected is None else expected):
@@ -90,7 +91,7 @@ def gather(folders: Sequence[Path], expected: Sequence[str] | None = None, *,
     pairs = [s for s in (read_similarity(f) for f in folders) if s is not None]
     similarity: Similarity | None = max(pairs, key=lambda s: s.written) if pairs else None
     return Cohort(results, missing, list(skipped), list(others), partial, similarity,
-                  list(fresh), sources, exact, policy_file)
+                  list(fresh), sources, exact, list(wanted), policy_file=policy_file)
 
 
 def write_outputs(cohort: Cohort, out: Path, skip: Collection[str] = ()) -> None:

@@ -80,7 +80,7 @@ Operand = Union["Node", float, int]
 @@ primitives.py:mul
 
 # %% [markdown]
-# ### Task `graph` (20 points)
+# ### Task `graph` ({points:graph} points)
 #
 # Write the other primitives below, each as its docstring says. You may write each one by
 # hand like `mul`, or write a helper that builds a node from a value function and its
@@ -137,7 +137,7 @@ show_graph(y)
 # %% setup id=setup_tests
 @@include test_helpers
 
-# %% test id=test_graph_paper points=8
+# %% test id=test_graph_paper points=40%
 x1, x2 = Node(X1), Node(X2)
 v1, v2, v3 = log(x1), mul(x1, x2), sin(x2)
 v4 = add(v1, v2)
@@ -166,7 +166,7 @@ for node, value, grads in cases:
 c = add(Node(3.0), 2)
 assert close(c.value, 5.0) and c.parent_nodes[1].operator == "const", "a number becomes a constant node"
 
-# %% test id=test_graph_random points=12
+# %% test id=test_graph_random points=rest
 # Hidden tests run here when your work is graded: every primitive at random points, and
 # the graph that nested calls build.
 ### BEGIN HIDDEN TESTS

@@ -49,7 +49,7 @@ run_earlier_notebooks("1_graph.ipynb")
 # write the search with an explicit stack. A node may also have 30,000 children: a search
 # that rescans a node's children from the start each time is too slow there.
 #
-# ### Task `topological_order` (15 points)
+# ### Task `topological_order` ({points:topological_order} points)
 #
 # `topological_order(root)` walks `child_nodes` from an input; `reverse_topological_order(
 # output)` walks `parent_nodes` back from an output, each node before its parents (notebook
@@ -77,7 +77,7 @@ def check_topological(order, root):
             if id(parent) in position:
                 assert position[id(parent)] < position[id(node)], f"{node!r} comes before its parent {parent!r}"
 
-# %% test id=test_topological_order_paper points=6
+# %% test id=test_topological_order_paper points=40%
 x1, x2, (v1, v2, v3, v4), y = paper_graph_by_hand()
 order = topological_order(x1)
 check_topological(order, x1)
@@ -90,7 +90,7 @@ for node in order:
     for parent in node.parent_nodes:
         assert position[id(node)] < position[id(parent)], f"{node!r} must come before its parent"
 
-# %% test id=test_topological_order_random points=9
+# %% test id=test_topological_order_random points=rest
 # Hidden tests run here when your work is graded: random graphs, and chains 100,000 deep.
 ### BEGIN HIDDEN TESTS
 @@include random_graphs
@@ -125,7 +125,7 @@ assert len(reverse_topological_order(chain[-1])) == 100_001, "a chain 100,000 de
 # tangents, so asking for $\partial/\partial x_2$ after $\partial/\partial x_1$ on the same
 # graph gives 7.216 instead of 1.716.)
 #
-# ### Task `forward_mode` (15 points)
+# ### Task `forward_mode` ({points:forward_mode} points)
 
 # %% answer id=answer_forward_mode
 @@ forward_mode.py:forward
@@ -146,7 +146,7 @@ forward(x2)
 print("tangents for x2:", tangent_trace(y), sep="\n")
 show_graph(y, show=("value", "partial_derivative"))
 
-# %% test id=test_forward_mode_paper points=6
+# %% test id=test_forward_mode_paper points=40%
 # These tests give forward() a known order (known_orders), so only forward itself is tested.
 x1, x2, (v1, v2, v3, v4), y = paper_graph_by_hand()
 with known_orders({x1: [x1, v1, v2, v4, y], x2: [x2, v2, v3, v4, y]}):
@@ -157,7 +157,7 @@ with known_orders({x1: [x1, v1, v2, v4, y], x2: [x2, v2, v3, v4, y]}):
     got = [v.partial_derivative for v in (x2, v2, v3, v4, y)]
     assert all(close(g, e) for g, e in zip(got, [1.0, 2.0, math.cos(X2), 2.0, DY_DX2])), f"tangents for x2: {got}"
 
-# %% test id=test_forward_mode_random points=9
+# %% test id=test_forward_mode_random points=rest
 # Hidden tests run here when your work is graded: random functions, every input in turn,
 # checked against finite differences.
 ### BEGIN HIDDEN TESTS

@@ -37,7 +37,7 @@ run_earlier_notebooks("1_graph.ipynb", "2_forward_mode.ipynb")
 # its children has passed its contribution on: visit the nodes in *reverse* topological
 # order (`reverse_topological_order` from notebook 2), each node before its parents.
 #
-# ### Task `reverse_mode` (15 points)
+# ### Task `reverse_mode` ({points:reverse_mode} points)
 #
 # `backward(output)` sets `adjoint` on every node that `output` depends on. Reset the
 # adjoints first: calling `backward` twice must give the same numbers.
@@ -60,7 +60,7 @@ show_graph(y, show=("value", "adjoint"))
 # %% setup id=setup_tests
 @@include test_helpers
 
-# %% test id=test_reverse_mode_paper points=6
+# %% test id=test_reverse_mode_paper points=40%
 # These tests give backward() a known order (known_orders), so only backward itself is tested.
 x1, x2, (v1, v2, v3, v4), y = paper_graph_by_hand()
 with known_orders({y: [y, v4, v3, v2, v1, x2, x1]}):
@@ -71,7 +71,7 @@ with known_orders({y: [y, v4, v3, v2, v1, x2, x1]}):
     backward(y)
     assert close(x1.adjoint, DY_DX1) and close(x2.adjoint, DY_DX2), "backward twice: same numbers"
 
-# %% test id=test_reverse_mode_random points=9
+# %% test id=test_reverse_mode_random points=rest
 # Hidden tests run here when your work is graded: random functions, every node's adjoint
 # checked against finite differences, repeated calls, and a node used twice.
 ### BEGIN HIDDEN TESTS

@@ -26,7 +26,7 @@ run_earlier_notebooks("1_graph.ipynb", "2_forward_mode.ipynb", "3_reverse_mode.i
 # function on nodes, so that for instance
 # `square = primitive(lambda a: a * a, lambda a: 2 * a, name="square")` is a new primitive.
 #
-# ### Task `wrapper` (10 points)
+# ### Task `wrapper` ({points:wrapper} points)
 
 # %% answer id=answer_wrapper
 @@ primitives.py:primitive
@@ -34,7 +34,7 @@ run_earlier_notebooks("1_graph.ipynb", "2_forward_mode.ipynb", "3_reverse_mode.i
 # %% setup id=setup_tests
 @@include test_helpers
 
-# %% test id=test_wrapper_paper points=4
+# %% test id=test_wrapper_paper points=40%
 square = primitive(lambda a: a * a, lambda a: 2 * a, name="square")
 x = Node(3.0)
 y = square(x)
@@ -42,7 +42,7 @@ assert close(y.value, 9.0) and len(y.grad_wrt_parents) == 1 and close(y.grad_wrt
 assert y.parent_nodes == [x] and x.child_nodes == [y], "the wrapper wires the new node in"
 assert y.operator == "square", "the operator is the name given"
 
-# %% test id=test_wrapper_random points=6
+# %% test id=test_wrapper_random points=rest
 # Hidden tests run here when your work is graded: random functions of one to three
 # arguments, numbers as arguments, and wrong numbers of arguments.
 ### BEGIN HIDDEN TESTS
@@ -80,12 +80,12 @@ else:
 # `Node` is appended to `tape.nodes` (the given `Node.__init__` appends it to every tape in
 # `_recording`). Tapes may be nested.
 #
-# ### Task `tape` (15 points)
+# ### Task `tape` ({points:tape} points)
 
 # %% answer id=answer_tape
 @@ tape.py:Tape
 
-# %% test id=test_tape_paper points=6
+# %% test id=test_tape_paper points=40%
 with Tape() as tape:
     x1, x2, _, y = paper_graph_by_hand()
 assert len(tape.nodes) == 7 and tape.nodes[0] is x1 and tape.nodes[-1] is y, "seven nodes, in creation order"
@@ -95,7 +95,7 @@ tape.backward(y)
 assert close(x1.adjoint, DY_DX1) and close(x2.adjoint, DY_DX2), f"tape.backward: {x1.adjoint}, {x2.adjoint}"
 assert Node(1.0) not in tape.nodes, "the tape stops recording when the with block ends"
 
-# %% test id=test_tape_random points=9
+# %% test id=test_tape_random points=rest
 # Hidden tests run here when your work is graded: random functions on a tape, repeated
 # calls, nested tapes, and a tape left by an exception.
 ### BEGIN HIDDEN TESTS
@@ -134,7 +134,7 @@ assert broken.nodes == [], "a tape stops recording when its block ends by an exc
 # $e^{x \log 2}$. The methods are written as functions here and attached to `Node` in the
 # next cell. Then `grad(f)(*floats)` returns every $\partial f/\partial x_i$ by reverse mode.
 #
-# ### Task `operators` (10 points)
+# ### Task `operators` ({points:operators} points)
 
 # %% answer id=answer_operators
 @@ node.py:Node+operators
@@ -169,7 +169,7 @@ tape.backward(y)
 print(f"{len(tape.nodes)} nodes on the tape;", adjoint_trace(y), sep="\n")
 show_graph(y, show=("value", "adjoint"))
 
-# %% test id=test_operators_paper points=4
+# %% test id=test_operators_paper points=40%
 f = lambda x1, x2: log(x1) + x1 * x2 - sin(x2)  # noqa: E731
 x1, x2 = Node(X1), Node(X2)
 assert close(f(x1, x2).value, Y), "operators on the example"
@@ -178,7 +178,7 @@ assert len(got) == 2 and close(got[0], DY_DX1) and close(got[1], DY_DX2), f"grad
 z = 1 - (2 * x1) / x2 + x1 ** 2 - -x2
 assert close(z.value, 1 - 4 / 5 + 4 + 5), "numbers on either side"
 
-# %% test id=test_operators_random points=6
+# %% test id=test_operators_random points=rest
 # Hidden tests run here when your work is graded: random expressions with operators,
 # and grad checked against finite differences.
 ### BEGIN HIDDEN TESTS
