@@ -6,10 +6,11 @@ from collections import deque
 
 import pytest
 
-from adkit.grade.behaviours import by_kind, cause_of
+from adkit.grade.behaviours import by_kind
 from adkit.grade.checks import children_of
 from adkit.grade.verdicts import Judge
 from adkit.model import programs
+from adkit.model.messages import cause_of
 
 SECRETS = range(40)  # stand-ins for course secrets: the generators' only input
 

@@ -20,8 +20,8 @@ import pytest
 
 from adkit.cluster import manifest as manifests
 from adkit.cluster.trust import shared_secrets
-from adkit.grade.rubric import RubricError, load_rubric, read_secret_file
 from adkit.intake.submissions import scan_submissions
+from adkit.model.rubric import RubricError, load_rubric, read_secret_file
 from tests.cluster_compare import differences
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -351,7 +351,7 @@ def _main(folder: str, names: list[str]) -> None:
 # --- expectations files -------------------------------------------------------------------
 
 def _tasks() -> tuple[str, ...]:
-    from adkit.authoring.regions import TASKS
+    from adkit.model.rubric import TASKS
 
     return TASKS
 

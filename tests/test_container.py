@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from adkit.grade.rubric import load_rubric
+from adkit.model.rubric import load_rubric
 from adkit.platforms import gradescope
 from tests import container_sim
 from tests.container_sim import INSIDE, in_container

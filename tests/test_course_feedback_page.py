@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from adkit.grade.rubric import load_rubric
+from adkit.model.rubric import load_rubric
 from adkit.outputs import files as outputs
-from adkit.platforms.course_feedback import page, render
+from adkit.outputs.rendered import render
+from adkit.platforms.course_feedback import page
 from tests.test_report_browser import browser  # noqa: F401 (the shared real browser)
 
 ERROR = ('SyntaxError: 2_forward_mode.ipynb, cell 10 under "Forward mode in code" does not '

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 from adkit.grade.plugin import Outcome
-from adkit.grade.rubric import load_rubric
-from adkit.outputs import files as outputs
+from adkit.grade.scoring import score
+from adkit.model.rubric import load_rubric
 from adkit.platforms.course_feedback import page
 from adkit.platforms.crosscheck import compare, task_of
 
@@ -29,7 +29,7 @@ def _kernel(failed: set[str] = frozenset()) -> dict[str, tuple[float, float]]:
 
 def _sandbox(fractions: dict[tuple[str, str], float] | None = None) -> list[dict]:
     outcomes = {k: Outcome((fractions or {}).get(k, 1.0), "x") for k in RUBRIC.tests}
-    return outputs.results("s", RUBRIC, outcomes, {"seconds": 0.0})["tests"]
+    return score("s", RUBRIC, outcomes).to_json()["tests"]
 
 
 def test_cells_map_to_tasks():
@@ -71,7 +71,7 @@ def test_suspects_sort_first():
 
 
 def test_the_sandboxed_feedback_page_is_escaped():
-    data = json.loads(json.dumps(outputs.results("s<1>", RUBRIC, {}, {"seconds": 0.0})))
+    data = json.loads(json.dumps(score("s<1>", RUBRIC, {}).to_json()))
     text = page("s<1>", "2_forward_mode", data, "# Feedback <script>x</script>",
                 ["topological_order", "forward_mode"])
     assert "<script>" not in text and "&lt;script&gt;" in text

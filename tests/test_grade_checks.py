@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from adkit.grade import builders, checks, explain, reference, stand_in_data, verdicts
-from adkit.grade.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, student_seed
 from adkit.inside import graphs, handler, problems, stand_ins, state
 from adkit.model import programs
+from adkit.model.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, student_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 

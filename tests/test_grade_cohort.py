@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from adkit.grade import expectations
-from adkit.grade.rubric import load_rubric
+from adkit.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 COHORT = ROOT / "tests" / "cohort"

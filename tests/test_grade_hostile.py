@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from adkit.grade import expectations
-from adkit.grade.rubric import load_rubric
+from adkit.model.rubric import load_rubric
 from tests import container_sim
 from tests.container_sim import INSIDE, in_container
 from tests.test_grade_cohort import ROOT, copy_cohort, grade

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adkit.grade import expectations
-from adkit.grade.rubric import VISIBILITIES, load_rubric
+from adkit.model.rubric import VISIBILITIES, load_rubric
 from adkit.outputs.gradebook import HEADER
 from tests.test_grade_cohort import ROOT, graded_once
 

@@ -14,10 +14,10 @@ import pytest
 
 from adkit.authoring import course
 from adkit.grade import runner
-from adkit.grade.rubric import load_rubric
 from adkit.intake import notebooks, staging
 from adkit.intake.notebooks import SubmissionError, extract_in_child, package_source
 from adkit.intake.submissions import Submission, scan_submissions
+from adkit.model.rubric import load_rubric
 from adkit.outputs import files as outputs
 from adkit.outputs.cohort import Cohort
 from adkit.outputs.report import report_html

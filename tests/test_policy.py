@@ -2,7 +2,7 @@
 dates across time zones and DST, grace, per-hour and per-day penalties, caps, extensions,
 overrides of a test, a task and the total, and every bad file stopping with its line.
 
-Stored results are made by adkit.outputs.scoring.score: grading is not the point here."""
+Stored results are made by adkit.grade.scoring.score: grading is not the point here."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from adkit.grade.plugin import Outcome
-from adkit.grade.rubric import load_rubric
+from adkit.grade.scoring import score
+from adkit.model.rubric import load_rubric
 from adkit.outputs import feedback
 from adkit.outputs.course import load_course
 from adkit.outputs.gradebook import HEADER, POLICY_HEADER
-from adkit.outputs.scoring import score
 from adkit.outputs.steps import publish
 from adkit.outputs.tables import PolicyError
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from adkit.grade.rubric import load_rubric
+from adkit.model.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = ROOT / "reference" / "tests" / "test_public.py"
@@ -132,7 +132,7 @@ COHORT = ROOT / "tests" / "cohort"
 
 
 def _task_of(bug: str) -> str:
-    from adkit.authoring.regions import TASKS
+    from adkit.model.rubric import TASKS
 
     return max((t for t in TASKS if bug.startswith(f"bug_{t}_")), key=len)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from adkit.grade.plugin import Outcome
-from adkit.grade.rubric import load_rubric
+from adkit.grade.scoring import score
+from adkit.model.rubric import load_rubric
 from adkit.outputs import files as outputs
 from adkit.outputs.cohort import Cohort, failed_tests, needs_attention
 from adkit.outputs.report import bins_of, report_html
 from adkit.outputs.result import StudentResult
-from adkit.outputs.scoring import score
 
 RUBRIC = load_rubric()
 KEYS = list(RUBRIC.tests)

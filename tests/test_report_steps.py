@@ -11,13 +11,13 @@ import shutil
 from pathlib import Path
 
 from adkit.grade.plugin import Outcome
-from adkit.grade.rubric import load_rubric
+from adkit.grade.scoring import MESSAGE_BYTES, score
+from adkit.model.rubric import load_rubric
 from adkit.model.text import escape_controls
 from adkit.outputs import console, feedback
 from adkit.outputs.cohort import Cohort
 from adkit.outputs.gradebook import HEADER
 from adkit.outputs.result import StudentResult, read_result, results_text
-from adkit.outputs.scoring import MESSAGE_BYTES, score
 from adkit.outputs.steps import STEPS, gather, publish
 
 RUBRIC = load_rubric()

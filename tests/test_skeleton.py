@@ -179,7 +179,7 @@ def test_the_readme_says_what_every_hidden_test_checks():
     """skeleton/README.md (generated) names every hidden test of the rubric with its points
     and kinds of behaviour, and how to run one task's tests."""
     from adkit.authoring.student_readme import KINDS
-    from adkit.grade.rubric import load_rubric
+    from adkit.model.rubric import load_rubric
 
     rubric = load_rubric()
     assert set(KINDS) == set(rubric.tests), "a hidden test has no line in student_readme.KINDS"

@@ -45,13 +45,21 @@ def test_kit_markers():
 
 
 def test_notebook_templates_name_each_task_with_its_points():
-    """The notebooks' task headings, in order over the four notebooks, with rubric points."""
-    headings = []
+    """The notebooks' task headings, in order over the four notebooks: each template names
+    its task's points by the rubric ({points:TASK}), and each generated notebook shows the
+    rubric's number."""
+    headings, shown = [], []
     for template in sorted((ROOT / "assignments" / "templates").glob("[0-9]_*.py")):
-        headings += re.findall(r"^# ### Task `(\w+)` \((\d+) points\)",
-                               template.read_text(encoding="utf-8"), flags=re.M)
+        text = template.read_text(encoding="utf-8")
+        headings += re.findall(r"^# ### Task `(\w+)` \(\{points:(\w+)\} points\)", text,
+                               flags=re.M)
+        notebook = ROOT / "assignments" / "source" / "autodiff" / f"{template.stem}.ipynb"
+        shown += re.findall(r"### Task `(\w+)` \((\d+(?:\.\d+)?) points\)",
+                            notebook.read_text(encoding="utf-8"))
     assert [task for task, _ in headings] == TASKS
-    assert {task: float(points) for task, points in headings} == {
+    assert all(task == named for task, named in headings)
+    assert [task for task, _ in shown] == TASKS
+    assert {task: float(points) for task, points in shown} == {
         task: float(RUBRIC["tasks"][task]["points"]) for task in TASKS}
 
 

@@ -41,7 +41,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adkit.grade.rubric import DEFAULT_RUBRIC, RubricError, load_rubric
+from adkit.model.rubric import DEFAULT_RUBRIC, RubricError, load_rubric
 
 from .regions import BEGIN, END, TASKS, find_regions
 

@@ -17,16 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-# Rubric tasks, in gradebook order (docs/contract.md, section 2).
-TASKS = (
-    "graph",
-    "topological_order",
-    "forward_mode",
-    "reverse_mode",
-    "wrapper",
-    "tape",
-    "operators",
-)
+from adkit.model.rubric import TASKS
 
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION(?:\s+(?P<task>\w+))?\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")

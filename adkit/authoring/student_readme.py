@@ -7,7 +7,7 @@ holds it fresh: the points come from graders/rubric.toml, the kinds below name e
 
 from __future__ import annotations
 
-from adkit.grade.rubric import load_rubric
+from adkit.model.rubric import load_rubric
 
 # What each hidden test checks, in a student's words: its kinds of behaviour (the points
 # of a test are split evenly between them; adkit/grade/behaviours.py). Every test of the

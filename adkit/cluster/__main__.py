@@ -24,14 +24,14 @@ from adkit.cluster.merge import merge
 from adkit.cluster.shard import run_shard
 from adkit.cluster.trust import privacy_problem
 from adkit.grade import runner
-from adkit.grade.rubric import (
+from adkit.intake.submissions import scan_submissions
+from adkit.model.rubric import (
     DEFAULT_RUBRIC,
     SECRET_FILE_VARIABLE,
     SECRET_VARIABLE,
     RubricError,
     load_rubric,
 )
-from adkit.intake.submissions import scan_submissions
 
 EXIT_USAGE = 2
 

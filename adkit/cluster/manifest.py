@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adkit.grade import runner
-from adkit.grade.rubric import Rubric
 from adkit.intake.submissions import Skipped, Submission
+from adkit.model.rubric import Rubric
 from adkit.outputs.files import write_atomic
 
 FORMAT = 1

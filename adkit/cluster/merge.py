@@ -16,7 +16,7 @@ from pathlib import Path
 from adkit.cluster.manifest import Manifest
 from adkit.cluster.shard import grade_command
 from adkit.grade import runner
-from adkit.grade.rubric import SECRET_FILE_VARIABLE
+from adkit.model.rubric import SECRET_FILE_VARIABLE
 from adkit.outputs import console
 from adkit.outputs.files import read_results, write_atomic
 from adkit.outputs.steps import publish

@@ -20,8 +20,8 @@ from adkit.cluster import manifest as manifests
 from adkit.cluster.manifest import Manifest
 from adkit.cluster.trust import privacy_problem
 from adkit.grade import runner
-from adkit.grade.rubric import DEFAULT_RUBRIC, SECRET_FILE_VARIABLE, SECRET_VARIABLE
 from adkit.intake.submissions import scan_submissions
+from adkit.model.rubric import DEFAULT_RUBRIC, SECRET_FILE_VARIABLE, SECRET_VARIABLE
 from adkit.outputs.files import read_results
 
 EXIT_CHANGED = 3  # some students were not graded: their submission changed since the plan

@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from adkit.grade import runner
-from adkit.grade.rubric import GRADERS
+from adkit.model.rubric import GRADERS
 
 
 def shared_secrets(rubric: Path, secret_file: Path | None) -> list[str]:

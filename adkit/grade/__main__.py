@@ -21,9 +21,9 @@ from typing import Any
 from adkit import sandbox
 from adkit.grade import runner
 from adkit.grade.jobs import JobPool, Stopped, stop_signals
-from adkit.grade.rubric import DEFAULT_RUBRIC, GRADERS, Rubric, RubricError, load_rubric
 from adkit.intake.archives import is_archive
 from adkit.intake.submissions import Skipped, Submission, scan_submissions
+from adkit.model.rubric import DEFAULT_RUBRIC, GRADERS, Rubric, RubricError, load_rubric
 from adkit.model.text import shown
 from adkit.outputs import console
 from adkit.outputs.result import StudentResult, points

@@ -9,35 +9,19 @@ would hold, and the split is the same for every student (docs/grading.md).
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Callable
 from typing import Any
 
 from adkit.grade.builders import FIXED
 from adkit.grade.verdicts import Judge
 from adkit.model import programs
+from adkit.model.messages import cause_of
 
 Program = dict[str, Any]
 
 # The hand-picked graphs of builders.FIXED, by the kind each shows: x*x and x-x; a
 # diamond and fan-out.
 _FIXED_KINDS = {"repeated_inputs": FIXED[:2], "fan_out": FIXED[2:]}
-
-
-# The error a message ends with ("NotImplementedError: Task graph: ...", "did not finish
-# within ..."): one root cause, however many checks it failed.
-_CAUSE = re.compile(r"\b(\w*(?:Error|Exception|Exit|Interrupt)\b: .*|did not finish within .*"
-                    r"|not run: .*|your package could not be imported: .*)")
-
-
-def cause_of(message: str) -> str | None:
-    """The error a message reports (its root cause), or None for a wrong answer."""
-    found = _CAUSE.search(message)
-    if not found:
-        return None
-    # Not the counts or the other kinds a report adds after the error.
-    return re.sub(r" \(\d+ of \d+ functions failed\).*$| The same error failed .*$", "",
-                  found.group(1))
 
 
 def by_kind(judge: Judge, runs: dict[str, Callable[[Judge], None]]) -> None:

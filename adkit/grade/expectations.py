@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from adkit.authoring.regions import TASKS
+from adkit.model.rubric import TASKS
 from adkit.outputs.result import points, read_result
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from adkit.grade.rubric import Rubric
 from adkit.grade.session import Session
 from adkit.grade.verdicts import Judge
+from adkit.model.rubric import Rubric
 
 # The order the tasks run in for each student, each in a process of its own (the names are
 # the rubric's: graders/rubric.toml). Why this order: a task's stand-ins hand the student's

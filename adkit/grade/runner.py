@@ -13,14 +13,14 @@ from typing import Any
 
 from adkit import inside
 from adkit.grade.plugin import GradePlugin, Outcome
-from adkit.grade.rubric import GRADERS, Rubric, student_seed
+from adkit.grade.scoring import score
 from adkit.grade.session import Session
 from adkit.intake.staging import NoRoom, UnsafeFile, refused_note, stage
 from adkit.intake.submissions import Submission
+from adkit.model.rubric import GRADERS, Rubric, student_seed
 from adkit.model.text import cap, shown
 from adkit.outputs import feedback
 from adkit.outputs.result import StudentResult, read_result
-from adkit.outputs.scoring import score
 from adkit.sandbox import Backend
 
 KIT = Path(__file__).resolve().parents[1]

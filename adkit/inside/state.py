@@ -4,7 +4,7 @@ What a worker keeps between calls: the student's package (or why it failed to im
 big graphs built before the tasks fork, notebook cell marks, and the graphs of operators a
 `neighbours` request may still ask about. In the sandbox, one `State` lives as long as the
 worker process (each task's process starts from a copy). The in-process backend
-(adkit/proofs/inprocess.py) keeps one `State` per sandbox and lends it to the handler for
+(adkit/sandbox/inprocess.py) keeps one `State` per sandbox and lends it to the handler for
 each call with `use(state)`.
 """
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adkit.grade.behaviours import cause_of
+from adkit.model.messages import cause_of
 from adkit.model.text import cap
 from adkit.outputs.result import CRASHED, NOT_LOADED, TIMED_OUT, StudentResult
 from adkit.outputs.similar import Similarity

@@ -13,8 +13,8 @@ from adkit.model.text import escape_controls
 from adkit.outputs.cohort import Cohort
 from adkit.outputs.files import write_atomic
 from adkit.outputs.policy import Applied
+from adkit.outputs.rendered import render
 from adkit.outputs.result import StudentResult, points, results_text
-from adkit.platforms.course_feedback import render
 
 # No script at all, nothing from the network: the page holds the student's own text.
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'"

@@ -7,13 +7,9 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adkit.model.text import cap
-
-if TYPE_CHECKING:
-    from adkit.grade.plugin import Outcome
-    from adkit.grade.rubric import Rubric
 
 
 def capped(text: object, limit: int) -> str:
@@ -47,18 +43,6 @@ def umask() -> int:
     old = os.umask(0o022)
     os.umask(old)
     return old
-
-
-# The Gradescope dict, for callers outside the outputs (course tools, proofs, tests): the
-# kit itself passes StudentResult (adkit/outputs/result.py) and scores in scoring.py.
-
-
-def results(student_id: str, rubric: Rubric, outcomes: dict[tuple[str, str], Outcome],
-            extra: dict[str, Any]) -> dict[str, Any]:
-    """One student's results.json object (see adkit.outputs.scoring.score for `extra`)."""
-    from adkit.outputs.scoring import score
-
-    return score(student_id, rubric, outcomes, **extra).to_json()
 
 
 def read_results(path: Path) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from adkit.authoring.regions import TASKS
+from adkit.model.rubric import TASKS
 from adkit.model.text import escape_controls
 from adkit.outputs.cohort import Cohort
 from adkit.outputs.files import write_atomic

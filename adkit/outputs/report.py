@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from adkit.authoring.regions import TASKS
+from adkit.model.rubric import TASKS
 from adkit.model.text import escape_controls
 from adkit.outputs.cohort import Attention, Cohort, failed_tests, summary
 from adkit.outputs.files import write_atomic

@@ -25,7 +25,7 @@ def _make(name: str) -> Backend:
 
         return TrustedBackend()
     if name == "in-process":
-        from adkit.proofs.inprocess import InProcessBackend
+        from adkit.sandbox.inprocess import InProcessBackend
 
         return InProcessBackend()
     raise ValueError(f"no sandbox backend is named {name!r}: use bubblewrap, container, "

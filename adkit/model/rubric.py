@@ -11,7 +11,16 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from adkit.authoring.regions import TASKS
+# Rubric tasks, in gradebook order (docs/contract.md, section 2).
+TASKS = (
+    "graph",
+    "topological_order",
+    "forward_mode",
+    "reverse_mode",
+    "wrapper",
+    "tape",
+    "operators",
+)
 
 GRADERS = Path(__file__).resolve().parents[2] / "graders"
 DEFAULT_RUBRIC = GRADERS / "rubric.toml"

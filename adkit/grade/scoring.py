@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from adkit.authoring.regions import TASKS
 from adkit.grade.plugin import Outcome
-from adkit.grade.rubric import Rubric
+from adkit.model.rubric import TASKS, Rubric
 from adkit.model.text import cap, escape_controls
 from adkit.outputs.result import StudentResult, TestResult
 
