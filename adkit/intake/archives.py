@@ -96,6 +96,9 @@ class Unpacked:
     bytes: int = 0
     newest: float = 0.0
     members: int = 0  # members looked at, of every kind (what the members cap counts)
+    # A zip member's own date and time (naive: zips carry no time zone), by its path as
+    # written; a Canvas bulk download's times are the submissions' (adkit/intake/lms.py).
+    stamps: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 class _TooMany(Exception):  # noqa: N818
@@ -151,6 +154,48 @@ def _unpack(archive: Path, target: Path, caps: Caps, dir_fd: int | None) -> Unpa
                                   "cut short or of another kind): make it again and hand it "
                                   "in again")
     return result
+
+
+def top_entries(archive: Path, most: int = MAX_FILES) -> list[tuple[str, bool]] | None:
+    """The first entries of the zip or tar `archive` as (name, is a folder), read from its
+    members' names only (nothing is unpacked), inside the one folder that wraps everything
+    if there is one; None when it cannot be read. At most `most` members are looked at.
+
+    This tells a bulk download of a learning-management system (entries in its naming)
+    from one student's archive before it is unpacked under a student's caps.
+    """
+    names: list[str] = []
+    try:
+        with _open_regular(archive, None, 2 * COHORT.total_bytes) as handle:
+            if zipfile.is_zipfile(handle):
+                cut = _first_members(handle, most)
+                if cut is None:
+                    return None
+                with zipfile.ZipFile(cut) as opened:
+                    names = [i.filename for i in opened.infolist()[:most]]
+            else:
+                handle.seek(0)
+                with tarfile.open(fileobj=handle, mode="r:*") as opened:
+                    while len(names) < most and (member := opened.next()) is not None:
+                        opened.members.clear()
+                        names.append(member.name + ("/" if member.isdir() else ""))
+                        if opened.offset > 2 * TOTAL_BYTES:  # decompressed while skipping
+                            break
+    except (UnsafeFile, zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError,
+            RuntimeError, NotImplementedError, struct.error, zlib.error, lzma.LZMAError):
+        return None
+    paths: list[tuple[list[str], bool]] = []  # (parts, names a folder)
+    for name in names:
+        parts = member_path(name)
+        if isinstance(parts, list) and not is_metadata(name):
+            paths.append((parts, name.endswith("/")))
+    tops = {p[0] for p, _ in paths}
+    if len(tops) == 1 and tops != {"simpleautodiff"} and all(len(p) > 1 or d for p, d in paths):
+        paths = [(p[1:], d) for p, d in paths if len(p) > 1]  # one folder wraps everything
+    found: dict[str, bool] = {}
+    for parts, is_dir in paths:
+        found[parts[0]] = found.get(parts[0], False) or len(parts) > 1 or is_dir
+    return sorted(found.items())
 
 
 def _count(result: Unpacked, caps: Caps, label: str, name: str) -> None:
@@ -326,6 +371,7 @@ def _unzip(handle: IO[bytes], result: Unpacked, caps: Caps, label: str) -> None:
                 result.refused.append(f"{where}: {parts}")
                 continue
             when = time.mktime((*info.date_time, 0, 0, -1))
+            result.stamps["/".join(parts)] = tuple(info.date_time)
             _guarded(result, where, _write_zip, archive, info, result, caps, parts, when, where)
 
 
