@@ -8,6 +8,8 @@ SUBMISSIONS ?= demo_cohort
 OUT         ?= grades
 JOBS        ?=
 FORCE       ?=
+ONLY        ?=
+ZIP_TIMEZONE ?=
 TRUSTED     ?=
 THRESHOLD   ?= 60
 
@@ -15,7 +17,7 @@ THRESHOLD   ?= 60
 
 # A misspelled variable on the command line (SUBMISSION=..., JOB=1) must not be ignored:
 # make would silently grade the demo cohort. Every variable a target reads is listed here.
-KNOWN_VARIABLES := PYTHON VENV PY SUBMISSIONS OUT JOBS FORCE TRUSTED THRESHOLD \
+KNOWN_VARIABLES := PYTHON VENV PY SUBMISSIONS OUT JOBS FORCE ONLY ZIP_TIMEZONE TRUSTED THRESHOLD \
 	SHARDS CPUS SECRET_FILE MINUTES PARTITION \
 	COURSE_DIR ASSIGNMENT EXCHANGE COURSE_DB REPORTS STRICT
 GIVEN_VARIABLES := $(foreach w,$(MAKEOVERRIDES),$(if $(findstring =,$(w)),$(firstword \
@@ -49,8 +51,8 @@ $(VENV)/.dev-ready: pyproject.toml
 	@touch $@ $(VENV)/.grade-ready $(VENV)/.course-ready
 
 # --- teaching assistants --------------------------------------------------------------
-grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (FORCE=1 regrades; TRUSTED=1 without an isolating sandbox)
-	$(PY) -m adkit.grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(TRUSTED),--trusted)
+grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (FORCE=1 regrades; ONLY=id,prefix regrades those; TRUSTED=1 without an isolating sandbox)
+	$(PY) -m adkit.grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(ONLY),--only "$(ONLY)" --force) $(if $(ZIP_TIMEZONE),--zip-timezone "$(ZIP_TIMEZONE)") $(if $(TRUSTED),--trusted)
 
 similarity: $(VENV)/.grade-ready ## compare every pair of students in SUBMISSIONS: OUT/similarity.html, pairs at THRESHOLD% or more
 	$(PY) -m adkit.similarity "$(SUBMISSIONS)" --out "$(OUT)" --threshold "$(THRESHOLD)"
