@@ -156,7 +156,7 @@ def _listed(ids: list[str], most: int = 8) -> str:
 
 def _unknown(word: str, ids: list[str], skipped: Sequence[Skipped], folder: Path) -> str:
     """The one line for an ONLY= word that names no student."""
-    entries = [s for s in skipped if s.name == word or s.name.startswith(word)]
+    entries = [s for s in skipped if s.name.rsplit("/", 1)[-1].lower().startswith(word.lower())]
     if entries:
         return (f"ONLY={_said(word)}: the entry {_said(entries[0].name)} is not graded: "
                 f"{shown(entries[0].reason, 300, True)}")
