@@ -179,3 +179,36 @@ def test_only_stops_on_an_ambiguous_or_unknown_prefix(three, only, said):
     errors = [line for line in run.stderr.splitlines() if "adkit.grade: error" in line]
     assert len(errors) == 1 and "Traceback" not in run.stderr
     assert _stamps(out) == before
+
+
+def test_an_interrupted_forced_run_counts_who_keeps_an_older_result(tmp_path):
+    import re
+    import shutil
+    import signal
+    import sys
+
+    cohort = tmp_path / "hw3"
+    for name in ("a1", "a2"):
+        (cohort / name).mkdir(parents=True)
+        (cohort / name / "simpleautodiff.py").write_bytes(BROKEN)
+    shutil.copytree(ROOT / "reference" / "simpleautodiff", cohort / "b1" / "simpleautodiff")
+    out = tmp_path / "grades"
+    assert grade(cohort, out, "--jobs", "2").returncode == 0
+    before = _stamps(out)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adkit.grade", str(cohort), "--out", str(out), "--jobs", "1",
+         "--force"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _stamps(out) == before:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    if process.returncode == 0:
+        pytest.skip("the run finished before the signal arrived")
+    said = re.search(r"interrupted: (\d) student\(s\) graded by this run are saved; (\d) are "
+                     r"not graded by it", stderr)
+    assert said, stderr[-2000:]
+    done, left = int(said[1]), int(said[2])
+    assert done + left == 3 and left >= 1
+    assert f"({left} of them keep an earlier run's result" in stderr
+    assert "b1" in stderr.split("keep an earlier run's result")[1]
