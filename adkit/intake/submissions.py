@@ -399,41 +399,51 @@ def _build(student_id: str, entries: list[_Entry], scan: _Scan) -> Submission | 
     """The student's Submission from their entries (docs/grading.md, "A student's several
     entries"): the newest entry is graded; an older one is added when it shares no file
     with what is taken, else it is left out and named in the feedback."""
-    folders = [e for e in entries if e.is_folder]
-    loose = [e for e in entries if not e.is_folder and e.lms is not None]
-    plain_archives = [e for e in entries if not e.is_folder and e.lms is None]
-    if len(entries) == 1 and folders and not _archives_in(folders[0].path):
-        return Submission(student_id, folders[0].path)
+    if len(entries) == 1 and entries[0].is_folder and not _archives_in(entries[0].path):
+        return Submission(student_id, entries[0].path)
     if scan.unpacked is None:
         return "an archive or several entries (these are read only by `python -m adkit.grade`)"
     target = scan.unpacked / student_id
     refused: list[str] = []
-    units: list[_Unit] = []
     try:
-        for k, entry in enumerate(folders + plain_archives):
-            units.append(_unit(entry, target / f"u{k}", refused))
-        if loose:
-            units.append(_lms_unit(loose, target / "lms", refused, scan.zone))
-        units.sort(key=lambda u: (u.when, u.label), reverse=True)
-        taken = _files(units[0].folder)
-        for unit in units[1:]:
-            files = _files(unit.folder)
-            if _clash(taken, files):
-                refused.append(f"{unit.label}: an older entry than {units[0].label} holding "
-                               "the same files: not graded (your newest entry is)")
-                continue
-            for relative in sorted(files):
-                (units[0].folder / relative).parent.mkdir(parents=True, exist_ok=True)
-                os.rename(unit.folder / relative, units[0].folder / relative)
-            taken |= files
-        archives.settle_times(target, max(u.when for u in units))
+        try:
+            used = _merged(entries, target, refused, scan.zone)
+        except OSError as error:  # moving our own copies: only the machine fails here
+            no_room(error, "gathering your files")
+            raise
     except NoRoom as error:  # the machine's fault: this student only, the run goes on
         remove_partial(target)
         return error.reason
-    lms = [u for u in units if u.submitted_at is not None or u.marked_late is not None]
-    return Submission(student_id, units[0].folder, tuple(refused),
+    lms = [u for u in used if u.submitted_at is not None or u.marked_late is not None]
+    return Submission(student_id, used[0].folder, tuple(refused),
                       submitted_at=lms[0].submitted_at if lms else None,
                       marked_late=lms[0].marked_late if lms else None)
+
+
+def _merged(entries: list[_Entry], target: Path, refused: list[str], zone: tzinfo,
+            ) -> list[_Unit]:
+    """Every entry made a unit in `target`; the units used, newest first: the newest,
+    with each older one moved into it when it shares no file with what is taken."""
+    units = [_unit(e, target / f"u{k}", refused)
+             for k, e in enumerate(e for e in entries if e.is_folder or e.lms is None)]
+    loose = [e for e in entries if not e.is_folder and e.lms is not None]
+    if loose:
+        units.append(_lms_unit(loose, target / "lms", refused, zone))
+    units.sort(key=lambda u: (u.when, u.label), reverse=True)
+    taken, used = _files(units[0].folder), [units[0]]
+    for unit in units[1:]:
+        files = _files(unit.folder)
+        if _clash(taken, files):
+            refused.append(f"{unit.label}: an older entry than {units[0].label} holding the "
+                           "same files: not graded (your newest entry is)")
+            continue
+        for relative in sorted(files):
+            (units[0].folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(unit.folder / relative, units[0].folder / relative)
+        taken |= files
+        used.append(unit)
+    archives.settle_times(target, max(u.when for u in units))
+    return used
 
 
 def _unit(entry: _Entry, target: Path, refused: list[str]) -> _Unit:
@@ -444,8 +454,8 @@ def _unit(entry: _Entry, target: Path, refused: list[str]) -> _Unit:
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             staged = stage(entry.path, target)
-        except UnsafeFile as error:
-            refused.append(f"{entry.name}: {error.strerror}")
+        except OSError as error:  # UnsafeFile (a link, say) or gone meanwhile; NoRoom raises
+            refused.append(f"{entry.name}: {shown(error.strerror or 'could not be read')}")
             target.mkdir(parents=True, exist_ok=True)
         else:
             refused += [f"{entry.name}/{why}" for why in staged.refused]
@@ -522,7 +532,11 @@ def _clash(taken: set[str], files: set[str]) -> bool:
         return {"file" if n == "simpleautodiff.py" else "folder" for n in names
                 if n == "simpleautodiff.py" or n.startswith("simpleautodiff/")}
 
-    return bool(taken & files) or len(form(taken) | form(files)) > 1
+    def folders(names: set[str]) -> set[str]:
+        return {str(parent) for n in names for parent in Path(n).parents} - {"."}
+
+    return bool(taken & files or taken & folders(files) or files & folders(taken)) or \
+        len(form(taken) | form(files)) > 1
 
 
 def _set_times(folder: Path, when: float) -> None:
