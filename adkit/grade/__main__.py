@@ -209,7 +209,10 @@ def _grade_cohort(args: argparse.Namespace, rubric: Rubric, unpacked: Path) -> i
     zone = _zone(args.zip_timezone)
     if isinstance(zone, str):
         return _fail(zone)
-    everyone, skipped = scan_submissions(submissions_dir, unpacked, zone)
+    opened: list[str] = []
+    everyone, skipped = scan_submissions(submissions_dir, unpacked, zone, opened)
+    for line in opened:
+        print(f"LMS bulk download {console.line(line)}", file=sys.stderr)
     _print_skipped(skipped)
     if not everyone:
         return _fail(f"no student folders or archives in {submissions_dir} (see the skipped "

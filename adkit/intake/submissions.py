@@ -241,9 +241,11 @@ class _Scan:
     students: dict[str, list[_Entry]] = field(default_factory=dict)
     stamps: dict[Path, tuple[int, ...]] = field(default_factory=dict)
     bulk: int = 0  # bulk downloads unpacked so far (each gets a folder of its own)
+    opened: list[str] = field(default_factory=list)  # "NAME: N students", for the console
 
 
 def scan_submissions(source: Path, unpacked: Path | None = None, zone: tzinfo = UTC,
+                     opened: list[str] | None = None,
                      ) -> tuple[list[Submission], list[Skipped]]:
     """Every student (sorted by id) in the folder or cohort archive `source`, and every entry
     that is not graded, with why.
@@ -251,6 +253,8 @@ def scan_submissions(source: Path, unpacked: Path | None = None, zone: tzinfo = 
     Archives (a cohort's, a student's, a bulk download's, or one in a student's folder) are
     unpacked into `unpacked`, a private folder the caller removes; without it they are
     skipped. `zone`: the time zone a zip's member times are read in (zips carry none).
+    Each bulk download found inside `source` is added to `opened` ("NAME: N students"), so
+    that the run can say what it took as one (a student's archive shaped like one, too).
     """
     scan = _Scan(unpacked, zone)
     folder = Path(source)
@@ -267,6 +271,8 @@ def scan_submissions(source: Path, unpacked: Path | None = None, zone: tzinfo = 
         scan.stamps.update({result.folder / k: v for k, v in result.stamps.items()})
         folder = _inner(result.folder)
     _gather(folder, "", scan, nested=False)
+    if opened is not None:
+        opened += scan.opened
     found: dict[str, Submission] = {}
     for student_id, entries in sorted(scan.students.items()):
         submission = _build(student_id, entries, scan)
@@ -321,7 +327,7 @@ def _bulk(path: Path, mode: int, name: str, scan: _Scan) -> bool:
             return False
         if not is_bulk_download(tops):
             return False
-        _gather(path, name + "/", scan, nested=True)
+        _gather_bulk(path, name, scan)
         return True
     if not (stat.S_ISREG(mode) and archives.is_archive(path.name) and scan.unpacked):
         return False
@@ -337,8 +343,16 @@ def _bulk(path: Path, mode: int, name: str, scan: _Scan) -> bool:
         return True
     scan.skipped += [Skipped(name, _sentence(why, shown(path.name))) for why in result.refused]
     scan.stamps.update({result.folder / k: v for k, v in result.stamps.items()})
-    _gather(_inner(result.folder), name + "/", scan, nested=True)
+    _gather_bulk(_inner(result.folder), name, scan)
     return True
+
+
+def _gather_bulk(folder: Path, name: str, scan: _Scan) -> None:
+    before = {sid: len(entries) for sid, entries in scan.students.items()}
+    _gather(folder, name + "/", scan, nested=True)
+    students = [sid for sid, entries in scan.students.items()
+                if len(entries) > before.get(sid, 0)]
+    scan.opened.append(f"{name}: {len(students)} student(s)")
 
 
 def is_bulk_download(tops: list[tuple[str, bool]]) -> bool:
