@@ -148,3 +148,12 @@ def test_the_digest_counts_the_lms_time_and_late_mark(tmp_path):
     assert Submission("s1", folder, submitted_at="2026-03-01T23:30:00+00:00").digest() != \
         plain.digest()
     assert WHEN  # (the fixtures' time: used by the graded tests)
+
+
+def test_a_canvas_name_whose_own_file_is_dots_is_not_a_path(tmp_path):
+    # `smith_1_2_..` would be copied to `<student>/..`: it is no Canvas file name at all.
+    (tmp_path / "canvas.zip").write_bytes(zip_of({"smith_1_2_..": b"x", "smith_1_3_.": b"x",
+                                                  "doe_3_4_simpleautodiff.py": BROKEN}))
+    found, skipped = _scan(tmp_path, tmp_path / "canvas.zip")
+    assert [s.student_id for s in found] == ["doe_3"]
+    assert sorted(s.name for s in skipped) == ["smith_1_2_..", "smith_1_3_."]

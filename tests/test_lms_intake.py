@@ -71,6 +71,7 @@ def test_a_canvas_zip_inside_the_cohort_folder_beside_student_folders(tmp_path):
     _check_canvas(out, run, "+00:00")  # zip times are read in UTC unless told otherwise
     assert sorted(_scores(out)) == sorted([*CANVAS_SCORES, "s2401"])
     assert "skipped" not in run.stderr
+    assert "LMS bulk download submissions.zip: 6 student(s)" in run.stderr
 
 
 @pytest.mark.parametrize("folders", [True, False], ids=["in folders", "flat"])

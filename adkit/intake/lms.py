@@ -60,6 +60,8 @@ def named(entry: str, is_folder: bool) -> Named | None:
     if len(entry) > 400:
         return None
     moodle = MOODLE.fullmatch(entry)
+    if moodle and moodle["file"] in (".", ".."):
+        return None  # not a name a file can be given
     if moodle and (is_folder == (moodle["file"] == "")):
         why = None
         if moodle["plugin"] != "file":
@@ -71,6 +73,8 @@ def named(entry: str, is_folder: bool) -> Named | None:
     if canvas and not is_folder:
         again = _AGAIN.search(canvas["file"])
         file = _AGAIN.sub("", canvas["file"])
+        if file in (".", ".."):
+            return None  # not a name a file can be given
         return Named(f"{plain(canvas['name'])}_{canvas['number']}", file, "Canvas",
                      again=int(again[1]) if again else 0,
                      file_id=int(canvas["file_id"][:18]), late=bool(canvas["late"]))

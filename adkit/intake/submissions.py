@@ -513,7 +513,8 @@ def _lms_unit(loose: list[_Entry], target: Path, refused: list[str], zone: tzinf
     canvas = [e for e in kept if e.lms and e.lms.platform == "Canvas"]
     stamps = [e.stamp for e in canvas if e.stamp is not None]
     when = max(stamps) if stamps else None
-    return _Unit(_inner(target), ", ".join(e.name for e in kept) or "files", newest,
+    label = kept[0].name + (f" and {len(kept) - 1} more file(s)" if len(kept) > 1 else "")
+    return _Unit(_inner(target), label, newest,
                  submitted_at=_iso(when, zone) if when else None,
                  marked_late=any(e.lms.late for e in canvas) if canvas else None)  # type: ignore
 
