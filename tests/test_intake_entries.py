@@ -157,3 +157,17 @@ def test_a_canvas_name_whose_own_file_is_dots_is_not_a_path(tmp_path):
     found, skipped = _scan(tmp_path, tmp_path / "canvas.zip")
     assert [s.student_id for s in found] == ["doe_3"]
     assert sorted(s.name for s in skipped) == ["smith_1_2_..", "smith_1_3_."]
+
+
+def test_a_bulk_download_cut_short_is_skipped_with_a_sentence_not_made_a_student(tmp_path):
+    from tests.fixtures.lms.builders import canvas_zip
+
+    cohort = tmp_path / "hw3"
+    (cohort / "s1").mkdir(parents=True)
+    data = canvas_zip()
+    (cohort / "submissions.zip").write_bytes(data[: len(data) * 2 // 3])  # download stopped
+    found, skipped = _scan(tmp_path, cohort)
+    assert [s.student_id for s in found] == ["s1"]
+    assert [(s.name, s.reason) for s in skipped] == [
+        ("submissions.zip", "a Canvas or Moodle bulk download that cannot be read (damaged "
+                            "or cut short): download it again and run the command again")]

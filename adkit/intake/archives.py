@@ -167,7 +167,9 @@ def top_entries(archive: Path, most: int = MAX_FILES) -> list[tuple[str, bool]] 
     names: list[str] = []
     try:
         with _open_regular(archive, None, 2 * COHORT.total_bytes) as handle:
-            if zipfile.is_zipfile(handle):
+            if handle.read(4) == b"PK\x03\x04" and not zipfile.is_zipfile(handle):
+                names = _local_names(handle, most)  # cut short: no directory at its end
+            elif zipfile.is_zipfile(handle):
                 cut = _first_members(handle, most)
                 if cut is None:
                     return None
@@ -196,6 +198,26 @@ def top_entries(archive: Path, most: int = MAX_FILES) -> list[tuple[str, bool]] 
     for parts, is_dir in paths:
         found[parts[0]] = found.get(parts[0], False) or len(parts) > 1 or is_dir
     return sorted(found.items())
+
+
+def _local_names(handle: IO[bytes], most: int) -> list[str]:
+    """The names in a zip's local headers, from its start: what a zip cut short (a download
+    that stopped) still tells. Stops at the first member whose size follows its data."""
+    names: list[str] = []
+    at = 0
+    while len(names) < most:
+        handle.seek(at)
+        head = handle.read(30)
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            break
+        flags = struct.unpack("<H", head[6:8])[0]
+        packed, _, length, extra = struct.unpack("<2L2H", head[18:30])
+        names.append(handle.read(length).decode("utf-8" if flags & 0x800 else "cp437",
+                                                "replace"))
+        if flags & 8:
+            break
+        at += 30 + length + extra + packed
+    return names
 
 
 def _count(result: Unpacked, caps: Caps, label: str, name: str) -> None:

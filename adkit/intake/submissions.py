@@ -341,6 +341,11 @@ def _bulk(path: Path, mode: int, name: str, scan: _Scan) -> bool:
         scan.skipped.append(Skipped(name, error.reason.split(": a grader error")[0]
                                     + ": make room and run the command again"))
         return True
+    if result.files == 0 and len(result.refused) == 1 and "not a readable" in result.refused[0]:
+        scan.skipped.append(Skipped(name, "a Canvas or Moodle bulk download that cannot be "
+                                          "read (damaged or cut short): download it again "
+                                          "and run the command again"))
+        return True
     scan.skipped += [Skipped(name, _sentence(why, shown(path.name))) for why in result.refused]
     scan.stamps.update({result.folder / k: v for k, v in result.stamps.items()})
     _gather_bulk(_inner(result.folder), name, scan)
