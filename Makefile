@@ -8,6 +8,8 @@ SUBMISSIONS ?= demo_cohort
 OUT         ?= grades
 JOBS        ?=
 FORCE       ?=
+ONLY        ?=
+ZIP_TIMEZONE ?=
 TRUSTED     ?=
 THRESHOLD   ?= 60
 POLICY      ?=
@@ -16,8 +18,8 @@ POLICY      ?=
 
 # A misspelled variable on the command line (SUBMISSION=..., JOB=1) must not be ignored:
 # make would silently grade the demo cohort. Every variable a target reads is listed here.
-KNOWN_VARIABLES := PYTHON VENV PY SUBMISSIONS OUT JOBS FORCE TRUSTED THRESHOLD POLICY \
-	SHARDS CPUS SECRET_FILE MINUTES PARTITION \
+KNOWN_VARIABLES := PYTHON VENV PY SUBMISSIONS OUT JOBS FORCE ONLY ZIP_TIMEZONE TRUSTED THRESHOLD \
+	POLICY SHARDS CPUS SECRET_FILE MINUTES PARTITION \
 	COURSE_DIR ASSIGNMENT EXCHANGE COURSE_DB REPORTS STRICT
 GIVEN_VARIABLES := $(foreach w,$(MAKEOVERRIDES),$(if $(findstring =,$(w)),$(firstword \
 	$(subst =, ,$(subst :=,=,$(subst ::=,=,$(w)))))))
@@ -50,8 +52,8 @@ $(VENV)/.dev-ready: pyproject.toml
 	@touch $@ $(VENV)/.grade-ready $(VENV)/.course-ready
 
 # --- teaching assistants --------------------------------------------------------------
-grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (FORCE=1 regrades; TRUSTED=1 without an isolating sandbox)
-	$(if $(POLICY),ADKIT_COURSE_POLICY="$(POLICY)") $(PY) -m adkit.grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(TRUSTED),--trusted)
+grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (FORCE=1 regrades; ONLY=id,prefix regrades those; TRUSTED=1 without an isolating sandbox)
+	$(if $(POLICY),ADKIT_COURSE_POLICY="$(POLICY)") $(PY) -m adkit.grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(ONLY),--only "$(ONLY)" --force) $(if $(ZIP_TIMEZONE),--zip-timezone "$(ZIP_TIMEZONE)") $(if $(TRUSTED),--trusted)
 
 grades: $(VENV)/.grade-ready ## apply the course policy to OUT's stored results, no regrading: gradebook, feedback, grade log, Canvas/Moodle files (POLICY=course file)
 	$(PY) -m adkit.outputs "$(OUT)" $(if $(POLICY),--policy "$(POLICY)")

@@ -1,22 +1,26 @@
 """`python -m adkit.grade SUBMISSIONS --out OUT [--jobs N] [--force] [--only ID ...]`
 
-SUBMISSIONS is a folder (student folders, student archives, an LMS bulk download unpacked)
-or one archive of the cohort. [--trusted] grades even where no isolating sandbox runs
-(only code you trust).
+SUBMISSIONS is a folder (student folders, student archives, LMS bulk downloads, zipped or
+unpacked) or one archive of the cohort. [--trusted] grades even where no isolating sandbox
+runs (only code you trust). `make grade ONLY=id,prefix` is `--only id prefix --force`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import difflib
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adkit import sandbox
 from adkit.grade import runner
@@ -26,7 +30,7 @@ from adkit.intake.submissions import Skipped, Submission, scan_submissions
 from adkit.model.rubric import DEFAULT_RUBRIC, GRADERS, Rubric, RubricError, load_rubric
 from adkit.model.text import shown
 from adkit.outputs import console
-from adkit.outputs.result import StudentResult, points
+from adkit.outputs.result import StudentResult, points, read_result
 from adkit.outputs.steps import publish
 from adkit.sandbox import Backend, SandboxUnavailable
 
@@ -45,7 +49,14 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                         help="students graded at once (default: the number of cores)")
     parser.add_argument("--force", action="store_true",
                         help="regrade students whose results are already up to date")
-    parser.add_argument("--only", nargs="+", metavar="ID", help="grade only these students")
+    parser.add_argument("--only", nargs="+", metavar="ID",
+                        help="grade only these students: ids or their first letters, "
+                             "separated by spaces or commas (with --force: regrade them)")
+    parser.add_argument("--zip-timezone", metavar="ZONE",
+                        default=os.environ.get("ADKIT_ZIP_TIMEZONE", "UTC"),
+                        help="the time zone a bulk download's zip times are in (an IANA "
+                             "name such as America/Chicago; default UTC, or "
+                             "ADKIT_ZIP_TIMEZONE)")
     parser.add_argument("--trusted", action="store_true",
                         help="grade even when no isolating sandbox runs here (only for code "
                              "you trust: it runs with your rights)")
@@ -101,16 +112,59 @@ def _check_folders(submissions: Path, out: Path, jobs: int) -> str | None:
     return None
 
 
-def _choose(everyone: list[Submission], only: list[str] | None,
-            folder: Path) -> list[Submission] | str:
-    """The students to grade, or what is wrong with --only."""
+def _zone(name: str) -> tzinfo | str:
+    """The time zone named `name`, or what is wrong with it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return (f"--zip-timezone {shown(name, 60, True)} is not a time zone: give an IANA "
+                "name such as UTC, Europe/Berlin or America/Chicago")
+
+
+def _choose(everyone: list[Submission], only: list[str] | None, folder: Path,
+            skipped: Sequence[Skipped] = ()) -> list[Submission] | str:
+    """The students to grade, or what is wrong with --only (ONLY=): each word an id, or the
+    first letters of exactly one id (ignoring case)."""
     if not only:
         return everyone
-    known = {s.student_id for s in everyone}
-    unknown = [i for i in only if i not in known]
-    if unknown:
-        return f"--only: no usable student folder named {', '.join(unknown)} in {folder}"
-    return [s for s in everyone if s.student_id in set(only)]
+    words = [w for item in only for w in item.replace(",", " ").split()]
+    if not words:
+        return "ONLY= names no student: give an id or its first letters, e.g. ONLY=s2401"
+    ids = [s.student_id for s in everyone]
+    chosen: list[str] = []
+    for word in words:
+        found = [i for i in ids if i == word] or \
+            [i for i in ids if i.lower().startswith(word.lower())]
+        if len(found) > 1:
+            return (f"ONLY={_said(word)} matches {len(found)} students "
+                    f"({_listed(found)}): give more of the id")
+        if not found:
+            return _unknown(word, ids, skipped, folder)
+        if found[0] not in chosen:
+            chosen.append(found[0])
+    return [s for s in everyone if s.student_id in chosen]
+
+
+def _said(word: str) -> str:
+    return shown(word, 60, True)
+
+
+def _listed(ids: list[str], most: int = 8) -> str:
+    more = f" and {len(ids) - most} more" if len(ids) > most else ""
+    return ", ".join(shown(i, 60, True) for i in ids[:most]) + more
+
+
+def _unknown(word: str, ids: list[str], skipped: Sequence[Skipped], folder: Path) -> str:
+    """The one line for an ONLY= word that names no student."""
+    entries = [s for s in skipped if s.name.rsplit("/", 1)[-1].lower().startswith(word.lower())]
+    if entries:
+        return (f"ONLY={_said(word)}: the entry {_said(entries[0].name)} is not graded: "
+                f"{shown(entries[0].reason, 300, True)}")
+    close = difflib.get_close_matches(word, ids, 3, 0.6) or \
+        [i for i in ids if word.lower() in i.lower()][:3]
+    hint = f"; did you mean {_listed(close)}?" if close else \
+        f"; the ids are {_listed(ids, 5)}" if ids else ""
+    return f"ONLY={_said(word)}: no student id starts with it in {folder}{hint}"
 
 
 def _print_skipped(skipped: list[Skipped]) -> None:
@@ -152,17 +206,25 @@ def main(argv: list[str] | None = None) -> int:
 def _grade_cohort(args: argparse.Namespace, rubric: Rubric, unpacked: Path) -> int:
     """Find the students (archives unpacked into `unpacked`), grade them, write the outputs."""
     submissions_dir, out = args.submissions, args.out
-    everyone, skipped = scan_submissions(submissions_dir, unpacked)
+    zone = _zone(args.zip_timezone)
+    if isinstance(zone, str):
+        return _fail(zone)
+    opened: list[str] = []
+    everyone, skipped = scan_submissions(submissions_dir, unpacked, zone, opened)
+    for line in opened:
+        print(f"LMS bulk download {console.line(line)}", file=sys.stderr)
     _print_skipped(skipped)
     if not everyone:
         return _fail(f"no student folders or archives in {submissions_dir} (see the skipped "
                      "entries above, if any)")
-    chosen = _choose(everyone, args.only, submissions_dir)
+    chosen = _choose(everyone, args.only, submissions_dir, skipped)
     if isinstance(chosen, str):
         return _fail(chosen)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    wanted: list[str] = []  # who this run sets out to grade: the report counts who it did not
+    # Who this run sets out to grade (narrowed by _run to those not up to date): the report
+    # and the interruption message count who it did not.
+    wanted = [s.student_id for s in chosen]
     try:
         with stop_signals():
             code = _run(args, chosen, out, rubric, rows, wanted)
@@ -173,29 +235,55 @@ def _grade_cohort(args: argparse.Namespace, rubric: Rubric, unpacked: Path) -> i
     with stop_signals(ignored=True):  # the gradebook is written even when told to stop
         finished = _finish(everyone, skipped, out, rows, code == EXIT_INTERRUPTED, wanted)
     if code == EXIT_INTERRUPTED:
-        print("interrupted: finished students are saved in the gradebook; run the same "
-              "command again to grade the rest", file=sys.stderr)
+        _interrupted(wanted, out, rows)
         return EXIT_INTERRUPTED
+    print("to regrade one student: make grade ONLY=<id> (its first letters will do; "
+          "or python -m adkit.grade ... --only ID --force)", file=sys.stderr)
     return finished
+
+
+def _interrupted(wanted: list[str], out: Path, rows: list[dict[str, Any]]) -> None:
+    """Say who this run meant to grade and did not: with no result at all, or keeping a
+    result from an earlier run (the gradebook shows that older grade)."""
+    done = {r["student_id"] for r in rows}
+    left = [i for i in wanted if i not in done]
+    older = [i for i in left if (out / i / "results.json").exists()]
+    kept = (f" ({len(older)} of them keep an earlier run's result, which the gradebook "
+            f"shows: {_listed(older)})") if older else ""
+    print(f"interrupted: {len(done)} student(s) graded by this run are saved; {len(left)} "
+          f"are not graded by it{kept}; run the same command again to grade the rest",
+          file=sys.stderr)
 
 
 def _run(args: argparse.Namespace, chosen: list[Submission], out: Path, rubric: Rubric,
          rows: list[dict[str, Any]], wanted: list[str]) -> int:
-    """Choose the sandbox, then grade who needs it into `rows`; 0, or EXIT_USAGE."""
+    """Choose the sandbox, then grade who needs it into `rows` (their ids into `wanted`
+    first); 0, or EXIT_USAGE."""
     backend = _sandbox(args.trusted, [runner.REFERENCE.parent, GRADERS, out, args.submissions])
     if backend is None:
         return EXIT_USAGE
     for leftover in [*out.glob(".*.tmp"), *out.glob("*/.*.tmp")]:
         leftover.unlink(missing_ok=True)  # from a run killed without a chance to clean up
     changed = runner.newest(runner.grader_files())
-    todo = [s for s in chosen if args.force
-            or not runner.is_current(s, out, rubric, changed, bool(backend.isolating))]
+    chosen = [dataclasses.replace(s, handed_in=s.digest()) for s in chosen]
+    todo = [s for s in chosen if args.force or not _current(s, out, rubric, changed, backend)]
+    wanted[:] = [s.student_id for s in todo]
     if len(chosen) > len(todo):
         print(f"{len(chosen) - len(todo)} student(s) already graded and unchanged (--force "
               "regrades them)", file=sys.stderr)
-    wanted.extend(s.student_id for s in todo)
     _grade_all(todo, out, rubric, args.jobs, backend, rows)
     return 0
+
+
+def _current(submission: Submission, out: Path, rubric: Rubric, changed: float,
+             backend: Backend) -> bool:
+    """Whether the student's stored result is up to date: newer than the graders and their
+    files (runner.is_current), and graded from exactly what they hand in now (the digest of
+    the whole handed-in tree, names included: a deleted file regrades them too)."""
+    if not runner.is_current(submission, out, rubric, changed, bool(backend.isolating)):
+        return False
+    stored = read_result(out / submission.student_id / "results.json")
+    return stored is not None and stored.more.get("handed_in") == submission.handed_in
 
 
 def _grade_all(todo: list[Submission], out: Path, rubric: Rubric, jobs: int, backend: Backend,

@@ -114,6 +114,8 @@ def grade_student(submission: Submission, out: Path, rubric: Rubric,
                    left_out=left_out, notes=notes)
     result.more.update(measured)  # e.g. the most bytes read of one reply
     result.submitted_at, result.marked_late = submission.submitted_at, submission.marked_late
+    if submission.handed_in:  # what was handed in, for the next run's "unchanged" check
+        result.more["handed_in"] = submission.handed_in
     feedback.write_student(out, result)
     return result
 

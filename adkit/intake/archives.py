@@ -96,6 +96,9 @@ class Unpacked:
     bytes: int = 0
     newest: float = 0.0
     members: int = 0  # members looked at, of every kind (what the members cap counts)
+    # A zip member's own date and time (naive: zips carry no time zone), by its path as
+    # written; a Canvas bulk download's times are the submissions' (adkit/intake/lms.py).
+    stamps: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 class _TooMany(Exception):  # noqa: N818
@@ -151,6 +154,70 @@ def _unpack(archive: Path, target: Path, caps: Caps, dir_fd: int | None) -> Unpa
                                   "cut short or of another kind): make it again and hand it "
                                   "in again")
     return result
+
+
+def top_entries(archive: Path, most: int = MAX_FILES) -> list[tuple[str, bool]] | None:
+    """The first entries of the zip or tar `archive` as (name, is a folder), read from its
+    members' names only (nothing is unpacked), inside the one folder that wraps everything
+    if there is one; None when it cannot be read. At most `most` members are looked at.
+
+    This tells a bulk download of a learning-management system (entries in its naming)
+    from one student's archive before it is unpacked under a student's caps.
+    """
+    names: list[str] = []
+    try:
+        with _open_regular(archive, None, 2 * COHORT.total_bytes) as handle:
+            if handle.read(4) == b"PK\x03\x04" and not zipfile.is_zipfile(handle):
+                names = _local_names(handle, most)  # cut short: no directory at its end
+            elif zipfile.is_zipfile(handle):
+                cut = _first_members(handle, most)
+                if cut is None:
+                    return None
+                with zipfile.ZipFile(cut) as opened:
+                    names = [i.filename for i in opened.infolist()[:most]]
+            else:
+                handle.seek(0)
+                with tarfile.open(fileobj=handle, mode="r:*") as opened:
+                    while len(names) < most and (member := opened.next()) is not None:
+                        opened.members.clear()
+                        names.append(member.name + ("/" if member.isdir() else ""))
+                        if opened.offset > 2 * TOTAL_BYTES:  # decompressed while skipping
+                            break
+    except (UnsafeFile, zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError,
+            RuntimeError, NotImplementedError, struct.error, zlib.error, lzma.LZMAError):
+        return None
+    paths: list[tuple[list[str], bool]] = []  # (parts, names a folder)
+    for name in names:
+        parts = member_path(name)
+        if isinstance(parts, list) and not is_metadata(name):
+            paths.append((parts, name.endswith("/")))
+    tops = {p[0] for p, _ in paths}
+    if len(tops) == 1 and tops != {"simpleautodiff"} and all(len(p) > 1 or d for p, d in paths):
+        paths = [(p[1:], d) for p, d in paths if len(p) > 1]  # one folder wraps everything
+    found: dict[str, bool] = {}
+    for parts, is_dir in paths:
+        found[parts[0]] = found.get(parts[0], False) or len(parts) > 1 or is_dir
+    return sorted(found.items())
+
+
+def _local_names(handle: IO[bytes], most: int) -> list[str]:
+    """The names in a zip's local headers, from its start: what a zip cut short (a download
+    that stopped) still tells. Stops at the first member whose size follows its data."""
+    names: list[str] = []
+    at = 0
+    while len(names) < most:
+        handle.seek(at)
+        head = handle.read(30)
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            break
+        flags = struct.unpack("<H", head[6:8])[0]
+        packed, _, length, extra = struct.unpack("<2L2H", head[18:30])
+        names.append(handle.read(length).decode("utf-8" if flags & 0x800 else "cp437",
+                                                "replace"))
+        if flags & 8:
+            break
+        at += 30 + length + extra + packed
+    return names
 
 
 def _count(result: Unpacked, caps: Caps, label: str, name: str) -> None:
@@ -326,6 +393,7 @@ def _unzip(handle: IO[bytes], result: Unpacked, caps: Caps, label: str) -> None:
                 result.refused.append(f"{where}: {parts}")
                 continue
             when = time.mktime((*info.date_time, 0, 0, -1))
+            result.stamps["/".join(parts)] = tuple(info.date_time)
             _guarded(result, where, _write_zip, archive, info, result, caps, parts, when, where)
 
 

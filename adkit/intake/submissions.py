@@ -12,12 +12,16 @@ capped copy (adkit/intake/staging.py).
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import os
 import re
 import stat
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 from adkit.intake import archives
 from adkit.intake.lms import Named, named
@@ -25,6 +29,7 @@ from adkit.intake.staging import (
     MAX_DEPTH,
     MAX_FILES,
     NOTEBOOK_BYTES,
+    TOTAL_BYTES,
     NoRoom,
     UnsafeFile,
     no_room,
@@ -32,11 +37,13 @@ from adkit.intake.staging import (
     read_file,
     remove_partial,
     shown,
+    stage,
 )
 
 # Linear (no nested repetition) and applied to names of at most a few hundred characters.
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
 RESERVED = frozenset({"gradebook.csv", "report.html"})  # OUT's own files
+REFERENCE = Path(__file__).resolve().parents[2] / "reference" / "simpleautodiff"
 
 
 @dataclass(frozen=True)
@@ -49,28 +56,73 @@ class Submission:
     refused: tuple[str, ...] = ()
     submitted_at: str | None = None  # ISO 8601 with its UTC offset, where the LMS said
     marked_late: bool | None = None  # the LMS's own late mark, where it gives one
+    handed_in: str | None = None  # digest() when the run began (stored with the result)
 
     def code(self, staged: Path) -> tuple[Path | None, list[Path], str | None]:
         """(folder to import `simpleautodiff` from, notebooks, problem) for this student.
 
         `staged` is the safe copy of the student's folder (adkit.intake.staging.stage): it
         holds only regular files and folders, so plain Path calls are safe on it. The
-        package may be a `simpleautodiff/` folder or one `simpleautodiff.py`, at the top;
-        else the student's notebooks (*.ipynb) are graded.
+        package may be a `simpleautodiff/` folder or one `simpleautodiff.py`, at the top,
+        or its modules handed in loose (`__init__.py`, `node.py`, ...: an LMS upload without
+        the folder), which are put into a `simpleautodiff/` folder of the copy; else the
+        student's notebooks (*.ipynb) are graded.
         """
         if (staged / "simpleautodiff" / "__init__.py").is_file() or \
                 (staged / "simpleautodiff.py").is_file():
             return staged, [], None
         if (staged / "simpleautodiff").is_dir():
             return staged, [], None  # a namespace package: let the import say what is wrong
+        if _package_loose(staged):
+            return staged, [], None
         notebooks = sorted(p for p in staged.rglob("*.ipynb") if p.is_file())
         if notebooks:
             return None, notebooks, None
         listing = sorted(shown(p.name, 40) for p in staged.iterdir())[:8]
+        found = (f"; it holds {', '.join(listing)}" if listing else
+                 "; nothing in it could be read (see the files left out below)"
+                 if self.refused else "; it is empty")
         return None, [], (
             "no simpleautodiff package found: hand in a `simpleautodiff/` folder or a "
             "`simpleautodiff.py` file (or your notebooks) at the top of your submission"
-            + (f"; it holds {', '.join(listing)}" if listing else "; it is empty"))
+            + found)
+
+    def digest(self) -> str:
+        """A fingerprint of everything handed in: every name, kind, size and content under
+        the folder (links not followed), the files refused and the LMS's time and late
+        mark. Any file added, changed, renamed or deleted changes it. Bounded like staging:
+        content is read up to the caps, past them a file counts by its size and time."""
+        digest = hashlib.sha256(repr((self.refused, self.submitted_at,
+                                      self.marked_late)).encode())
+        budget, seen = TOTAL_BYTES, 0
+        stack = [("", str(self.folder))]
+        while stack:
+            relative, path = stack.pop()
+            try:
+                with os.scandir(path) as listing:
+                    entries = sorted(itertools.islice(listing, 4 * MAX_FILES),
+                                     key=lambda e: e.name)
+            except OSError as error:
+                digest.update(f"{relative}\0unreadable {error.errno}\0".encode())
+                continue
+            for entry in entries:
+                seen += 1
+                name = relative + entry.name
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if seen > 10 * MAX_FILES:
+                    digest.update(f"{name}\0{time.time()}".encode())  # too many: changed
+                    return digest.hexdigest()
+                digest.update(f"{name}\0{stat.S_IFMT(info.st_mode)}\0{info.st_size}\0"
+                              .encode("utf-8", "backslashreplace"))
+                if stat.S_ISDIR(info.st_mode):
+                    if name.count("/") < MAX_DEPTH:
+                        stack.append((name + "/", entry.path))
+                elif stat.S_ISREG(info.st_mode):
+                    budget -= _hash_content(entry.path, info, budget, digest)
+        return digest.hexdigest()
 
     def newest_change(self) -> float:
         """The latest modification time of anything in the submission (links not followed).
@@ -92,6 +144,51 @@ class Submission:
                     if stat.S_ISDIR(info.st_mode):
                         stack.append((entry.path, depth + 1))
         return newest
+
+
+def _hash_content(path: str, info: os.stat_result, budget: int, digest: Any) -> int:
+    """Add a regular file's content to `digest` (its time when over the caps, or when it
+    cannot be opened as a regular file); the bytes read."""
+    if info.st_size <= min(NOTEBOOK_BYTES, budget):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                if stat.S_ISREG(os.fstat(fd).st_mode):
+                    data = os.read(fd, info.st_size + 1)
+                    digest.update(hashlib.sha256(data).digest())
+                    return len(data)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+    digest.update(f"\0{info.st_mtime_ns}\0".encode())
+    return 0
+
+
+def package_modules() -> frozenset[str]:
+    """The file names of the package's modules (`node.py`, `order.py`, ...): the
+    reference's, so a module added there is known here too."""
+    return frozenset(p.name for p in REFERENCE.glob("*.py"))
+
+
+def _package_loose(staged: Path) -> bool:
+    """Put the loose modules at the top of the copy `staged` into a `simpleautodiff/`
+    folder when they are the package's (an `__init__.py` among them, or, without notebooks,
+    a module named like one of the package's); whether it did."""
+    loose = [p for p in staged.glob("*.py") if p.is_file()]
+    names = {p.name for p in loose}
+    notebooks = any(staged.rglob("*.ipynb"))
+    if (staged / "simpleautodiff").exists() or not (
+            "__init__.py" in names or (names & package_modules() and not notebooks)):
+        return False
+    package = staged / "simpleautodiff"
+    package.mkdir()
+    for path in loose:
+        path.rename(package / path.name)
+    return True
 
 
 @dataclass(frozen=True)
@@ -123,24 +220,43 @@ def _id_problem(name: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """One entry of SUBMISSIONS, or of a bulk download in it, that belongs to a student."""
+
+    path: Path
+    name: str  # as shown in messages: `submissions.zip/smithjohn_12345_67890_graph.py`
+    is_folder: bool
+    lms: Named | None = None
+    stamp: tuple[int, ...] | None = None  # its zip member's date and time, if from a zip
+
+
 @dataclass
-class _Sources:
-    """Everything in SUBMISSIONS that belongs to one student."""
+class _Scan:
+    """What one scan of SUBMISSIONS collects."""
 
-    folders: list[Path] = field(default_factory=list)
-    files: list[tuple[Path, str]] = field(default_factory=list)  # (path, name to give it)
-    names: list[str] = field(default_factory=list)  # the entries, for messages
+    unpacked: Path | None
+    zone: tzinfo
+    skipped: list[Skipped] = field(default_factory=list)
+    students: dict[str, list[_Entry]] = field(default_factory=dict)
+    stamps: dict[Path, tuple[int, ...]] = field(default_factory=dict)
+    bulk: int = 0  # bulk downloads unpacked so far (each gets a folder of its own)
+    opened: list[str] = field(default_factory=list)  # "NAME: N students", for the console
 
 
-def scan_submissions(source: Path, unpacked: Path | None = None,
+def scan_submissions(source: Path, unpacked: Path | None = None, zone: tzinfo = UTC,
+                     opened: list[str] | None = None,
                      ) -> tuple[list[Submission], list[Skipped]]:
     """Every student (sorted by id) in the folder or cohort archive `source`, and every entry
     that is not graded, with why.
 
-    Archives (a cohort's, a student's, or one in a student's folder) are unpacked into
-    `unpacked`, a private folder the caller removes; without it they are skipped.
+    Archives (a cohort's, a student's, a bulk download's, or one in a student's folder) are
+    unpacked into `unpacked`, a private folder the caller removes; without it they are
+    skipped. `zone`: the time zone a zip's member times are read in (zips carry none).
+    Each bulk download found inside `source` is added to `opened` ("NAME: N students"), so
+    that the run can say what it took as one (a student's archive shaped like one, too).
     """
-    skipped: list[Skipped] = []
+    scan = _Scan(unpacked, zone)
     folder = Path(source)
     if not folder.is_dir():
         if unpacked is None or not archives.is_archive(folder.name):
@@ -151,27 +267,31 @@ def scan_submissions(source: Path, unpacked: Path | None = None,
         except NoRoom as error:  # nobody can be graded: say why, grade nobody
             return [], [Skipped(label, error.reason.split(": a grader error")[0]
                                  + ": make room and run the command again")]
-        skipped += [Skipped(label, why.removeprefix(f"{label}: ")) for why in result.refused]
+        scan.skipped += [Skipped(label, _sentence(why, label)) for why in result.refused]
+        scan.stamps.update({result.folder / k: v for k, v in result.stamps.items()})
         folder = _inner(result.folder)
-    students = _gather(folder, skipped)
+    _gather(folder, "", scan, nested=False)
+    if opened is not None:
+        opened += scan.opened
     found: dict[str, Submission] = {}
-    for student_id, sources in sorted(students.items()):
-        if len(sources.folders) + (1 if sources.files else 0) > 1:
-            for name in sources.names:
-                skipped.append(Skipped(name, f"one of {len(sources.names)} entries for student "
-                                             f"{student_id}: keep one and grade again"))
-            continue
-        submission = _build(student_id, sources, unpacked)
+    for student_id, entries in sorted(scan.students.items()):
+        submission = _build(student_id, entries, scan)
         if isinstance(submission, str):
-            skipped += [Skipped(name, submission) for name in sources.names]
+            scan.skipped += [Skipped(e.name, submission) for e in entries]
         else:
             found[student_id] = submission
-    return _without_case_twins(found, skipped)
+    return _without_case_twins(found, scan.skipped)
 
 
-def _gather(folder: Path, skipped: list[Skipped]) -> dict[str, _Sources]:
-    """The entries of `folder` by student id; the others go to `skipped`, with why."""
-    students: dict[str, _Sources] = {}
+def _sentence(why: str, label: str) -> str:
+    """A refusal of the cohort's own archive, without the archive's name in front."""
+    return why.removeprefix(f"{label}: ")
+
+
+def _gather(folder: Path, prefix: str, scan: _Scan, nested: bool) -> None:
+    """The entries of `folder` into `scan.students` by student id; the others go to
+    `scan.skipped`, with why. A bulk download found among them (not `nested` in one) is
+    opened and its entries gathered the same way."""
     with os.scandir(folder) as listing:
         entries = sorted(listing, key=lambda e: e.name)
     for entry in entries:
@@ -179,17 +299,76 @@ def _gather(folder: Path, skipped: list[Skipped]) -> dict[str, _Sources]:
             mode = entry.stat(follow_symlinks=False).st_mode
         except OSError:  # gone since the listing
             continue
+        name = prefix + shown(entry.name)
+        if not nested and _bulk(Path(entry.path), mode, name, scan):
+            continue
         owner = _owner(entry.name, mode)
         if isinstance(owner, Skipped):
-            skipped.append(owner)
+            scan.skipped.append(Skipped(prefix + owner.name, owner.reason, owner.plain_file))
             continue
-        sources = students.setdefault(owner[0], _Sources())
-        if stat.S_ISREG(mode):
-            sources.files.append((Path(entry.path), owner[1]))
-        else:
-            sources.folders.append(Path(entry.path))
-        sources.names.append(shown(entry.name))
-    return students
+        is_folder = not stat.S_ISREG(mode)
+        lms = named(entry.name, is_folder)
+        scan.students.setdefault(owner[0], []).append(
+            _Entry(Path(entry.path), name, is_folder, lms, scan.stamps.get(Path(entry.path))))
+
+
+def _bulk(path: Path, mode: int, name: str, scan: _Scan) -> bool:
+    """Whether the entry at `path` is an LMS bulk download (then its students are gathered,
+    whatever the entry is called): a folder or an archive whose entries are named in
+    Canvas's or Moodle's way, with no code of a student of its own."""
+    if named(path.name, stat.S_ISDIR(mode)) is not None:
+        return False
+    if stat.S_ISDIR(mode):
+        try:
+            with os.scandir(path) as listing:
+                tops = [(e.name, e.is_dir(follow_symlinks=False))
+                        for e in itertools.islice(listing, 4 * MAX_FILES)]
+        except OSError:
+            return False
+        if not is_bulk_download(tops):
+            return False
+        _gather_bulk(path, name, scan)
+        return True
+    if not (stat.S_ISREG(mode) and archives.is_archive(path.name) and scan.unpacked):
+        return False
+    tops = archives.top_entries(path)
+    if not tops or not is_bulk_download(tops):
+        return False
+    scan.bulk += 1
+    try:
+        result = archives.unpack(path, scan.unpacked / f".bulk{scan.bulk}", archives.COHORT)
+    except NoRoom as error:
+        scan.skipped.append(Skipped(name, error.reason.split(": a grader error")[0]
+                                    + ": make room and run the command again"))
+        return True
+    if result.files == 0 and len(result.refused) == 1 and "not a readable" in result.refused[0]:
+        scan.skipped.append(Skipped(name, "a Canvas or Moodle bulk download that cannot be "
+                                          "read (damaged or cut short): download it again "
+                                          "and run the command again"))
+        return True
+    scan.skipped += [Skipped(name, _sentence(why, shown(path.name))) for why in result.refused]
+    scan.stamps.update({result.folder / k: v for k, v in result.stamps.items()})
+    _gather_bulk(_inner(result.folder), name, scan)
+    return True
+
+
+def _gather_bulk(folder: Path, name: str, scan: _Scan) -> None:
+    before = {sid: len(entries) for sid, entries in scan.students.items()}
+    _gather(folder, name + "/", scan, nested=True)
+    students = [sid for sid, entries in scan.students.items()
+                if len(entries) > before.get(sid, 0)]
+    scan.opened.append(f"{name}: {len(students)} student(s)")
+
+
+def is_bulk_download(tops: list[tuple[str, bool]]) -> bool:
+    """Whether entries (name, is a folder) are those of a Canvas or Moodle bulk download:
+    some named in its way, and none of the others a student's code."""
+    lms = [named(n, d) is not None for n, d in tops]
+    return any(lms) and not any(_is_code(n, d) for (n, d), own in zip(tops, lms) if not own)
+
+
+def _is_code(name: str, is_folder: bool) -> bool:
+    return name == "simpleautodiff" or (not is_folder and name.endswith((".py", ".ipynb")))
 
 
 def _owner(name: str, mode: int) -> tuple[str, str] | Skipped:
@@ -223,32 +402,169 @@ def _file_owner(name: str, lms: Named | None) -> tuple[str, str] | str:
     return NOT_A_SUBMISSION
 
 
-def _build(student_id: str, sources: _Sources, unpacked: Path | None) -> Submission | str:
-    """The student's Submission: their folder, or their files and archives unpacked."""
-    if sources.folders:
-        folder = sources.folders[0]
-        inner = _archives_in(folder)
-        if not inner:
-            return Submission(student_id, folder)
-        sources = _Sources(files=[(folder / name, name) for name in inner])
-    if unpacked is None:
-        return "an archive (archives are unpacked only by `python -m adkit.grade`)"
-    target = unpacked / student_id
+@dataclass
+class _Unit:
+    """One version of a student's work: a folder, an archive, or their LMS files together,
+    made into one folder of its own; `when` is its newest time."""
+
+    folder: Path
+    label: str
+    when: float
+    submitted_at: str | None = None
+    marked_late: bool | None = None
+
+
+def _build(student_id: str, entries: list[_Entry], scan: _Scan) -> Submission | str:
+    """The student's Submission from their entries (docs/grading.md, "A student's several
+    entries"): the newest entry is graded; an older one is added when it shares no file
+    with what is taken, else it is left out and named in the feedback."""
+    if len(entries) == 1 and entries[0].is_folder and not _archives_in(entries[0].path):
+        return Submission(student_id, entries[0].path)
+    if scan.unpacked is None:
+        return "an archive or several entries (these are read only by `python -m adkit.grade`)"
+    target = scan.unpacked / student_id
     refused: list[str] = []
-    newest = 0.0
     try:
-        for path, name in sources.files:
-            if archives.is_archive(name):
-                result = archives.unpack(path, target)
-                refused += result.refused
-                newest = max(newest, result.newest)
-            else:
-                newest = max(newest, _copy(path, target / name, refused))
-        archives.settle_times(target, newest)
+        try:
+            used = _merged(entries, target, refused, scan.zone)
+        except OSError as error:  # moving our own copies: only the machine fails here
+            no_room(error, "gathering your files")
+            raise
     except NoRoom as error:  # the machine's fault: this student only, the run goes on
         remove_partial(target)
         return error.reason
-    return Submission(student_id, _inner(target), tuple(refused))
+    lms = [u for u in used if u.submitted_at is not None or u.marked_late is not None]
+    return Submission(student_id, used[0].folder, tuple(refused),
+                      submitted_at=lms[0].submitted_at if lms else None,
+                      marked_late=lms[0].marked_late if lms else None)
+
+
+def _merged(entries: list[_Entry], target: Path, refused: list[str], zone: tzinfo,
+            ) -> list[_Unit]:
+    """Every entry made a unit in `target`; the units used, newest first: the newest,
+    with each older one moved into it when it shares no file with what is taken."""
+    units = [_unit(e, target / f"u{k}", refused)
+             for k, e in enumerate(e for e in entries if e.is_folder or e.lms is None)]
+    loose = [e for e in entries if not e.is_folder and e.lms is not None]
+    if loose:
+        units.append(_lms_unit(loose, target / "lms", refused, zone))
+    units.sort(key=lambda u: (u.when, u.label), reverse=True)
+    taken, used = _files(units[0].folder), [units[0]]
+    for unit in units[1:]:
+        files = _files(unit.folder)
+        if _clash(taken, files):
+            refused.append(f"{unit.label}: an older entry than {units[0].label} holding the "
+                           "same files: not graded (your newest entry is)")
+            continue
+        for relative in sorted(files):
+            (units[0].folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(unit.folder / relative, units[0].folder / relative)
+        taken |= files
+        used.append(unit)
+    archives.settle_times(target, max(u.when for u in units))
+    return used
+
+
+def _unit(entry: _Entry, target: Path, refused: list[str]) -> _Unit:
+    """A folder (a capped copy) or a student's archive as a unit of its own in `target`."""
+    newest = 0.0
+    if entry.is_folder and not _archives_in(entry.path):
+        newest = Submission("", entry.path).newest_change()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            staged = stage(entry.path, target)
+        except OSError as error:  # UnsafeFile (a link, say) or gone meanwhile; NoRoom raises
+            refused.append(f"{entry.name}: {shown(error.strerror or 'could not be read')}")
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            refused += [f"{entry.name}/{why}" for why in staged.refused]
+        _set_times(target, newest)
+    else:
+        paths = [entry.path / n for n in _archives_in(entry.path)] if entry.is_folder \
+            else [entry.path]
+        target.mkdir(parents=True, exist_ok=True)
+        for path in paths:
+            result = archives.unpack(path, target)
+            refused += result.refused
+            newest = max(newest, result.newest)
+    return _Unit(_inner(target), entry.name, newest)
+
+
+def _lms_unit(loose: list[_Entry], target: Path, refused: list[str], zone: tzinfo) -> _Unit:
+    """A student's files of a bulk download as one unit: where two give the same file,
+    the newest by the LMS's own order wins (Canvas: the higher `-N`, then the later file
+    id; then the later time) and the others are named."""
+    by_file: dict[str, list[_Entry]] = {}
+    for entry in loose:
+        assert entry.lms is not None
+        by_file.setdefault(entry.lms.file, []).append(entry)
+    kept: list[_Entry] = []
+    for file, group in sorted(by_file.items()):
+        group.sort(key=lambda e: (e.lms.again, e.lms.file_id, _mtime(e.path), e.name),
+                   reverse=True)  # type: ignore[union-attr]
+        kept.append(group[0])
+        refused += [f"{e.name}: an older copy of {shown(file)} ({group[0].name} is newer): not "
+                    "graded" for e in group[1:]]
+    newest = 0.0
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in kept:
+        assert entry.lms is not None
+        if archives.is_archive(entry.lms.file):
+            result = archives.unpack(entry.path, target)
+            refused += result.refused
+            newest = max(newest, result.newest)
+        else:
+            newest = max(newest, _copy(entry.path, target / entry.lms.file, refused))
+    canvas = [e for e in kept if e.lms and e.lms.platform == "Canvas"]
+    stamps = [e.stamp for e in canvas if e.stamp is not None]
+    when = max(stamps) if stamps else None
+    label = kept[0].name + (f" and {len(kept) - 1} more file(s)" if len(kept) > 1 else "")
+    return _Unit(_inner(target), label, newest,
+                 submitted_at=_iso(when, zone) if when else None,
+                 marked_late=any(e.lms.late for e in canvas) if canvas else None)  # type: ignore
+
+
+def _iso(stamp: tuple[int, ...], zone: tzinfo) -> str | None:
+    """A zip member's naive date and time, read in `zone`, as ISO 8601 with its offset."""
+    try:
+        return datetime(*stamp[:6], tzinfo=zone).isoformat()  # type: ignore[misc]
+    except (ValueError, TypeError, OverflowError):
+        return None  # a zip's date of month 0: no time at all rather than a wrong one
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return os.lstat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _files(folder: Path) -> set[str]:
+    """The files of a unit, as paths relative to it (the units are our own copies)."""
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")
+            if p.is_file() and not p.is_symlink()}
+
+
+def _clash(taken: set[str], files: set[str]) -> bool:
+    """Whether two units hold the same file, or the package in both its forms (a
+    `simpleautodiff.py` in one, a `simpleautodiff/` folder in the other)."""
+    def form(names: set[str]) -> set[str]:
+        return {"file" if n == "simpleautodiff.py" else "folder" for n in names
+                if n == "simpleautodiff.py" or n.startswith("simpleautodiff/")}
+
+    def folders(names: set[str]) -> set[str]:
+        return {str(parent) for n in names for parent in Path(n).parents} - {"."}
+
+    return bool(taken & files or taken & folders(files) or files & folders(taken)) or \
+        len(form(taken) | form(files)) > 1
+
+
+def _set_times(folder: Path, when: float) -> None:
+    """Give every file and folder in our copy `folder` the time `when`."""
+    for path, _, names in os.walk(folder):
+        for name in names:
+            os.utime(os.path.join(path, name), (when, when), follow_symlinks=False)
+        os.utime(path, (when, when))
 
 
 def _archives_in(folder: Path) -> list[str]:
