@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from adkit.grade.scoring import score
 from adkit.model.rubric import load_rubric
-from adkit.outputs import files as outputs
 from adkit.outputs.rendered import render
 from adkit.platforms.course_feedback import page
 from tests.test_report_browser import browser  # noqa: F401 (the shared real browser)
@@ -48,7 +48,7 @@ FEEDBACK = f"""# Feedback for s1
 
 def _data() -> dict:
     rubric = load_rubric()
-    data = json.loads(json.dumps(outputs.results("s1", rubric, {}, {"seconds": 0.0})))
+    data = json.loads(json.dumps(score("s1", rubric, {}).to_json()))
     data["extra_data"]["tasks"].update(topological_order=15, forward_mode=0, operators=9)
     return data
 

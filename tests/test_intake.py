@@ -14,6 +14,7 @@ import pytest
 
 from adkit.authoring import course
 from adkit.grade import runner
+from adkit.grade.scoring import score
 from adkit.intake import notebooks, staging
 from adkit.intake.notebooks import SubmissionError, extract_in_child, package_source
 from adkit.intake.submissions import Submission, scan_submissions
@@ -320,13 +321,11 @@ def test_capped_copies_a_lying_str_and_cuts_it():
 
 def test_report_lists_skipped_folders_and_warns_when_not_isolated():
     rubric = load_rubric()
-    data = outputs.results("s1", rubric, {}, {"seconds": 0.0, "sandbox": "trusted",
-                                               "isolated": False})
+    data = score("s1", rubric, {}, sandbox="trusted", isolated=False).to_json()
     page = report_html(Cohort([StudentResult.from_json(data)],
                               skipped=[("gradebook.csv", "the name of the kit's own output")]))
     assert "WITHOUT an isolating sandbox" in page and "gradebook.csv" in page
-    clean = outputs.results("s1", rubric, {}, {"seconds": 0.0, "sandbox": "bubblewrap",
-                                                "isolated": True})
+    clean = score("s1", rubric, {}, sandbox="bubblewrap", isolated=True).to_json()
     assert "WITHOUT" not in report_html(Cohort([StudentResult.from_json(clean)]))
 
 
