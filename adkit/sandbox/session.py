@@ -37,7 +37,10 @@ from adkit.sandbox.common import (
 from adkit.sandbox.files import remove_owned
 from adkit.sandbox.processes import KILL_WAIT, CpuClock, descendants, kill_members, members
 
-CPU_READING = 0.1  # seconds between readings of a running call's CPU time
+# A running call's CPU time is read when it could first have used up its limit (its
+# processes use at most all the machine's cores), and at most this often.
+CPU_READING = 0.05
+CORES = os.cpu_count() or 1
 
 
 def _lower_priority(cgroup: Cgroup | None, pids: Sequence[int]) -> None:
@@ -339,7 +342,7 @@ class Sandbox:
         read is counted in `reply_read`); else a word saying what went wrong. `limit`: the
         wall deadline, the worker's CPU clock and the CPU seconds it may use."""
         deadline, clock, cpu = limit
-        reading = time.monotonic() + CPU_READING
+        reading = time.monotonic() + max(CPU_READING, cpu / CORES)
         poller = select.poll()
         poller.register(worker.reply, select.POLLIN)
         if worker.output_open:
@@ -366,9 +369,10 @@ class Sandbox:
                     poller.unregister(worker.request)
             now = time.monotonic()
             if now >= reading:
-                if clock.seconds() >= cpu:
+                used = clock.seconds()
+                if used >= cpu:
                     return "timeout"
-                reading = now + CPU_READING
+                reading = now + max(CPU_READING, (cpu - used) / CORES)
             remaining = deadline - now
             if remaining <= 0:
                 return "idle"
