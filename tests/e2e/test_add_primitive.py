@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
+
 COPIED = ("adkit", "graders", "reference", "pyproject.toml")
 
 # Step 1: the row, last among the primitives (so that existing seeds keep their programs

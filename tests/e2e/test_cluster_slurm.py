@@ -20,10 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster_compare import differences
-from tests.slurm_harness import USER, Slurm, python_for, why_not
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
+from tests.helpers.cluster_compare import differences
+from tests.helpers.slurm_harness import USER, Slurm, python_for, why_not
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm"),
               pytest.mark.skipif(why_not() is not None, reason=str(why_not()))]

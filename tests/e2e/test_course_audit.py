@@ -9,8 +9,7 @@ import shutil
 from pathlib import Path
 
 from adkit.similarity.__main__ import main
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def _marking(mark: Path, who: str) -> str:

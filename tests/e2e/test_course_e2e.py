@@ -30,8 +30,8 @@ from pathlib import Path
 import pytest
 
 from adkit.authoring.course import ASSIGNMENT, HIDDEN_BEGIN, source_dir
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.executable).parent.parent
 COURSE_ID = "adkit-autodiff"
 STUDENTS = ("s_0evil", "s_ref", "s_blank", "s_bug", "s_crash", "s_deep", "s_cheat")

@@ -5,79 +5,14 @@ correct solutions and each realistic bug, which tasks keep full marks and which 
 points. The cohort is graded once (one `python -m adkit.grade` run) for the module.
 """
 
-import fcntl
-import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from adkit.grade import expectations
 from adkit.grade.rubric import load_rubric
+from tests.helpers.cohorts import cohort_expectations
 
-ROOT = Path(__file__).resolve().parents[1]
-COHORT = ROOT / "tests" / "cohort"
-EXPECTED = expectations.load(COHORT / "expectations.toml") \
-    if (COHORT / "expectations.toml").exists() else {}
+EXPECTED = cohort_expectations()
 pytestmark = [pytest.mark.xdist_group("grade_cohort"), pytest.mark.slow]
-
-
-def source_of(name: str, folder: Path) -> Path:
-    """Where a named submission lives ("reference" and "skeleton" are the kit's own)."""
-    if name in ("reference", "skeleton"):
-        return ROOT / name
-    return folder / name
-
-
-def copy_cohort(names, folder: Path, dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        shutil.copytree(source_of(name, folder), dest / name,
-                        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
-    return dest
-
-
-def graded_once(tmp_path_factory, name: str, make) -> dict:
-    """Run `make(folder) -> dict` once per test run, even when both xdist workers ask.
-
-    (xdist_group does not keep a group on one worker with this pytest; a lock in the
-    folder the workers share does.) The dict is saved as JSON for the other worker.
-    """
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = shared / f"shared-{name}"
-    folder.mkdir(exist_ok=True)
-    with open(shared / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        done = folder / "result.json"
-        if not done.exists():
-            done.write_text(json.dumps(make(folder)))
-        return json.loads(done.read_text())
-
-
-def grade(submissions: Path, out: Path, *extra: str, timeout: float = 900):
-    return subprocess.run(
-        [sys.executable, "-m", "adkit.grade", str(submissions), "--out", str(out), *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-
-
-# Session scope: graded once per test process even when xdist interleaves other modules.
-@pytest.fixture(scope="session")
-def graded_cohort(tmp_path_factory):
-    if not EXPECTED:
-        pytest.skip("tests/cohort/expectations.toml is not there yet")
-
-    def make(base: Path) -> dict:
-        cohort = copy_cohort(EXPECTED, COHORT, base / "submissions")
-        run = grade(cohort, base / "grades", "--jobs", "2")
-        return {"out": str(base / "grades"), "code": run.returncode, "stderr": run.stderr}
-
-    result = graded_once(tmp_path_factory, "cohort", make)
-    assert result["code"] == 0, result["stderr"][-3000:]
-    return Path(result["out"])
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))

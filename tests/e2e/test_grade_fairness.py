@@ -17,15 +17,10 @@ from pathlib import Path
 import pytest
 
 from adkit.intake.notebooks import package_source
-from tests.test_grade_cohort import (
-    COHORT,
-    EXPECTED,
-    grade,
-    graded_cohort,  # noqa: F401 (the shared cohort run)
-    graded_once,
-)
+from tests.helpers import COHORT, ROOT
+from tests.helpers.cohorts import cohort_expectations, grade, graded_once
 
-ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = cohort_expectations()
 NOTEBOOKS = ROOT / "demo_cohort" / "s2409"  # a notebook student
 pytestmark = [pytest.mark.slow]
 
@@ -187,7 +182,7 @@ def _scores(out: Path, student: str) -> dict[str, float]:
     return {t["name"]: t["score"] for t in data["tests"]}
 
 
-def test_the_same_bug_earns_the_same_grade_under_every_id(graded_cohort,  # noqa: F811
+def test_the_same_bug_earns_the_same_grade_under_every_id(graded_cohort,
                                                           graded_under_other_ids):
     """Each bug's points, test by test, are the same under its own id and the others."""
     assert len(BUGS) >= 30

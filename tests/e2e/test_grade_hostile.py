@@ -8,7 +8,7 @@ entries git cannot hold, built at test time by `build_unusual` (symbolic links, 
 
 The run is repeated in each isolating backend that can run here: bubblewrap on this
 machine, and the container backend inside a simulated default container
-(tests/container_sim.py), grading from a copy of the kit protected as the Gradescope
+(tests/helpers/container_sim.py), grading from a copy of the kit protected as the Gradescope
 bundle's setup.sh protects it.
 """
 
@@ -27,11 +27,10 @@ import pytest
 
 from adkit.grade import expectations
 from adkit.grade.rubric import load_rubric
-from tests import container_sim
-from tests.container_sim import INSIDE, in_container
-from tests.test_grade_cohort import ROOT, copy_cohort, grade
+from tests.helpers import COHORT, FIXTURES, HOSTILE, ROOT, container_sim
+from tests.helpers.cohorts import copy_cohort, grade
+from tests.helpers.container_sim import INSIDE, in_container
 
-HOSTILE = ROOT / "tests" / "hostile"
 EXPECTED = expectations.load(HOSTILE / "expectations.toml") \
     if (HOSTILE / "expectations.toml").exists() else {}
 CORRECT = ("reference", "correct_kahn")
@@ -39,10 +38,10 @@ CLASSMATE = "nb_classmate"  # a real notebook student, whose notebooks another o
 SOURCE_NOTEBOOKS = ROOT / "assignments" / "source" / "autodiff"
 OUTPUT_BYTES = 1_000_000  # feedback.md and results.json of any student
 SPARSE_BYTES = 2 * 1024**3
-CORRECT_PACKAGE = ROOT / "tests" / "cohort" / "correct_kahn" / "simpleautodiff.py"
+CORRECT_PACKAGE = COHORT / "correct_kahn" / "simpleautodiff.py"
 # Hostile folders that hold only a scratch file: the correct package is copied in beside it.
 ON_CORRECT_PACKAGE = ("hostile_scratch_random_py", "hostile_scratch_importlib_py")
-ANSWER_FORGE = ROOT / "tests" / "hostile_answer_forge.py"
+ANSWER_FORGE = FIXTURES / "hostile_answer_forge.py"
 
 
 # Hostile packages whose attack sits beside correct code: `from ._correct import *`.
@@ -164,7 +163,7 @@ def _snapshot(folder: Path) -> dict[str, list[int]]:
 
 def _cohort(base: Path, kit: Path) -> Path:
     cohort = copy_cohort(EXPECTED, HOSTILE, base / "submissions")
-    copy_cohort(["correct_kahn"], ROOT / "tests" / "cohort", cohort)
+    copy_cohort(["correct_kahn"], COHORT, cohort)
     copy_cohort(["reference"], ROOT, cohort)
     build_unusual(cohort, kit)
     return cohort

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 MARK = "86399.25"  # the hanging student's `sleep` argument, to find it among processes
 HANG = f"import os\nos.execvp('sleep', ['sleep', '{MARK}'])\n"
 

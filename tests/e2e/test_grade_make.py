@@ -11,7 +11,8 @@ import pytest
 from adkit.grade import expectations
 from adkit.grade.rubric import VISIBILITIES, load_rubric
 from adkit.outputs.gradebook import HEADER
-from tests.test_grade_cohort import ROOT, graded_once
+from tests.helpers import ROOT
+from tests.helpers.cohorts import graded_once
 
 DEMO = ROOT / "demo_cohort"
 pytestmark = [pytest.mark.xdist_group("grade_make"), pytest.mark.slow]

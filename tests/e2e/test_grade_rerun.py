@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_grade_cohort import ROOT, copy_cohort, grade
+from tests.helpers import ROOT
+from tests.helpers.cohorts import copy_cohort, grade
 
 pytestmark = [pytest.mark.xdist_group("grade_rerun"), pytest.mark.slow]
 # Graded in this order with --jobs 1: two quick ones, then one that takes a while.

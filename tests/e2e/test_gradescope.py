@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from adkit.platforms import gradescope
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 COHORT = ROOT / "tests" / "cohort"
 
 

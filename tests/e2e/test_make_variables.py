@@ -3,11 +3,10 @@ instead of being ignored (`make grade SUBMISSION=x` once graded the demo cohort)
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 
 def _make(*args: str) -> subprocess.CompletedProcess:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from adkit.intake import archives, staging
-from tests.archive_builders import ROOT, package_members, tar_bytes
+from tests.helpers.archive_builders import ROOT, package_members, tar_bytes
 
 FILLER = 600  # small files that a student may hand in (under every cap), but no tmpfs holds
 

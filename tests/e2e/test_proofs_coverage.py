@@ -6,14 +6,12 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from adkit.authoring.regions import package_regions
 from adkit.proofs.coverage_check import REFERENCE, regions_coverage
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 
 @pytest.mark.slow

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from adkit.grade.rubric import load_rubric
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = ROOT / "reference" / "tests" / "test_public.py"
 
 PAPER_GRAPH = ["test_paper_example_values_and_local_derivatives"]

@@ -7,45 +7,15 @@ Skipped, saying why, where chromium, chromium-driver or selenium is missing (Deb
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
 
 from adkit.outputs import feedback
-from tests.test_report import _cohort
+from tests.helpers.results import small_cohort
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    webdriver = pytest.importorskip("selenium.webdriver",
-                                    reason="selenium is not installed (pip install -e '.[dev]')")
-    if not CHROMIUM or not DRIVER:
-        pytest.skip("no chromium or chromedriver on PATH (Debian: apt-get install chromium "
-                    "chromium-driver)")
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="adkit-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # An explicit driver: Selenium Manager would otherwise try to download one.
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +25,7 @@ def report(tmp_path_factory) -> Path:
     from adkit.intake.submissions import Skipped, Submission
 
     out = tmp_path_factory.mktemp("grades")
-    results = _cohort()
+    results = small_cohort()
     for result in results:
         feedback.write_student(out, result)
     everyone = [Submission(r.student_id, out) for r in results]

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_grade_cohort import ROOT
+from tests.helpers import COHORT, ROOT
 
 pytestmark = pytest.mark.slow
 EVIL = "\x1b[2J\x1b[1;1H\x1b[8m\u202egnp.exe\u2066\x9b31m\x07\x1b]0;owned\x07"
 SHOWN = "\\x1b[2J"  # how the first escape must appear
 EVIL_NAME = "\x1b[2J\u202eevil"
-CORRECT = ROOT / "tests" / "cohort" / "correct_kahn" / "simpleautodiff.py"
+CORRECT = COHORT / "correct_kahn" / "simpleautodiff.py"
 # Everything escape_controls writes out: C0 but tab and newline, DEL, C1, bidi controls.
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
                  "\u2028\u2029\ufeff]")

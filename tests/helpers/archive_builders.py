@@ -8,9 +8,9 @@ import stat
 import struct
 import tarfile
 import zipfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 REFERENCE = ROOT / "reference" / "simpleautodiff"
 
 
@@ -92,3 +92,16 @@ def many_folders_zip(count: int, declared: int | None = None) -> bytes:
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, min(shown, 0xFFFF), min(shown, 0xFFFF),
                       len(directory), at, 0)
     return b"".join(local) + directory + end
+
+
+def hostile_zip() -> bytes:
+    """A student's zip with every kind of member the intake refuses, and a correct package."""
+    members = package_members("hw3/")
+    members["../../outside.py"] = b"ESCAPED = True\n"
+    members["/tmp/absolute.py"] = b"ESCAPED = True\n"
+    members["hw3/..\\..\\windows.py"] = b"ESCAPED = True\n"
+    members["hw3/again.zip"] = zip_bytes({"x.py": b"x = 1\n"})
+    members["hw3/zeros.ipynb"] = b"\0" * (3 * 1024**2)  # 3 MiB that compress ~1000 times
+    members["__MACOSX/hw3/._node.py"] = b"\0\5\26\7"  # left out silently
+    members["hw3/.DS_Store"] = b"Bud1"
+    return zip_bytes(members, {"hw3/stolen.py": "/work/main/reference/simpleautodiff/node.py"})

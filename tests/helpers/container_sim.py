@@ -6,7 +6,8 @@ namespaces (Docker's seccomp profile; here `user.max_user_namespaces` is 0 in th
 which is a per-namespace limit since Linux 4.9). So bwrap cannot start, `id -u` is 0, and
 setuid to any other uid works: the kit must fall back to its container backend.
 
-    python tests/container_sim.py [--hide PATH]... [--bind SRC:DEST]... [--cwd DIR] -- CMD...
+    python tests/helpers/container_sim.py [--hide PATH]... [--bind SRC:DEST]... [--cwd DIR]
+        -- CMD...
     container_sim.run([...], hide=[...], bind={src: dest})   # a CompletedProcess
 
 `--hide PATH` mounts an empty tmpfs over PATH (the image does not have it); `--bind SRC:DEST`
@@ -168,7 +169,7 @@ def run(command: Sequence[str], *, hide: Sequence[str | Path] = (),
 # --- the kit in a container ------------------------------------------------------------
 
 INSIDE = Path("/tmp/autograder")  # where in_container shows the folder laid out as Gradescope's
-KIT = Path(__file__).resolve().parents[1]  # this checkout: it holds solutions (reference, cohort)
+KIT = Path(__file__).resolve().parents[2]  # this checkout: it holds solutions (reference, cohort)
 
 
 def hidden_in_container() -> list[str]:

@@ -24,14 +24,13 @@ import pytest
 
 from adkit.grade.rubric import load_rubric
 from adkit.platforms import gradescope
-from tests import container_sim
-from tests.container_sim import INSIDE, in_container
+from tests.helpers import COHORT, FIXTURES, HOSTILE, ROOT, container_sim
+from tests.helpers.container_sim import INSIDE, in_container
 
-ROOT = Path(__file__).resolve().parents[1]
 BUG = "bug_forward_mode_keeps_state"  # tests/cohort: loses forward_mode only
-CASES = ROOT / "tests" / "container_cases"
+CASES = FIXTURES / "container_cases"
 SEARCHES = CASES / "hostile_searches_every_file"
-CORRECT = ROOT / "tests" / "cohort" / "correct_kahn" / "simpleautodiff.py"
+CORRECT = COHORT / "correct_kahn" / "simpleautodiff.py"
 pytestmark = pytest.mark.skipif(bool(container_sim.problem()), reason=container_sim.problem()
                                 or "a simulated container runs here")
 
@@ -194,8 +193,8 @@ def test_bundle_grades_in_the_default_container(bundle, tmp_path):
     bundle's source left readable by all (setup.sh not run) beside the whole checkout."""
     rubric = load_rubric().tasks
     students = {"correct": ROOT / "reference",
-                "buggy": ROOT / "tests" / "cohort" / BUG,
-                "steals": ROOT / "tests" / "hostile" / "hostile_steals_reference",
+                "buggy": COHORT / BUG,
+                "steals": HOSTILE / "hostile_steals_reference",
                 "searches": SEARCHES}
     got = {}
     for name, folder in students.items():

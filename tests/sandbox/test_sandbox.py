@@ -1,8 +1,9 @@
 """The sandbox against hostile submissions, under every backend that runs here.
 
-The student module is tests/sandbox_cases/student.py (copied as simpleautodiff.py); its
-functions each do one hostile thing, called through tests/sandbox_cases/handler.py. Import-
-time hostility uses small modules written here. Limits are small so the suite is quick.
+The student module is tests/fixtures/sandbox_cases/student.py (copied as simpleautodiff.py);
+its functions each do one hostile thing, called through tests/fixtures/sandbox_cases/
+handler.py. Import-time hostility uses small modules written here. Limits are small so the
+suite is quick.
 """
 
 from __future__ import annotations
@@ -30,35 +31,21 @@ from adkit.sandbox import (
 from adkit.sandbox import bubblewrap as bubblewrap_module
 from adkit.sandbox import staged as staged_module
 from adkit.sandbox.cgroups import cgroup_support
-from adkit.sandbox.common import Backend
 from adkit.sandbox.files import python_for_others
+from tests.helpers.sandboxes import (
+    HANDLER,
+    HELPER,
+    ISOLATING,
+    MODES,
+    STUDENT,
+    backend_or_why,
+    backend_param,
+    with_token,
+)
 
-CASES = Path(__file__).parent / "sandbox_cases"
-HANDLER = CASES / "handler.py"
-HELPER = CASES / "helper.py"
-STUDENT = CASES / "student.py"
 LIMITS = Limits(wall_seconds=10.0, cpu_seconds=20, memory_bytes=512 * 1024**2, processes=8,
                 file_bytes=1024**2, output_bytes=4096, reply_bytes=1024**2)
 ROOT = os.geteuid() == 0
-
-
-@functools.cache
-def _backend(name: str) -> Backend | str:
-    """The backend, or why it cannot run here."""
-    try:
-        return choose._make(name)
-    except SandboxError as exc:
-        return str(exc)
-
-
-def _param(name: str) -> object:
-    why = _backend(name)
-    return pytest.param(name, id=name, marks=pytest.mark.skipif(
-        isinstance(why, str), reason=f"{name} cannot run here: {why}"))
-
-
-MODES = [_param("bubblewrap"), _param("container"), _param("trusted")]
-ISOLATING = [_param("bubblewrap"), _param("container")]
 
 
 def _submission(folder: Path, source: str | bytes | None = None) -> Path:
@@ -89,17 +76,6 @@ def _alive(uid: int) -> list[int]:
     return pids
 
 
-def _with_token(token: str) -> list[int]:
-    pids = []
-    for entry in os.scandir("/proc"):
-        try:
-            if token.encode() in Path(f"/proc/{entry.name}/cmdline").read_bytes():
-                pids.append(int(entry.name))
-        except (OSError, ValueError):
-            continue
-    return [pid for pid in pids if pid != os.getpid()]
-
-
 def _plain_contains_forks(mode: str) -> bool:
     """Whether this backend stops a fork bomb here: trusted needs root and an interpreter
     other users may run, for a fresh uid (see the docs)."""
@@ -112,7 +88,7 @@ def student(tmp_path: Path) -> Path:
 
 
 def _box(submission: Path, mode: str, limits: Limits = LIMITS) -> Sandbox:
-    backend = _backend(mode)
+    backend = backend_or_why(mode)
     assert not isinstance(backend, str), backend
     return backend.open(submission, HANDLER, [HELPER], limits=limits)
 
@@ -282,7 +258,7 @@ def test_where_no_task_process_can_fork_each_task_gets_a_new_worker(tmp_path: Pa
         assert me("b")["sin0"] == 0.0, "another task: a new worker, imported afresh"
 
 
-@pytest.mark.parametrize("mode", [_param("bubblewrap")])
+@pytest.mark.parametrize("mode", [backend_param("bubblewrap")])
 def test_the_scratch_space_is_bounded_under_bubblewrap(student: Path, mode: str) -> None:
     with _box(student, mode) as box:
         reply = box.call({"call": "fill_disk", "args": [1024**2 - 1]})
@@ -306,9 +282,9 @@ def test_nothing_left_running_survives_close(student: Path, mode: str, tmp_path:
     assert reply.value == "left", reply.problem
     uid = box.call({"call": "whoami"}).value["uid"]  # the worker still answers
     assert box.call({"call": "double", "args": [5]}).value == 10
-    assert _with_token(token), "the test's own leftover processes did not start"
+    assert with_token(token), "the test's own leftover processes did not start"
     box.close()
-    assert _with_token(token) == []
+    assert with_token(token) == []
     if uid != os.getuid():
         assert _alive(uid) == []
 
@@ -346,7 +322,7 @@ def test_writes_stay_inside(student: Path, mode: str, tmp_path: Path) -> None:
         host_tmp.unlink(missing_ok=True)
 
 
-@pytest.mark.parametrize("mode", [_param("bubblewrap")])
+@pytest.mark.parametrize("mode", [backend_param("bubblewrap")])
 def test_the_kit_is_invisible_under_bubblewrap(student: Path, mode: str) -> None:
     with _box(student, mode) as box:
         reply = box.call({"call": "search_disk"}, timeout=20)
@@ -489,7 +465,7 @@ def test_student_text_is_capped_whatever_its_type_claims(student: Path, mode: st
 
 @pytest.mark.skipif(cgroup_support() is None, reason="no writable cgroup here: memory is "
                     "bounded per process only")
-@pytest.mark.parametrize("mode", [_param("bubblewrap"), _param("container")])
+@pytest.mark.parametrize("mode", ISOLATING)
 def test_memory_is_bounded_for_the_whole_sandbox(student: Path, mode: str) -> None:
     limits = Limits(wall_seconds=30, memory_bytes=400 * 1024**2, processes=8)
     with _box(student, mode, limits) as box:
@@ -498,7 +474,7 @@ def test_memory_is_bounded_for_the_whole_sandbox(student: Path, mode: str) -> No
         assert reply.value != "all lived", reply
 
 
-@pytest.mark.parametrize("mode", [_param("container")])
+@pytest.mark.parametrize("mode", [backend_param("container")])
 def test_container_workers_cannot_read_each_other(tmp_path: Path, mode: str) -> None:
     alice = _submission(tmp_path / "alice")
     bob = _submission(tmp_path / "bob")
@@ -515,10 +491,10 @@ def test_container_workers_cannot_read_each_other(tmp_path: Path, mode: str) -> 
         assert one.call({"call": "read_paths", "args": [[mine]]}).value == [mine]
 
 
-@pytest.mark.parametrize("mode", [_param("container")])
+@pytest.mark.parametrize("mode", [backend_param("container")])
 def test_container_check_secrets_names_what_is_readable(mode: str,
                                                         request: pytest.FixtureRequest) -> None:
-    backend = _backend(mode)
+    backend = backend_or_why(mode)
     secrets = Path(tempfile.mkdtemp(prefix="adkit-kit-"))  # pytest's tmp_path is root's only
     request.addfinalizer(functools.partial(shutil.rmtree, secrets))
     (secrets / "graders").mkdir(parents=True)
@@ -597,7 +573,7 @@ def test_python_m_adkit_sandbox_says_what_runs_here(capsys: pytest.CaptureFixtur
     assert "no sandbox backend is named 'docker'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("mode", [_param("container")])
+@pytest.mark.parametrize("mode", [backend_param("container")])
 def test_without_bwrap_root_gets_the_container_backend(mode: str,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bubblewrap_module, "find_bwrap",

@@ -18,7 +18,7 @@ import pytest
 
 from adkit.sandbox import Limits
 from adkit.sandbox.cgroups import SANDBOX_CPUS, Cgroup
-from tests.test_sandbox import HANDLER, HELPER, MODES, _backend, _with_token
+from tests.helpers.sandboxes import HANDLER, HELPER, MODES, backend_or_why, with_token
 
 LIMITS = Limits(wall_seconds=20.0, cpu_seconds=60, memory_bytes=512 * 1024**2, processes=16)
 SPINNERS = 6
@@ -62,21 +62,21 @@ def _wait_for(condition, seconds: float = 10.0) -> bool:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_spinners_in_new_sessions_are_capped_and_gone_when_the_sandbox_closes(tmp_path, mode):
-    backend = _backend(mode)
+    backend = backend_or_why(mode)
     token = f"adkit-spin-{os.urandom(6).hex()}"
     box = backend.open(_spinning_student(tmp_path), HANDLER, [HELPER], limits=LIMITS)
     try:
         reply = box.call({"call": "spin", "args": [token, SPINNERS]})
         assert reply.ok and reply.value == SPINNERS, reply.problem
-        assert _wait_for(lambda: len(_with_token(token)) == SPINNERS), _with_token(token)
+        assert _wait_for(lambda: len(with_token(token)) == SPINNERS), with_token(token)
         cgroup = box._state.cgroup
         if os.geteuid() == 0 and cgroup is not None:
             # the kernel holds the quota, and every spinner is in the sandbox's cgroup
             assert cgroup.cpu and cgroup.cpu_quota() == SANDBOX_CPUS
-            assert set(_with_token(token)) <= set(cgroup.pids())
+            assert set(with_token(token)) <= set(cgroup.pids())
     finally:
         box.close()
-    assert _with_token(token) == []
+    assert with_token(token) == []
 
 
 def _spinners_outside(token: str, count: int) -> subprocess.Popen:
@@ -101,12 +101,12 @@ def test_each_way_of_killing_a_cgroup_leaves_no_process(how):
     parent = _spinners_outside(token, 4)
     try:
         group.add([parent.pid])  # before it forks: the spinners are born in the cgroup
-        assert _wait_for(lambda: len(_with_token(token)) == 4)
+        assert _wait_for(lambda: len(with_token(token)) == 4)
         # only the way under test: the others are hidden from kill_all
         group.folders = {k: v for k, v in folders.items()
                          if k in keep or k in ("memory", "pids", "cpu")}
         assert group.kill_all(5.0)
-        assert _with_token(token) == []
+        assert with_token(token) == []
     finally:
         group.folders = folders
         parent.kill()
@@ -118,7 +118,7 @@ def test_each_way_of_killing_a_cgroup_leaves_no_process(how):
 def test_the_sandbox_report_says_how_cpu_is_shared(capsys):
     from adkit.sandbox import measure
 
-    backend = _backend("trusted")
+    backend = backend_or_why("trusted")
     if isinstance(backend, str):
         pytest.skip(backend)
     measure.report(backend, True)

@@ -4,7 +4,6 @@ member is named, nothing else is lost."""
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -14,8 +13,9 @@ import pytest
 from adkit.intake import archives
 from adkit.intake.lms import named, plain
 from adkit.intake.submissions import scan_submissions
-from tests.archive_builders import (
+from tests.helpers.archive_builders import (
     ROOT,
+    hostile_zip,
     many_folders_tar,
     many_folders_zip,
     package_members,
@@ -23,18 +23,6 @@ from tests.archive_builders import (
     zip_bomb_member,
     zip_bytes,
 )
-
-
-def _hostile_zip() -> bytes:
-    members = package_members("hw3/")
-    members["../../outside.py"] = b"ESCAPED = True\n"
-    members["/tmp/absolute.py"] = b"ESCAPED = True\n"
-    members["hw3/..\\..\\windows.py"] = b"ESCAPED = True\n"
-    members["hw3/again.zip"] = zip_bytes({"x.py": b"x = 1\n"})
-    members["hw3/zeros.ipynb"] = b"\0" * (3 * 1024**2)  # 3 MiB that compress ~1000 times
-    members["__MACOSX/hw3/._node.py"] = b"\0\5\26\7"  # left out silently
-    members["hw3/.DS_Store"] = b"Bud1"
-    return zip_bytes(members, {"hw3/stolen.py": "/work/main/reference/simpleautodiff/node.py"})
 
 
 def _scan(tmp_path: Path, source: Path):
@@ -46,7 +34,7 @@ def _scan(tmp_path: Path, source: Path):
 def test_a_hostile_student_zip_is_unpacked_with_every_refusal_named(tmp_path):
     submissions = tmp_path / "submissions"
     submissions.mkdir()
-    (submissions / "s1.zip").write_bytes(_hostile_zip())
+    (submissions / "s1.zip").write_bytes(hostile_zip())
     (found,), skipped = _scan(tmp_path, submissions)
     assert skipped == []
     assert found.student_id == "s1" and found.folder.name == "hw3"  # the wrapping folder
@@ -231,35 +219,6 @@ def _only(tmp_path: Path, name: str) -> Path:
     if not (folder / name).exists():
         (folder / name).write_bytes((tmp_path / name).read_bytes())
     return folder
-
-
-def test_cli_grades_a_cohort_archive_and_explains_refusals(tmp_path, capsys):
-    from adkit.grade import __main__ as cli
-
-    members = {"doejane_1002_77_hw.zip": _hostile_zip(),
-               "roeric_1003_78_simpleautodiff.py": b"def broken(:\n",
-               "../evil.py": b"x"}
-    cohort = tmp_path / "cohort.zip"
-    with zipfile.ZipFile(cohort, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    out = tmp_path / "grades"
-    code = cli.main([str(cohort), "--out", str(out), "--jobs", "2"])
-    stderr = capsys.readouterr().err
-    assert code == 0, stderr
-    assert "../evil.py" in stderr and "`..`" in stderr  # the cohort's own refusal
-    report = (out / "report.html").read_text()
-    assert "evil.py" in report and "roeric_1003" in report
-    assert json.loads((out / "roeric_1003" / "results.json").read_text())["score"] == 0
-    assert json.loads((out / "doejane_1002" / "results.json").read_text())["score"] == 100
-    feedback = (out / "doejane_1002" / "feedback.md").read_text()
-    for name in ("outside.py", "absolute.py", "windows.py", "again.zip", "zeros.ipynb",
-                 "stolen.py"):
-        assert name in feedback, name
-    assert "files left out" in report and "could not be graded" in report
-    # the same archive again: nothing changed, nothing is regraded
-    assert cli.main([str(cohort), "--out", str(out), "--jobs", "2"]) == 0
-    assert "2 student(s) already graded and unchanged" in capsys.readouterr().err
 
 
 def test_a_tar_bomb_stops_reading_early(tmp_path):

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -17,23 +14,15 @@ import pytest
 from adkit.authoring import course
 from adkit.authoring.regions import TASKS, package_regions
 from adkit.intake.notebooks import SubmissionError, extract_package, package_source
+from tests.helpers import ROOT
+from tests.helpers.course_notebooks import SOURCE, grade_id, notebooks, released_copy
 
-ROOT = Path(__file__).resolve().parent.parent
-SOURCE = course.source_dir()
 DEFAULT_POINTS = {"graph": 20, "topological_order": 15, "forward_mode": 15,
                   "reverse_mode": 15, "wrapper": 10, "tape": 15, "operators": 10}
 
 
-def _notebooks(folder: Path = SOURCE) -> list[Path]:
-    return sorted(folder.glob("*.ipynb"))
-
-
 def _cells(path: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["cells"]
-
-
-def _grade_id(cell: dict) -> str:
-    return cell["metadata"].get("nbgrader", {}).get("grade_id", "")
 
 
 def test_committed_notebooks_are_up_to_date():
@@ -56,18 +45,18 @@ def test_check_fails_on_a_stale_or_extra_file(tmp_path, capsys):
 
 def test_notebooks_are_deterministic_and_clean():
     assert course.expected_files() == course.expected_files()
-    for path in _notebooks():
+    for path in notebooks():
         ids = [cell["id"] for cell in _cells(path)]
         assert len(ids) == len(set(ids)), path
         for cell in _cells(path):
             assert cell.get("outputs", []) == [] and cell.get("execution_count") is None
-            if _grade_id(cell):
-                assert cell["id"] == _grade_id(cell)  # stable ids: the grade ids themselves
+            if grade_id(cell):
+                assert cell["id"] == grade_id(cell)  # stable ids: the grade ids themselves
 
 
 def test_every_solution_line_of_the_reference_is_in_an_answer_cell():
-    answers = "\n".join("".join(c["source"]) for path in _notebooks() for c in _cells(path)
-                        if _grade_id(c).startswith("answer_"))
+    answers = "\n".join("".join(c["source"]) for path in notebooks() for c in _cells(path)
+                        if grade_id(c).startswith("answer_"))
     answer_lines = {line.strip() for line in answers.splitlines()}
     regions = [r for rs in package_regions(course.PACKAGE).values() for r in rs]
     assert {r.task for r in regions} == set(TASKS)
@@ -85,7 +74,7 @@ def test_points_add_up_to_the_rubric():
     else:
         expected = DEFAULT_POINTS
     points = dict.fromkeys(TASKS, 0)
-    for path in _notebooks():
+    for path in notebooks():
         for cell in _cells(path):
             meta = cell["metadata"].get("nbgrader", {})
             if meta.get("grade"):
@@ -124,93 +113,15 @@ def test_a_template_error_names_the_file_and_line(tmp_path):
         course.notebook_cells(bad)
 
 
-def _released_copy(tmp_path: Path) -> list[Path]:
-    folder = tmp_path / "released"
-    folder.mkdir()
-    for path in _notebooks():
-        nb = course.released(json.loads(path.read_text(encoding="utf-8")))
-        (folder / path.name).write_text(course.dumps(nb), encoding="utf-8")
-    return _notebooks(folder)
-
-
-def _public_tests(package_root: Path) -> subprocess.CompletedProcess:
-    """reference/tests/test_public.py against the package in `package_root` only."""
-    tests = package_root / "public"
-    tests.mkdir()
-    shutil.copy(ROOT / "reference" / "tests" / "test_public.py", tests)
-    shutil.copy(ROOT / "reference" / "pytest.ini", tests)
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-         "-c", str(tests / "pytest.ini"), "--rootdir", str(tests), str(tests)],
-        cwd=package_root, capture_output=True, text=True,
-        env={"PYTHONPATH": str(package_root), "PATH": "/usr/bin:/bin",
-             "PYTHONDONTWRITEBYTECODE": "1"})
-
-
-def _public_count() -> int:
-    """How many public tests there are (each `def test_` of reference/tests/test_public.py)."""
-    text = (ROOT / "reference" / "tests" / "test_public.py").read_text(encoding="utf-8")
-    return sum(line.startswith("def test_") for line in text.splitlines())
-
-
-def test_reference_notebooks_extract_to_a_package_that_passes_the_public_tests(tmp_path):
-    dest = extract_package(_notebooks(), tmp_path / "ref")
-    assert dest == tmp_path / "ref"
-    done = _public_tests(dest)
-    assert done.returncode == 0 and f"{_public_count()} passed" in done.stdout, \
-        done.stdout[-2000:]
-
-
-def test_released_notebooks_extract_to_a_package_that_fails_them(tmp_path):
-    dest = extract_package(_released_copy(tmp_path), tmp_path / "blank")
-    done = _public_tests(dest)
-    assert f"{_public_count()} failed" in done.stdout, done.stdout[-2000:]
-    assert "NotImplementedError" in done.stdout
-
-
 def test_given_cells_come_from_the_course_not_the_student(tmp_path):
-    notebooks = _released_copy(tmp_path)
+    notebooks = released_copy(tmp_path)
     nb = json.loads(notebooks[0].read_text(encoding="utf-8"))
     for cell in nb["cells"]:
-        if _grade_id(cell) == "given_mul":
+        if grade_id(cell) == "given_mul":
             cell["source"] = "def mul(a, b):\n    return 42\n"
     notebooks[0].write_text(json.dumps(nb), encoding="utf-8")
     text = package_source(notebooks)
     assert "return 42" not in text and "node.grad_wrt_parents = [b.value, a.value]" in text
-
-
-def test_missing_notebooks_and_broken_cells_cost_only_their_tasks(tmp_path):
-    folder = tmp_path / "partial"
-    folder.mkdir()
-    for path in _notebooks()[:3]:  # notebook 4 was not submitted
-        shutil.copy(path, folder)
-    broken = folder / "3_reverse_mode.ipynb"
-    nb = json.loads(broken.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if _grade_id(cell) == "answer_reverse_mode":
-            cell["source"] = "def backward(output:\n    %timeit pass\n"
-    broken.write_text(json.dumps(nb), encoding="utf-8")
-    text = package_source(_notebooks(folder))
-    assert 'cell 5 under "Reverse mode, on paper" does not compile' in text
-    assert 'no cell 10 under "The tape" (an answer cell); it counts as released' in text
-    dest = extract_package(_notebooks(folder), tmp_path / "pkg")
-    probe = (
-        "import simpleautodiff as ad\n"
-        "x1, x2 = ad.Node(2.0), ad.Node(5.0)\n"
-        "y = ad.sub(ad.add(ad.log(x1), ad.mul(x1, x2)), ad.sin(x2))\n"
-        "ad.forward(x1)\n"
-        "print(round(y.partial_derivative, 6))\n"
-        "try:\n    ad.backward(y)\nexcept SyntaxError as e:\n    print(e)\n"
-        "try:\n    ad.Tape().__enter__()\nexcept NotImplementedError:\n    print('tape stub')\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], cwd=dest, capture_output=True,
-                          text=True, env={"PYTHONPATH": str(dest), "PATH": "/usr/bin:/bin"})
-    # The cell that does not compile stands as released, its stubs saying why (issue 11).
-    assert done.stdout.split("\n")[:3] == [
-        "5.5", '3_reverse_mode.ipynb, cell 5 under "Reverse mode, on paper" does not compile '
-        "(line 1: "
-        "'(' was never closed); fix it and run the notebook again", "tape stub"], \
-        done.stdout + done.stderr
 
 
 def test_notebooks_from_another_course_are_refused(tmp_path):
@@ -235,31 +146,3 @@ def test_paper_tables_draw_without_graphviz(monkeypatch, capsys):
     namespace["show_graph"](y)
     out = capsys.readouterr().out
     assert "Graphviz is not installed" in out and "digraph G {" in out and "n0 -> " in out
-
-
-def _nbconvert() -> list[str] | None:
-    """The command that runs nbconvert here (the venv's jupyter first), or None."""
-    jupyter = Path(sys.executable).parent / "jupyter"
-    for command in ([str(jupyter)], ["jupyter"]):
-        if shutil.which(command[0]) is None:
-            continue
-        done = subprocess.run([*command, "nbconvert", "--version"], capture_output=True,
-                              text=True)
-        if done.returncode == 0:
-            return [*command, "nbconvert"]
-    return None
-
-
-def test_released_notebooks_convert_to_python_scripts(tmp_path):
-    """`jupyter nbconvert --to script` writes `.py` (the notebooks name their extension)."""
-    command = _nbconvert()
-    if command is None:
-        pytest.skip("jupyter nbconvert is not installed (pip install -e '.[course]')")
-    notebook = _released_copy(tmp_path)[0]
-    done = subprocess.run([*command, "--to", "script", str(notebook)], capture_output=True,
-                          text=True, cwd=tmp_path, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    script = notebook.with_suffix(".py")
-    assert script.is_file(), sorted(p.name for p in notebook.parent.iterdir())
-    assert not notebook.with_suffix(".txt").exists()
-    compile(script.read_text(encoding="utf-8"), str(script), "exec")

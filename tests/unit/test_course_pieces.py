@@ -1,11 +1,9 @@
 """Issue 21: the notebooks' given code is the reference's, word for word: dropping the
 `primitives.` qualifier (one namespace in a notebook) leaves sentences alone."""
 
-from pathlib import Path
 
 from adkit.authoring.course import reference_piece
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 
 def test_a_sentence_ending_in_primitives_keeps_its_last_word():

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -16,20 +14,14 @@ from adkit.authoring import course
 from adkit.grade import runner
 from adkit.grade.rubric import load_rubric
 from adkit.intake import notebooks, staging
-from adkit.intake.notebooks import SubmissionError, extract_in_child, package_source
+from adkit.intake.notebooks import package_source
 from adkit.intake.submissions import Submission, scan_submissions
 from adkit.outputs import files as outputs
 from adkit.outputs.cohort import Cohort
 from adkit.outputs.report import report_html
 from adkit.outputs.result import StudentResult
-
-ROOT = Path(__file__).resolve().parent.parent
-SOURCE = course.source_dir()
-
-
-def _source_notebooks() -> list[Path]:
-    return sorted(SOURCE.glob("*.ipynb"))
-
+from tests.helpers import ROOT, course_notebooks
+from tests.helpers.fake_backend import FakeBackend
 
 # --- staging: a capped copy of regular files only ----------------------------------------
 
@@ -138,20 +130,6 @@ def test_unusable_student_folders_are_skipped_with_a_reason(tmp_path):
     assert "only in upper and lower case" in reasons["alice"]
 
 
-def test_a_folder_named_like_an_output_does_not_stop_the_run(tmp_path):
-    from adkit.grade import __main__ as cli
-
-    submissions = tmp_path / "submissions"
-    (submissions / "gradebook.csv").mkdir(parents=True)
-    (submissions / "s1").mkdir()
-    out = tmp_path / "grades"
-    cli.main([str(submissions), "--out", str(out), "--jobs", "1", "--trusted"])
-    assert (out / "gradebook.csv").is_file()
-    assert "gradebook.csv" in (out / "report.html").read_text()
-    rows = (out / "gradebook.csv").read_text().splitlines()
-    assert [r.split(",")[0] for r in rows[1:]] == ["s1"]
-
-
 # --- notebooks ---------------------------------------------------------------------------
 
 def test_a_line_of_millions_of_spaces_costs_milliseconds():
@@ -168,9 +146,9 @@ def test_a_line_of_millions_of_spaces_costs_milliseconds():
 def test_notes_on_unreadable_notebooks_name_no_host_path(tmp_path):
     student = tmp_path / "s1"
     student.mkdir()
-    real = _source_notebooks()[0]
+    real = course_notebooks.notebooks()[0]
     (student / "1_graph.ipynb").write_bytes(real.read_bytes())
-    (student / "2_forward_mode.ipynb").symlink_to(_source_notebooks()[1])
+    (student / "2_forward_mode.ipynb").symlink_to(course_notebooks.notebooks()[1])
     (student / "3_reverse_mode.ipynb").symlink_to(tmp_path / "does_not_exist")
     (student / "broken.ipynb").write_text("{not json")
     text = package_source(sorted(student.glob("*.ipynb")), base=student)
@@ -179,34 +157,6 @@ def test_notes_on_unreadable_notebooks_name_no_host_path(tmp_path):
     assert any("3_reverse_mode.ipynb was not read" in n for n in notes)
     assert any("broken.ipynb could not be read as a notebook" in n for n in notes)
     assert not [n for n in notes if str(tmp_path) in n or str(ROOT) in n]
-
-
-def test_a_slow_notebook_costs_its_student_only(tmp_path, monkeypatch):
-    def slow(*_: object) -> str:
-        while True:
-            pass
-
-    monkeypatch.setattr(notebooks, "package_source", slow)  # inherited by the forked child
-    began = time.monotonic()
-    with pytest.raises(SubmissionError, match="took longer than 1 s"):
-        extract_in_child(_source_notebooks(), tmp_path / "pkg", seconds=1)
-    assert time.monotonic() - began < 5
-
-
-def test_a_notebook_that_eats_memory_costs_its_student_only(tmp_path, monkeypatch):
-    def greedy(*_: object) -> str:
-        hoard = []
-        while True:
-            hoard.append(bytearray(64 * 1024**2))
-
-    monkeypatch.setattr(notebooks, "package_source", greedy)
-    with pytest.raises(SubmissionError, match="too much memory"):
-        extract_in_child(_source_notebooks(), tmp_path / "pkg", seconds=20)
-
-
-def test_the_child_extracts_the_reference_notebooks(tmp_path):
-    dest = extract_in_child(_source_notebooks(), tmp_path / "pkg")
-    assert "def backward" in (dest / "simpleautodiff" / "__init__.py").read_text()
 
 
 def _solution_lines() -> set[str]:
@@ -226,7 +176,7 @@ def _solution_lines() -> set[str]:
 def test_missing_answer_cells_bring_no_solution_text(tmp_path):
     folder = tmp_path / "s1"
     folder.mkdir()
-    for path in _source_notebooks():
+    for path in course_notebooks.notebooks():
         nb = course.released(json.loads(path.read_text(encoding="utf-8")))
         # Every answer cell removed but one, which is left as released (the extractor
         # refuses notebooks with no answer cell at all: they are not this course's).
@@ -245,46 +195,13 @@ def test_missing_answer_cells_bring_no_solution_text(tmp_path):
 
 # --- the runner: the sandbox gets the staged copy; feedback stays small and path-free ----
 
-class _FakeBox:
-    def __init__(self, seen: dict, folder: Path) -> None:
-        seen["folder"] = folder
-        seen["files"] = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
-        seen["links"] = [p for p in folder.rglob("*") if p.is_symlink()]
-
-    def call(self, request: dict, timeout: float | None = None) -> SimpleNamespace:
-        huge = type("Lying", (str,), {"__len__": lambda self: 3})("E" * 5_000_000)
-        return SimpleNamespace(ok=True, value={"import_error": huge}, output="", problem=None)
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> _FakeBox:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        pass
-
-
-class _FakeBackend:
-    name, isolating = "fake", False
-
-    def __init__(self) -> None:
-        self.seen: dict = {}
-
-    def describe(self) -> str:
-        return "fake"
-
-    def open(self, submission, handler, support, limits):
-        return _FakeBox(self.seen, Path(submission))
-
-
 def test_the_sandbox_sees_only_a_capped_copy(tmp_path):
     student = tmp_path / "submissions" / "s1"
     student.mkdir(parents=True)
     (student / "simpleautodiff.py").write_text("x = 1\n")
     (student / "peek.py").symlink_to(ROOT / "reference" / "simpleautodiff" / "__init__.py")
     os.mkfifo(student / "pipe.py")
-    backend = _FakeBackend()
+    backend = FakeBackend()
     out = tmp_path / "grades"
     data = runner.grade(Submission("s1", student), out, load_rubric(), backend)
     assert backend.seen["files"] == ["simpleautodiff.py"] and not backend.seen["links"]
@@ -302,14 +219,14 @@ def test_the_sandbox_sees_only_a_capped_copy(tmp_path):
 def test_notebook_links_to_the_instructors_notebooks_score_nothing(tmp_path):
     student = tmp_path / "s1"
     student.mkdir()
-    for path in _source_notebooks():
+    for path in course_notebooks.notebooks():
         (student / path.name).symlink_to(path)
-    backend = _FakeBackend()
+    backend = FakeBackend()
     data = runner.grade(Submission("s1", student), tmp_path / "grades", load_rubric(), backend)
     assert data["score"] == 0 and "folder" not in backend.seen
     feedback = (tmp_path / "grades" / "s1" / "feedback.md").read_text()
     assert "no simpleautodiff package found" in feedback and "symbolic link" in feedback
-    assert str(SOURCE) not in feedback
+    assert str(course_notebooks.SOURCE) not in feedback
 
 
 def test_capped_copies_a_lying_str_and_cuts_it():
@@ -328,22 +245,6 @@ def test_report_lists_skipped_folders_and_warns_when_not_isolated():
     clean = outputs.results("s1", rubric, {}, {"seconds": 0.0, "sandbox": "bubblewrap",
                                                 "isolated": True})
     assert "WITHOUT" not in report_html(Cohort([StudentResult.from_json(clean)]))
-
-
-def test_notes_from_the_notebooks_reach_the_feedback(tmp_path):
-    student = tmp_path / "s1"
-    student.mkdir()
-    for path in _source_notebooks()[:2]:
-        (student / path.name).write_bytes(path.read_bytes())
-    (student / "broken.ipynb").write_text("{not json")
-    backend = _FakeBackend()
-    runner.grade(Submission("s1", student), tmp_path / "grades", load_rubric(), backend)
-    assert backend.seen["files"] == ["simpleautodiff", "simpleautodiff/__init__.py"]
-    feedback = (tmp_path / "grades" / "s1" / "feedback.md").read_text()
-    assert "**From your notebooks:**" in feedback
-    assert "broken.ipynb could not be read as a notebook" in feedback
-    assert 'no cell 10 under "The tape" (an answer cell); it counts as released' in feedback
-    assert str(tmp_path) not in feedback
 
 
 def test_a_deep_folder_does_not_stop_the_check_for_changes(tmp_path):

@@ -8,15 +8,15 @@ import math
 import pkgutil
 import random
 import sys
-from pathlib import Path
 
 import pytest
 
 import simpleautodiff as ad
 from adkit.grade import checks
 from adkit.model import programs
+from tests.helpers import ROOT
 
-REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "simpleautodiff"
+REFERENCE = ROOT / "reference" / "simpleautodiff"
 
 
 def approx(x: float) -> object:
@@ -303,7 +303,9 @@ def test_no_mutable_default_arguments_in_reference():
             assert not isinstance(param.default, MUTABLE), (
                 f"{function.__qualname__}({param.name}={param.default!r}): mutable default")
     # Nested and generated functions too: look at the source.
-    for path in sorted(REFERENCE.glob("*.py")):
+    sources = sorted(REFERENCE.glob("*.py"))
+    assert sources, f"no reference modules in {REFERENCE}"
+    for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 for default in node.args.defaults + node.args.kw_defaults:

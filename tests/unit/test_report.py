@@ -10,30 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from adkit.grade.plugin import Outcome
-from adkit.grade.rubric import load_rubric
 from adkit.outputs import files as outputs
 from adkit.outputs.cohort import Cohort, failed_tests, needs_attention
 from adkit.outputs.report import bins_of, report_html
-from adkit.outputs.result import StudentResult
-from adkit.outputs.scoring import score
-
-RUBRIC = load_rubric()
-KEYS = list(RUBRIC.tests)
-SYNTAX = "your package could not be imported: SyntaxError: expected ':' (a.py, line 3)"
-HANG = "forward for y = x1: did not finish within 10 s (an infinite loop?)"
-CRASH = "backward: crashed: killed by SIGSEGV (a recursion too deep?)"
-
-
-def _student(sid: str, failing: dict[tuple[str, str], str] | None = None, *,
-             everything: str | None = None, extra: dict | None = None) -> StudentResult:
-    if everything is not None:
-        outcomes = {k: Outcome(0.0, everything) for k in KEYS}
-    else:
-        outcomes = {k: Outcome(0.0, (failing or {})[k]) if k in (failing or {}) else
-                    Outcome(1.0) for k in KEYS}
-    return score(sid, RUBRIC, outcomes, **{"seconds": 1.0, "sandbox": "bubblewrap",
-                                          "isolated": True, **(extra or {})})
+from tests.helpers.results import KEYS, SYNTAX, small_cohort, student_result
 
 
 def _page(results, skipped=(), missing=(), partial=False, others=()) -> str:
@@ -41,22 +21,8 @@ def _page(results, skipped=(), missing=(), partial=False, others=()) -> str:
                               partial))
 
 
-def _cohort() -> list[StudentResult]:
-    forward = [k for k in KEYS if k[0] == "forward_mode"]
-    reverse = [k for k in KEYS if k[0] == "reverse_mode"]
-    return [
-        _student("s1"),
-        _student("s2", {forward[0]: "forward: expected 2 but got 7\nmore lines"}),
-        _student("s3", {forward[0]: "forward: expected 2 but got 7", forward[1]: "other"}),
-        _student("s4", everything=SYNTAX),
-        _student("s5", {forward[0]: HANG}),
-        _student("s6", {reverse[0]: CRASH}),
-        _student("s7", extra={"left_out": ["s7.zip: ../x.py: a path with `..`", "b", "c"]}),
-    ]
-
-
 def test_needs_attention_holds_exactly_the_students_not_fully_graded():
-    found = needs_attention(_cohort(), ["s8"], [("bad name", "not a usable student id")])
+    found = needs_attention(small_cohort(), ["s8"], [("bad name", "not a usable student id")])
     assert [(a.student_id, a.kind) for a in found] == [
         ("bad name", "not graded"), ("s8", "not graded"), ("s4", "could not be graded"),
         ("s6", "crashed"), ("s5", "timed out"), ("s7", "files left out")]
@@ -66,18 +32,18 @@ def test_needs_attention_holds_exactly_the_students_not_fully_graded():
 
 
 def test_failures_per_test_with_the_most_common_message():
-    rows = failed_tests(_cohort())
+    rows = failed_tests(small_cohort())
     top = rows[0]
     assert top.task == "forward_mode" and top.failed == 4  # s2, s3, s4 (syntax), s5
     assert top.common == "forward: expected 2 but got 7" and top.common_count == 2
-    page = _page(_cohort())
+    page = _page(small_cohort())
     tests = page.split('id="tests"')[1].split("</table>")[0]
     assert "SyntaxError" not in tests  # code that never ran is under "needs attention"
     assert "<td data-v=\"3\">3 / 6</td>" in tests
 
 
 def test_mean_median_and_histogram_edges():
-    results = [_student(f"s{k}") for k in range(3)] + [_student("z", everything=SYNTAX)]
+    results = [student_result(f"s{k}") for k in range(3)] + [student_result("z", everything=SYNTAX)]
     page = _page(results)
     assert "mean 75.0, median 100.0 / 100" in page
     edges = re.findall(r'<text class="edge"[^>]*>([^<]*)</text>', page)
@@ -88,7 +54,7 @@ def test_mean_median_and_histogram_edges():
 def test_every_student_text_is_escaped():
     evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
     keys = KEYS[:2]
-    data = _student("s1", {keys[0]: evil, keys[1]: evil},
+    data = student_result("s1", {keys[0]: evil, keys[1]: evil},
                     extra={"left_out": [evil]})
     page = _page([data], [(evil, evil)], partial=True, others=[(evil, evil)])
     assert "<script>alert" not in page and "<img src=x" not in page
@@ -97,9 +63,9 @@ def test_every_student_text_is_escaped():
 
 
 def test_a_partial_run_is_marked():
-    page = _page([_student("s1")], missing=["s2", "s3"], partial=True)
+    page = _page([student_result("s1")], missing=["s2", "s3"], partial=True)
     assert "PARTIAL" in page and "2 student(s)" in page
-    assert "PARTIAL" not in _page([_student("s1")])
+    assert "PARTIAL" not in _page([student_result("s1")])
 
 
 @pytest.mark.parametrize("mask", [0o022, 0o027, 0o077])
@@ -113,5 +79,5 @@ def test_outputs_honour_the_umask(tmp_path, mask):
 
 
 def test_a_link_in_the_table_opens_the_students_feedback(tmp_path: Path):
-    page = _page([_student("a+b@c.d")])
+    page = _page([student_result("a+b@c.d")])
     assert 'href="a%2Bb%40c.d/feedback.md"' in page or 'href="a%2Bb@c.d/feedback.md"' in page

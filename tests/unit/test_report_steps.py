@@ -19,10 +19,10 @@ from adkit.outputs.gradebook import HEADER
 from adkit.outputs.result import StudentResult, read_result, results_text
 from adkit.outputs.scoring import MESSAGE_BYTES, score
 from adkit.outputs.steps import STEPS, gather, publish
+from tests.helpers import FIXTURES
 
 RUBRIC = load_rubric()
 KEYS = list(RUBRIC.tests)
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EVIL = "\x1b[2J\x1b[8m\u202eevil\x9b1;1H\x07"
 
 

@@ -1,0 +1,30 @@
+"""The course's source notebooks (assignments/source), and released copies of them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from adkit.authoring import course
+
+SOURCE = course.source_dir()
+
+
+def notebooks(folder: Path = SOURCE) -> list[Path]:
+    """The notebooks in `folder`, sorted."""
+    return sorted(folder.glob("*.ipynb"))
+
+
+def grade_id(cell: dict) -> str:
+    """nbgrader's id of a cell ("" if it has none)."""
+    return cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+
+
+def released_copy(tmp_path: Path) -> list[Path]:
+    """The source notebooks as students get them (solutions cleared), in tmp_path/released."""
+    folder = tmp_path / "released"
+    folder.mkdir()
+    for path in notebooks():
+        nb = course.released(json.loads(path.read_text(encoding="utf-8")))
+        (folder / path.name).write_text(course.dumps(nb), encoding="utf-8")
+    return notebooks(folder)
