@@ -196,7 +196,7 @@ def test_the_same_bug_earns_the_same_grade_under_every_id(graded_cohort,
     assert differ == []
 
 
-def test_the_operators_note_only_when_the_primitives_really_fail(graded_cohort):  # noqa: F811
+def test_the_operators_note_only_when_the_primitives_really_fail(graded_cohort):
     """"Fix them first" (the primitives) is said when a primitive is wrong, not when the
     operators are simply not written yet (the skeleton)."""
     def feedback(student):
