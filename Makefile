@@ -88,7 +88,7 @@ test: $(VENV)/.dev-ready ## lint, then every test of the kit, all three layers (
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: $(VENV)/.dev-ready ## the unit layer but its slow tests, in-process (under 30 s on 2 cores): after each change
-	$(PY) -m pytest tests/unit -m "not slow" -n 2 -q
+	$(PY) -m pytest tests/unit -m "not slow" -n 2 -q -p no:hypothesispytest
 
 test-sandbox: $(VENV)/.dev-ready ## the sandbox layer: every backend that runs here, one student at a time
 	$(PY) -m pytest tests/sandbox -n 2 --dist loadgroup -q

@@ -18,6 +18,7 @@ another; tests/unit/test_layers.py holds all of this.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ TESTS = Path(__file__).resolve().parent
 LAYERS = ("unit", "sandbox", "e2e")
 
 
+@functools.cache
 def layer_of(path: Path) -> str | None:
     """The layer a test file is in (its folder under tests/), None outside every layer."""
     try:

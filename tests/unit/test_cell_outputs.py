@@ -13,15 +13,14 @@ from adkit.platforms import cell_outputs
 from adkit.platforms.cell_outputs import BadReply, checked_outputs, outputs
 from tests.helpers.course_notebooks import TEST, notebook_of
 
-pytest.importorskip("nbgrader")
-nbformat = pytest.importorskip("nbformat")
-
 
 def _reply(**fields) -> dict:
     return {"stdout": "", "stderr": "", "result": None, "display": [], "error": None, **fields}
 
 
+@pytest.mark.slow  # nbformat's validator (jsonschema) takes about 10 s of CPU to load
 def test_a_plain_reply_becomes_the_outputs_a_kernel_gives():
+    nbformat = pytest.importorskip("nbformat")
     out = outputs(_reply(stdout="hi\n", stderr="warn\n", result="42"), "direct\n", 3)
     assert out == [
         {"output_type": "stream", "name": "stdout", "text": "hi\ndirect\n"},
@@ -97,7 +96,10 @@ def test_a_str_subclass_is_not_trusted():
 
 
 @pytest.mark.parametrize("grade_id", ["bad id", "x" * 101, "\x1b[2J", 7])
+@pytest.mark.slow  # importing nbgrader (tornado, jupyter_server) takes about 5 s of CPU
 def test_a_cell_id_the_gradebook_should_not_store_stops_the_notebook(grade_id):
+    pytest.importorskip("nbgrader")
+    pytest.importorskip("nbformat")
     from adkit.platforms.sandboxed_cells import check_cell_ids
 
     nb = notebook_of(("code", "1", {**TEST, "grade_id": grade_id}))

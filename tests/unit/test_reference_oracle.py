@@ -75,9 +75,15 @@ def close(got: float, want: float, rel: float = REL, floor: float = ABS) -> bool
     return abs(got - want) <= rel * abs(want) + floor
 
 
-# Two seeds per xdist group: the caches above then serve both tests of a seed.
+# Two seeds per xdist group: the caches above then serve both tests of a seed. SymPy's exact
+# derivatives cost about 60 ms a seed: `make test-fast` checks the first FAST_SEEDS, `make
+# test` all of them (the rest are marked slow).
+FAST_SEEDS = 100
+
+
 def seeds() -> list:
-    return [pytest.param(s, marks=pytest.mark.xdist_group(f"oracle-{s % 6}"))
+    return [pytest.param(s, marks=[pytest.mark.xdist_group(f"oracle-{s % 6}")]
+                         + ([pytest.mark.slow] if s >= FAST_SEEDS else []))
             for s in range(N_PROGRAMS)]
 
 
