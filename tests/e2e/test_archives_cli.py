@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 import zipfile
 
-from tests.helpers.archive_builders import (
-    hostile_zip,
-)
+from tests.helpers.archive_builders import hostile_zip
 
 
 def test_cli_grades_a_cohort_archive_and_explains_refusals(tmp_path, capsys):

@@ -22,8 +22,6 @@ from tests.helpers import ROOT
 from tests.helpers.cluster_compare import differences
 
 DEMO = ROOT / "demo_cohort"
-
-
 QUICK = ("s2403", "s2406", "s2407")  # a bug, one file, a syntax error: a few seconds each
 
 

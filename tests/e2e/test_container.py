@@ -1,4 +1,4 @@
-"""The Gradescope bundle in a simulated default container (tests/container_sim.py).
+"""The Gradescope bundle in a simulated default container (tests/helpers/container_sim.py).
 
 Gradescope's default container is root in a user namespace with the full identity map, no
 CAP_SYS_ADMIN and no user namespaces: bwrap cannot start, so the kit grades in its container

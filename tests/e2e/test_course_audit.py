@@ -1,6 +1,6 @@
 """`make similarity` runs no student code (issue 22): submissions whose code would leave a
 mark the moment anything imports or runs it, as a module, a package or a notebook cell,
-are compared and leave none. (The course targets: tests/test_course_e2e.py.)"""
+are compared and leave none. (The course targets: tests/e2e/test_course_e2e.py.)"""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Issue 21: the same code earns the same grade whoever hands it in.
 
 One `python -m adkit.grade` run over three made-up students, from the kit's own cohorts,
 and one over every bug of the test cohort under other ids (compared with the cohort run
-of tests/test_grade_cohort.py, which it reuses).
+of tests/e2e/test_grade_cohort.py, which it reuses).
 """
 
 import csv

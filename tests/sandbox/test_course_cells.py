@@ -42,7 +42,7 @@ def _run(backend: str, nb, folder: Path, monkeypatch, timeout: float = 60.0):
     monkeypatch.delenv("ADKIT_TRUSTED", raising=False)
     sandboxed_cells.course_backend.cache_clear()
     nbformat.write(nb, folder / "1_graph.ipynb")
-    # The kit's own checkout is the container backend's to protect (tests/test_container.py);
+    # The kit's own checkout is the container backend's to protect (tests/e2e/test_container.py);
     # here the course folder is what no worker may read.
     execute = sandboxed_cells.SandboxedExecute(timeout=timeout, course_root=str(folder.parent),
                                                kit_secrets=[])

@@ -1,10 +1,6 @@
 """Each task of a submission is graded in a process of its own, under the trusted backend: a
 new task gets a fresh process. (The grader's building blocks: tests/unit/test_grade_checks.py.)"""
 
-
-
-
-
 _PID_HANDLER = """
 import os
 
@@ -14,8 +10,6 @@ def handle(request):
     return {"results": [{"grad": [float(os.getpid()), float(os.getppid())]}
                         for _ in request["scenarios"]]}
 """
-
-
 _PID_QUESTION = {"kind": "grad", "program": {"inputs": [0.0, 0.0], "ops": []}}
 
 

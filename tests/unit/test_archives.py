@@ -1,6 +1,7 @@
 """Submissions as course platforms hand them out (adkit/intake/archives.py, lms.py): per-student
 zips and tars, one archive of the cohort, Canvas's and Moodle's bulk downloads; every refused
-member is named, nothing else is lost."""
+member is named, nothing else is lost. (A cohort archive graded by the command:
+tests/e2e/test_archives_cli.py.)"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The course generator (adkit/authoring/course.py) and the notebook extractor
-(adkit/intake/notebooks.py), without nbgrader: fast checks of what the end-to-end test
-(test_course_e2e.py) relies on."""
+(adkit/intake/notebooks.py), without nbgrader and in-process: fast checks of what the
+end-to-end test (tests/e2e/test_course_e2e.py) relies on. What the extracted packages do
+when run: tests/sandbox/test_course_packages.py."""
 
 from __future__ import annotations
 

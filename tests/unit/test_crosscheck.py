@@ -1,6 +1,6 @@
 """The crosscheck's verdicts (adkit/platforms/crosscheck.py): a monkeypatcher is SUSPECT,
 honest bugs (all-or-nothing cells against partial credit, checks only the sandbox makes)
-are not; suspects sort first. The whole course runs in tests/test_course_e2e.py."""
+are not; suspects sort first. The whole course runs in tests/e2e/test_course_e2e.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The grader's building blocks: order checks, float comparison, rubric, seeds, shrinking."""
+"""The grader's building blocks: order checks, float comparison, rubric, seeds, shrinking.
+(A task's own process: tests/sandbox/test_task_processes.py.)"""
 
 import json
 import math

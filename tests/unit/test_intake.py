@@ -1,6 +1,7 @@
 """Hostile student folders (adkit/intake): links, FIFOs, huge and sparse files, odd names,
 pathological notebooks. They are built in tmp_path at test time (links and FIFOs cannot
-live in git); none may block, read the host, or stop the run."""
+live in git); none may block, read the host, or stop the run. In-process; notebooks read
+in the intake's child process: tests/sandbox/test_intake_children.py."""
 
 from __future__ import annotations
 

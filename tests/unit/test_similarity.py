@@ -1,5 +1,7 @@
 """Similarity (adkit/similarity/): winnowing per student, the skeleton discounted, students
-read through the intake, and the pages it writes (escaped, self-contained)."""
+read through the intake, and the pages it writes (escaped, self-contained). In-process;
+notebook students: tests/sandbox/test_similarity_notebooks.py; `make similarity`:
+tests/e2e/test_similarity_make.py."""
 
 from __future__ import annotations
 

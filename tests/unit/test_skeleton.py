@@ -1,4 +1,5 @@
-"""The students' skeleton: generated from the reference, importable, and failing task by task."""
+"""The students' skeleton, generated from the reference, in-process. Importing and running it:
+tests/sandbox/test_skeleton_runs.py."""
 
 from __future__ import annotations
 

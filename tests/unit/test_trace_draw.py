@@ -1,4 +1,5 @@
-"""The paper's tables (evaluation, tangent and adjoint traces) and the graph drawings."""
+"""The paper's tables (evaluation, tangent and adjoint traces) and the graph drawings' dot
+source. (Through Graphviz itself: tests/sandbox/test_trace_graphviz.py.)"""
 
 from __future__ import annotations
 
