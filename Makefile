@@ -32,7 +32,7 @@ $(error $(shell $(PYTHON) -c 'import difflib, sys; known = sys.argv[2].split(); 
 	+ " (known: " + ", ".join(known) + "; see make help)")' \
 	'$(UNKNOWN_VARIABLES)' '$(KNOWN_VARIABLES)'))
 endif
-.PHONY: help test lint grade grades similarity skeleton check-skeleton bench clean
+.PHONY: help test test-fast test-sandbox lint grade grades similarity skeleton check-skeleton bench clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -85,11 +85,19 @@ check-skeleton: ## fail if skeleton/ is stale
 lint: $(VENV)/.dev-ready ## ruff
 	$(PY) -m ruff check .
 
-test: $(VENV)/.dev-ready ## lint, then every test of the kit
+# Three layers (tests/conftest.py): tests/unit (in-process, no process started), tests/sandbox
+# (a real sandbox or subprocess per test), tests/e2e (whole runs). CI runs `make test`.
+test: $(VENV)/.dev-ready ## lint, then every test of the kit, all three layers (what CI runs)
 	$(PY) -m ruff check .
 	$(PY) -m adkit.authoring.skeleton --check
 	$(PY) -m adkit.authoring.course --check
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+test-fast: $(VENV)/.dev-ready ## the unit layer but its slow tests, in-process (under 30 s on 2 cores): after each change
+	$(PY) -m pytest tests/unit -m "not slow" -n 2 -q -p no:hypothesispytest
+
+test-sandbox: $(VENV)/.dev-ready ## the sandbox layer: every backend that runs here, one student at a time
+	$(PY) -m pytest tests/sandbox -n 2 --dist loadgroup -q
 
 bench: $(VENV)/.dev-ready ## benchmarks: reference vs micrograd
 	$(PY) bench/bench_reference.py

@@ -39,7 +39,7 @@ def grade(kit: Path, work: Path) -> dict[str, dict]:
         shutil.copytree(folder, cohort / name)
     package = cohort / "padded" / "simpleautodiff"  # its correct code and forge, as the
     shutil.copy(STUDENTS["honest"] / "simpleautodiff.py", package / "_correct.py")  # tests do
-    shutil.copy(ROOT / "tests" / "hostile_answer_forge.py", package / "_forge.py")
+    shutil.copy(ROOT / "tests" / "fixtures" / "hostile_answer_forge.py", package / "_forge.py")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     run = subprocess.run([sys.executable, "-m", "adkit.grade", str(cohort), "--out",
                           str(work / "out"), "--jobs", "1"], cwd=kit, capture_output=True,

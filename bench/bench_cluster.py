@@ -5,7 +5,7 @@
 The cohort is bench_cohort.py's (copies of the test cohort's solutions, round-robin, each
 under its own id). Both runs use the same user (nobody), the same private copy of the kit
 and the same secret file, on this machine's cores: the one-machine run with --jobs CORES,
-the Slurm run with --shards 3 --cpus 1 (the one-node Slurm of tests/slurm_harness.py).
+the Slurm run with --shards 3 --cpus 1 (the one-node Slurm of tests/helpers/slurm_harness.py).
 It prints both wall times, the overhead a shard adds (a shard with nothing left to grade:
 Python, kit, manifest, digests, sandbox check), the merge's time, Slurm's pace of starting
 array tasks, and checks that both OUT folders hold the same outputs.
@@ -28,8 +28,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from bench_cohort import COHORT, make_cohort  # noqa: E402
 
-from tests.cluster_compare import differences  # noqa: E402
-from tests.slurm_harness import USER, Slurm, python_for, why_not  # noqa: E402
+from tests.helpers.cluster_compare import differences  # noqa: E402
+from tests.helpers.slurm_harness import USER, Slurm, python_for, why_not  # noqa: E402
 
 
 def _site(base: Path, students: int) -> Path:

@@ -11,7 +11,7 @@ from adkit.model.rubric import load_rubric
 
 # What each hidden test checks, in a student's words: its kinds of behaviour (the points
 # of a test are split evenly between them; adkit/grade/behaviours.py). Every test of the
-# rubric must be here (tests/test_skeleton.py).
+# rubric must be here (tests/unit/test_skeleton.py).
 SHAPES = ("fan-out (a node used by several others), the same node twice (`x * x`), plain "
           "numbers (constant nodes)")
 MEET = "paths of different lengths that meet (`y = x + sin(cos(x))`), chains, random functions"

@@ -10,7 +10,7 @@ package (assignments/). Gradescope unpacks it into /autograder/source, runs setu
 and for each submission runs run_autograder, which grades /autograder/submission as one
 student with `python -m adkit.grade` (same rubric, same sandbox, same seed) and writes
 /autograder/results/results.json. The root can be moved with ADKIT_AUTOGRADER_ROOT or
---root, so the bundle can be tried on any machine (tests/test_gradescope.py).
+--root, so the bundle can be tried on any machine (tests/e2e/test_gradescope.py).
 """
 
 from __future__ import annotations

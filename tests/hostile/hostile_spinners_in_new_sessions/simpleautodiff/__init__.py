@@ -10,7 +10,7 @@ import sys
 
 # 28 processes that spin for ever, each in a session of its own (setsid in a double fork:
 # its parent exits at once, so it is nobody's child and in no group of the worker's). The
-# token in their command line lets tests/test_sandbox_cpu.py look for survivors.
+# token in their command line lets tests/sandbox/test_sandbox_cpu.py look for survivors.
 for _ in range(28):
     try:
         if os.fork() == 0:

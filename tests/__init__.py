@@ -1,0 +1,1 @@
+"""The kit's own tests, in layers (tests/conftest.py says what each may do)."""
