@@ -229,6 +229,7 @@ class _Entry:
     is_folder: bool
     lms: Named | None = None
     stamp: tuple[int, ...] | None = None  # its zip member's date and time, if from a zip
+    source: str = ""  # the bulk download inside SUBMISSIONS it came from ("": none)
 
 
 @dataclass
@@ -275,12 +276,36 @@ def scan_submissions(source: Path, unpacked: Path | None = None, zone: tzinfo = 
         opened += scan.opened
     found: dict[str, Submission] = {}
     for student_id, entries in sorted(scan.students.items()):
+        entries = _one_source(student_id, entries, scan.skipped)
+        if not entries:
+            continue
         submission = _build(student_id, entries, scan)
         if isinstance(submission, str):
             scan.skipped += [Skipped(e.name, submission) for e in entries]
         else:
             found[student_id] = submission
     return _without_case_twins(found, scan.skipped)
+
+
+def _one_source(student_id: str, entries: list[_Entry], skipped: list[Skipped],
+                ) -> list[_Entry]:
+    """The entries of `student_id` from one source only. A bulk download found inside
+    SUBMISSIONS may be a student's own archive made to look like one, so its entries never
+    join, nor replace, a student's entries from elsewhere: SUBMISSIONS' own entries win,
+    and between two bulk downloads the TA chooses (both are named, neither is graded)."""
+    sources = sorted({e.source for e in entries})
+    if len(sources) == 1:
+        return entries
+    if "" in sources:
+        kept = [e for e in entries if e.source == ""]
+        skipped += [Skipped(e.name, f"also handed in for {student_id} outside {e.source}: "
+                                    "not graded from here (the entries outside it are)")
+                    for e in entries if e.source]
+        return kept
+    skipped += [Skipped(e.name, f"{student_id} is in more than one bulk download "
+                                f"({', '.join(sources)}): keep one of them in SUBMISSIONS and "
+                                "run the command again") for e in entries]
+    return []
 
 
 def _sentence(why: str, label: str) -> str:
@@ -309,7 +334,8 @@ def _gather(folder: Path, prefix: str, scan: _Scan, nested: bool) -> None:
         is_folder = not stat.S_ISREG(mode)
         lms = named(entry.name, is_folder)
         scan.students.setdefault(owner[0], []).append(
-            _Entry(Path(entry.path), name, is_folder, lms, scan.stamps.get(Path(entry.path))))
+            _Entry(Path(entry.path), name, is_folder, lms, scan.stamps.get(Path(entry.path)),
+                   prefix.removesuffix("/")))
 
 
 def _bulk(path: Path, mode: int, name: str, scan: _Scan) -> bool:

@@ -17,7 +17,7 @@ from tests.fixtures.lms.builders import BROKEN, EMPTY, REFERENCE, WHEN, zip_of
 
 def _scan(tmp_path: Path, folder: Path):
     unpacked = tmp_path / "unpacked"
-    unpacked.mkdir(exist_ok=True)
+    unpacked.mkdir(parents=True, exist_ok=True)
     return scan_submissions(folder, unpacked)
 
 
@@ -171,3 +171,34 @@ def test_a_bulk_download_cut_short_is_skipped_with_a_sentence_not_made_a_student
     assert [(s.name, s.reason) for s in skipped] == [
         ("submissions.zip", "a Canvas or Moodle bulk download that cannot be read (damaged "
                             "or cut short): download it again and run the command again")]
+
+
+def test_an_archive_shaped_like_a_bulk_download_cannot_replace_another_students_code(
+        tmp_path):
+    """A student's own archive inside SUBMISSIONS may be made to look like a Canvas bulk
+    download naming another student: its entries never join or replace that student's own
+    (whatever times it claims); two bulk downloads naming one student grade neither."""
+    cohort = tmp_path / "hw3"
+    (cohort / "doejane_1002").mkdir(parents=True)
+    (cohort / "doejane_1002" / "simpleautodiff.py").write_bytes(b"honest")
+    later = (2030, 1, 1, 0, 0, 0)
+    (cohort / "s2403.zip").write_bytes(zip_of(
+        {"doejane_1002_9999_simpleautodiff.py": b"forged",
+         "mallory_77_9998_simpleautodiff.py": b"mine"},
+        when={"doejane_1002_9999_simpleautodiff.py": later}))
+    found, skipped = _scan(tmp_path, cohort)
+    by_id = {s.student_id: s for s in found}
+    assert (by_id["doejane_1002"].folder / "simpleautodiff.py").read_bytes() == b"honest"
+    assert [s.name for s in skipped] == ["s2403.zip/doejane_1002_9999_simpleautodiff.py"]
+    assert "also handed in for doejane_1002 outside s2403.zip" in skipped[0].reason
+    assert "mallory_77" in by_id  # a new id: shown as a student of that download
+
+    (cohort / "doejane_1002" / "simpleautodiff.py").unlink()
+    (cohort / "doejane_1002").rmdir()
+    (cohort / "other.zip").write_bytes(zip_of({"doejane_1002_5_simpleautodiff.py": b"a"}))
+    found, skipped = _scan(tmp_path / "again", cohort)
+    assert "doejane_1002" not in {s.student_id for s in found}
+    assert {s.name for s in skipped} == {"other.zip/doejane_1002_5_simpleautodiff.py",
+                                         "s2403.zip/doejane_1002_9999_simpleautodiff.py"}
+    assert all("more than one bulk download (other.zip, s2403.zip)" in s.reason
+               for s in skipped)
