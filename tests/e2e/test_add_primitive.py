@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers.project import copy_project
 
 COPIED = ("adkit", "graders", "reference", "pyproject.toml")
 
@@ -42,16 +42,6 @@ def tanh(a: Operand) -> Node:
 '''
 
 pytestmark = pytest.mark.slow
-
-
-def _copy_kit(dest: Path) -> None:
-    ignore = shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc")
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name, ignore=ignore)
-        else:
-            shutil.copy2(source, dest / name)
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -106,7 +96,7 @@ def _by_task(scores: dict[str, list[float]]) -> dict[str, list[float]]:
 
 def test_adding_tanh_reaches_the_graders(tmp_path):
     kit = tmp_path / "kit"
-    _copy_kit(kit)
+    copy_project(kit, COPIED)
     _add_tanh(kit)
     # Step 3: regenerate the skeleton; tanh becomes a TODO of the graph task.
     _run(kit, "from adkit.authoring import skeleton; raise SystemExit(skeleton.main([]))")

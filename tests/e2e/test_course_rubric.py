@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,25 +15,16 @@ from pathlib import Path
 import pytest
 
 from adkit.authoring import course
+from tests.helpers.project import copy_project
 
-ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.executable).parent.parent
 COPIED = ("adkit", "assignments", "reference", "graders", "skeleton", "docs", "Makefile",
           "pyproject.toml")
 
 
 def _copy(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    project.mkdir()
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "exchange", "release", "submitted",
-                                  "autograded", "feedback", "gradebook.db", "reports", "sealed")
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, project / name, ignore=skip)
-        else:
-            shutil.copy2(source, project / name)
-    return project
+    return copy_project(tmp_path / "project", COPIED, "exchange", "release", "submitted",
+                        "autograded", "feedback", "gradebook.db", "reports", "sealed")
 
 
 def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
