@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from .state import current
 
 _HERE = os.path.dirname(os.path.abspath(__file__))  # the kit's frames are in this folder
+
+
+# What changes from run to run in an object's text: its address in memory (`at 0x7f3a...`,
+# or id() as a number: 13 digits and more). Shown as such, the same code gets the same
+# feedback on every run and every machine.
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
+_ID = re.compile(r"(?<![\d.])\d{13,}(?![\d.])")
+
+
+def stable(text: str) -> str:
+    """`text` with memory addresses and id() numbers written as `0x...` and `<id>`."""
+    return _ID.sub("<id>", _ADDRESS.sub("0x...", text))
 
 
 class ScenarioError(Exception):
@@ -20,6 +33,7 @@ def explain(error: BaseException) -> str:
         text = str(error)
     except BaseException:  # noqa: B036 - a student's exception whose __str__ fails
         text = ""
+    text = stable(text)
     if len(text) > 300:
         text = text[:300] + "..."
     head = f"{type(error).__name__}: {text}" if text else type(error).__name__

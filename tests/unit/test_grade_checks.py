@@ -521,3 +521,29 @@ def test_nodes_a_call_is_not_responsible_for_may_hold_anything(tmp_path):
     said = verdicts.compare_numbers([1.0, 2.0], [1.0, "a NoneType"], [0, 1],
                                     lambda i: f"∂v{i}/∂x1")
     assert said == "∂v1/∂x1 should be 2 but is a NoneType, not a number"
+
+
+def test_a_students_error_reads_the_same_on_every_run():
+    """Memory addresses and id() numbers in a student's exception change from run to run:
+    shown as `0x...` and `<id>`, the same code gets the same feedback everywhere (a grade
+    merged from cluster shards equals the one-machine run's to the letter)."""
+    class Node:
+        pass
+
+    texts, kept = [], []
+    for _ in range(2):
+        kept += [Node(), Node()]  # alive: two different addresses
+        keys = {id(kept[-2]): 0}
+        try:
+            keys[id(kept[-1])]
+        except KeyError as error:
+            texts.append(problems.explain(error))
+        try:
+            raise ValueError(f"cannot use {kept[-1]!r}")
+        except ValueError as error:
+            texts.append(problems.explain(error))
+    assert texts[0] == texts[2] and texts[1] == texts[3]
+    assert texts[0].startswith("KeyError: <id>") and " at 0x..." in texts[1]
+    assert problems.stable(f"{object()!r}") == "<object object at 0x...>"
+    assert problems.stable("x = 12.5, y = 3.14159265358979, n = 1234") == \
+        "x = 12.5, y = 3.14159265358979, n = 1234"
