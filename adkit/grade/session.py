@@ -180,16 +180,15 @@ class Session:
                                       final=self.final, **most)
         else:
             reply = self.sandbox.call({"scenarios": scenarios}, timeout=timeout, **most)
-        # The CPU time the student's processes used (a stand-in without a clock: the
-        # whole limit when it timed out, else nothing).
-        used = reply.cpu_seconds
-        if used is None:
-            used = timeout if not reply.ok and "did not finish" in (reply.problem or "") else 0
-        self.left -= used
+        self.left -= reply.cpu_seconds or 0.0  # the CPU time the student's processes used
         if not reply.ok:
             problem = said(reply.problem or "your code stopped the grader's worker")
-            if problem.startswith("did not finish within") and "it waited" not in problem:
-                problem = self.timed_out()
+            if problem.startswith("did not finish within"):
+                # Out of CPU time, or waiting past the wall-clock backstop: either way the
+                # test's time is used up, so one hang costs a test one limit, not one a kind.
+                self.left = 0.0
+                if "it waited" not in problem:
+                    problem = self.timed_out()
             if reply.output:
                 problem += f" Output before that: {_excerpt(reply.output)}"
             for k in kinds:

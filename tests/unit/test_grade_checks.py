@@ -431,6 +431,29 @@ def test_a_time_out_names_the_rubrics_limit_and_both_causes():
     assert "endless loop" in error and "quadratic" in error
 
 
+def test_a_call_that_waits_past_the_backstop_uses_up_its_test():
+    """Code that waits costs little CPU time, but a call stopped by the wall-clock backstop
+    used up its test: the test's other kinds are not run, so a hang costs one limit a test."""
+    from adkit.grade.session import Session
+    from adkit.sandbox import Reply
+
+    calls = []
+
+    class Waits:
+        def call(self, request, timeout):
+            calls.append(timeout)
+            return Reply(ok=False, cpu_seconds=0.01, problem=(
+                f"did not finish within 25 s, using little of its {timeout:.3g} s of CPU "
+                "time: it waited (a sleep, or a read that never ends?)"))
+
+    session = Session("ada", 1, 2, Waits())
+    session.start_test(10.0, "test_forward_mode")
+    first = session.call([{"kind": "forward"}])[0]["error"]
+    assert "it waited" in first
+    later = session.call([{"kind": "backward"}])[0]["error"]
+    assert later.startswith("not run: this test's time limit was used up") and len(calls) == 1
+
+
 def _fake_package(name: str, keeps: bool = False, slow: bool = False,
                   swaps: bool = False) -> object:
     """A minimal simpleautodiff whose Tape records every Node made inside its block."""
