@@ -112,8 +112,9 @@ def cpu_ticks(pids: Sequence[int]) -> dict[tuple[int, int], int]:
 
 class CpuClock:
     """CPU seconds used, since the clock started, by the processes `find()` names (asked at
-    each reading). A process counts up to its last reading: one that ends between readings
-    loses the time since, so readings are taken often while a call runs."""
+    each reading). A process counts up to its last reading: the time of one that ends
+    between readings goes to its parent's children's time, which is not counted (code that
+    works in short-lived processes is bounded by the wall-clock backstop instead)."""
 
     def __init__(self, find: Callable[[], Sequence[int]]) -> None:
         self.find = find
