@@ -183,11 +183,11 @@ class Session:
         self.left -= reply.cpu_seconds or 0.0  # the CPU time the student's processes used
         if not reply.ok:
             problem = said(reply.problem or "your code stopped the grader's worker")
-            if problem.startswith("did not finish within"):
+            if reply.stopped:
                 # Out of CPU time, or waiting past the wall-clock backstop: either way the
                 # test's time is used up, so one hang costs a test one limit, not one a kind.
                 self.left = 0.0
-                if "it waited" not in problem:
+                if reply.stopped == "cpu":
                     problem = self.timed_out()
             if reply.output:
                 problem += f" Output before that: {_excerpt(reply.output)}"

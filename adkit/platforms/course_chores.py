@@ -45,7 +45,7 @@ COURSE_ID = "adkit-autodiff"
 # (with the cause) follows it.
 GAVE_UP = re.compile(r"There was an error processing assignment: (?P<path>\S+)")
 CAUSES = ("DeadKernelError", "SandboxUnavailable", "CellTimeoutError",
-          "UnresponsiveKernelError", "TimeoutError")
+          "UnresponsiveKernelError", "TimeoutError", "SandboxError")
 UNTRUSTED = ("WARNING: TRUSTED=1: student code runs WITHOUT an isolating sandbox, with your "
              "rights; every output says so")
 
@@ -96,13 +96,15 @@ def _failure_causes(log: str) -> dict[str, str]:
     causes: dict[str, str] = {}
     matches = list(GAVE_UP.finditer(log))
     for i, match in enumerate(matches):
-        # the lines since the previous failure, and this failure's traceback
-        chunk = log[matches[i - 1].end() if i else 0:
-                    matches[i + 1].start() if i + 1 < len(matches) else len(log)]
-        cause = next((c for c in CAUSES if c in chunk), "an error (see the log)")
+        # nbgrader logs the traceback after the line (the lines before it hold the
+        # previous failure's): the cause is in it
+        own = log[match.end():matches[i + 1].start() if i + 1 < len(matches) else len(log)]
+        cause = next((c for c in CAUSES if c in own), "an error (see the log)")
         student = Path(match["path"].rstrip("/")).parent.name
         causes[student] = {"DeadKernelError": "the kernel died",
-                           "SandboxUnavailable": "no sandbox"}.get(cause, cause)
+                           "SandboxUnavailable": "no sandbox",
+                           "SandboxError": "the sandbox failed (a machine too busy?): grade "
+                                           "again"}.get(cause, cause)
     return causes
 
 

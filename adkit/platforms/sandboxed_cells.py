@@ -195,7 +195,7 @@ class _Cells:
             self.done.append(source)
             return checked_outputs(reply.value, reply.output, count)
         problem = reply.problem or "no reply"
-        if problem.startswith("did not finish"):
+        if reply.stopped:  # out of CPU time, or waited past the backstop
             self._replay()
             return [error_output("CellTimeoutError",
                                  f"the cell did not finish within {self.timeout:g} s")]

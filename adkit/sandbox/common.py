@@ -19,13 +19,22 @@ FILES_OPEN = 256
 TMPFS_BYTES = 64 * 1024**2  # bubblewrap's private /tmp, where bwrap can size it
 # A call's limit is CPU time of the student's processes, so a busy machine does not change
 # a grade; code that waits (a sleep, a blocking read) is stopped once this much wall time
-# passed: twice the limit and a margin, which honest code on a loaded machine never needs.
-WALL_FACTOR, WALL_MARGIN = 2.0, 5.0
+# passed: twice the limit and a margin, moved later by the time its processes were ready
+# to run but got no CPU (so a loaded machine does not stop a loop before its CPU time is
+# used). Whatever the load, a call ends by BUSY_FACTOR times the backstop: then the machine
+# was too busy to judge it, a grader error that a rerun grades again.
+WALL_FACTOR, WALL_MARGIN, BUSY_FACTOR = 2.0, 5.0, 4.0
 
 
 def wall_backstop(cpu_seconds: float) -> float:
-    """Wall seconds after which a call with `cpu_seconds` of CPU time is stopped anyway."""
+    """Wall seconds after which a call with `cpu_seconds` of CPU time that waited is stopped."""
     return WALL_FACTOR * cpu_seconds + WALL_MARGIN
+
+
+def wall_most(cpu_seconds: float) -> float:
+    """Wall seconds after which a call with `cpu_seconds` of CPU time is stopped, whatever
+    the machine's load."""
+    return BUSY_FACTOR * wall_backstop(cpu_seconds)
 
 
 class SandboxError(RuntimeError):
@@ -58,6 +67,7 @@ class Reply:
     problem: str | None = None  # when not ok: one plain sentence a student understands
     output: str = ""  # what the student's code printed during this call (capped)
     cpu_seconds: float | None = None  # CPU time the student's processes used in this call
+    stopped: str | None = None  # "cpu": out of CPU time; "waited": past the wall backstop
 
 
 class Backend(Protocol):

@@ -96,15 +96,26 @@ def descendants(root: int) -> list[int]:
     return found
 
 
-def cpu_ticks(pids: Sequence[int]) -> dict[tuple[int, int], int]:
-    """User and system CPU ticks of each of `pids` still readable (zombies too), keyed by
-    (pid, start time): a pid the kernel reuses for another process is another key."""
+def _queued_ns(pid: int) -> int:
+    """Nanoseconds the main thread of `pid` spent runnable but waiting for a CPU (0 when the
+    kernel does not say: /proc/PID/schedstat is missing without CONFIG_SCHED_INFO)."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as handle:
+            return int(handle.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def cpu_ticks(pids: Sequence[int]) -> dict[tuple[int, int], tuple[int, int]]:
+    """User and system CPU ticks of each of `pids` still readable (zombies too), and the
+    nanoseconds its main thread waited for a CPU, keyed by (pid, start time): a pid the
+    kernel reuses for another process is another key."""
     found = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat", "rb") as handle:
                 fields = handle.read().rsplit(b")", 1)[1].split()
-            found[(pid, int(fields[19]))] = int(fields[11]) + int(fields[12])
+            found[(pid, int(fields[19]))] = (int(fields[11]) + int(fields[12]), _queued_ns(pid))
         except (OSError, IndexError, ValueError):
             continue  # gone
     return found
@@ -112,9 +123,10 @@ def cpu_ticks(pids: Sequence[int]) -> dict[tuple[int, int], int]:
 
 class CpuClock:
     """CPU seconds used, since the clock started, by the processes `find()` names (asked at
-    each reading). A process counts up to its last reading: the time of one that ends
-    between readings goes to its parent's children's time, which is not counted (code that
-    works in short-lived processes is bounded by the wall-clock backstop instead)."""
+    each reading), and the seconds they were ready to run but a busy machine gave them no
+    CPU. A process counts up to its last reading: the time of one that ends between
+    readings goes to its parent's children's time, which is not counted (code that works
+    in short-lived processes is bounded by the wall-clock backstop instead)."""
 
     def __init__(self, find: Callable[[], Sequence[int]]) -> None:
         self.find = find
@@ -122,8 +134,16 @@ class CpuClock:
         self.last = dict(self.first)
 
     def seconds(self) -> float:
+        """CPU seconds used, read now."""
         self.last.update(cpu_ticks(self.find()))
-        return sum(t - self.first.get(key, 0) for key, t in self.last.items()) / _TICKS
+        return sum(used - self.first.get(key, (0, 0))[0]
+                   for key, (used, _) in self.last.items()) / _TICKS
+
+    def queued(self) -> float:
+        """Seconds spent waiting for a CPU, as of the last reading: what a loaded machine
+        added to the call's wall time (summed over processes, so an upper bound)."""
+        return sum(max(waited - self.first.get(key, (0, 0))[1], 0)
+                   for key, (_, waited) in self.last.items()) / 1e9
 
 
 def _signal(pids: Sequence[int], number: int) -> None:

@@ -33,6 +33,7 @@ from adkit.sandbox.common import (
     Reply,
     SandboxError,
     wall_backstop,
+    wall_most,
 )
 from adkit.sandbox.files import remove_owned
 from adkit.sandbox.processes import KILL_WAIT, CpuClock, descendants, kill_members, members
@@ -281,12 +282,14 @@ class Sandbox:
         `most`: the most bytes this request's reply can need (at most `reply_bytes`): a
         longer reply is not read further, and is a problem. `timeout`: the CPU seconds the
         worker's processes may use for this call (a loaded machine changes no outcome); a
-        call that waits instead is stopped after `wall_backstop(timeout)` seconds.
+        call that waits instead is stopped after `wall_backstop(timeout)` seconds, plus the
+        time its processes waited for a CPU. SandboxError when a machine too busy to give
+        the call its CPU time kept it past `wall_most(timeout)`: not the student's doing.
         """
         if not self._close.alive:
             raise ValueError("this Sandbox is closed: make a new one to run more calls")
         seconds = self.limits.call_seconds if timeout is None else timeout
-        deadline = time.monotonic() + wall_backstop(seconds)
+        started = time.monotonic()
         token = os.urandom(8).hex()
         payload = channel.request_line(token, request, task, final)
         capture = channel.Capture(self.limits.output_bytes)
@@ -302,7 +305,7 @@ class Sandbox:
                 channel.drain(worker.reply, None)  # whatever a leftover process wrote since
             worker.output_open = channel.drain(worker.output, capture) and worker.output_open
             clock = CpuClock(worker.cpu_pids)
-            outcome = self._exchange(worker, payload, token, (deadline, clock, seconds),
+            outcome = self._exchange(worker, payload, token, (started, clock, seconds),
                                      capture, cap)
             respawn = isinstance(outcome, dict) and outcome.get("kind") == "respawn"
             if (outcome == "stale" or respawn) and attempt == 0:
@@ -312,6 +315,13 @@ class Sandbox:
                 continue
             break
         used = clock.seconds()
+        if outcome == "busy":
+            self._state.stop_worker()
+            raise SandboxError(
+                f"the machine was too busy to grade this call: in {time.monotonic() - started:.0f}"
+                f" s its processes got {used:.3g} of their {seconds:.3g} s of CPU time and "
+                f"waited {clock.queued():.0f} s for a CPU (not the student's doing: grade "
+                "again when the machine is less loaded)")
         if isinstance(outcome, dict) and outcome.get("ok") is True:
             return Reply(ok=True, value=outcome.get("value"), output=capture.text(),
                          cpu_seconds=used)
@@ -321,7 +331,8 @@ class Sandbox:
         if not keep:
             self._state.stop_worker()
         return Reply(ok=False, problem=words.cap(problem, words.PROBLEM_BYTES),
-                     output=capture.text(), cpu_seconds=used)
+                     output=capture.text(), cpu_seconds=used,
+                     stopped={"timeout": "cpu", "idle": "waited"}.get(str(outcome)))
 
     def restart(self) -> None:
         """Kill the running worker (if any); the next call starts a fresh one."""
@@ -339,9 +350,11 @@ class Sandbox:
                   limit: tuple[float, CpuClock, float], capture: channel.Capture,
                   cap: int) -> dict | str:
         """Write the request and read the reply frame (at most `cap` bytes of it: what was
-        read is counted in `reply_read`); else a word saying what went wrong. `limit`: the
-        wall deadline, the worker's CPU clock and the CPU seconds it may use."""
-        deadline, clock, cpu = limit
+        read is counted in `reply_read`); else a word saying what went wrong. `limit`: when
+        the call started, the worker's CPU clock and the CPU seconds it may use."""
+        started, clock, cpu = limit
+        backstop, most = started + wall_backstop(cpu), started + wall_most(cpu)
+        deadline = backstop
         reading = time.monotonic() + max(CPU_READING, cpu / CORES)
         poller = select.poll()
         poller.register(worker.reply, select.POLLIN)
@@ -375,7 +388,17 @@ class Sandbox:
                 reading = now + max(CPU_READING, (cpu - used) / CORES)
             remaining = deadline - now
             if remaining <= 0:
-                return "idle"
+                if clock.seconds() >= cpu:
+                    return "timeout"
+                # Time spent ready to run on a busy machine is not waiting: it moves the
+                # backstop (read again when reached, as the machine may still be busy).
+                moved = backstop + clock.queued()
+                if now >= moved:
+                    return "idle"
+                if now >= most:
+                    return "busy"
+                deadline = min(moved, most)
+                remaining = deadline - now
             # Wake up to read the CPU clock; without a pidfd, also to notice a death.
             wait = min(remaining, reading - now)
             if worker.pidfd is None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from adkit.sandbox import Limits
+from adkit.sandbox import Limits, SandboxError
 from adkit.sandbox.cgroups import SANDBOX_CPUS, Cgroup
 from tests.helpers.sandboxes import HANDLER, HELPER, MODES, backend_or_why, with_token
 
@@ -127,3 +127,108 @@ def test_the_sandbox_report_says_how_cpu_is_shared(capsys):
         assert "1 core per sandbox" in line
     else:
         assert "no cgroup can be made here" in line and "nice" in line
+
+
+LOOPING = "def loop():\n    while True:\n        pass\n\n\ndef double(x):\n    return 2 * x\n"
+# Spins for `seconds` of wall time on one CPU, as crowded as its neighbours make it.
+CROWDED = ("import os, sys, time\nos.sched_setaffinity(0, {int(sys.argv[1])})\n"
+           "end = time.monotonic() + float(sys.argv[2])\nwhile time.monotonic() < end:\n    pass\n")
+
+
+def test_the_cpu_clock_counts_the_time_a_crowded_cpu_made_processes_wait():
+    """Three spinners on one CPU for a second: the clock counts about a second of CPU time
+    among them, and about two seconds they were ready to run but waited for the CPU."""
+    from adkit.sandbox.processes import CpuClock
+
+    try:
+        with open("/proc/self/schedstat") as handle:
+            handle.read()
+    except OSError:
+        pytest.skip("this kernel has no /proc/PID/schedstat (CONFIG_SCHED_INFO)")
+    cpu = min(os.sched_getaffinity(0))
+    spinners = [subprocess.Popen([sys.executable, "-c", CROWDED, str(cpu), "1.5"])
+                for _ in range(3)]
+    try:
+        time.sleep(0.3)  # all started and sharing the CPU
+        clock = CpuClock(lambda: [spinner.pid for spinner in spinners])
+        time.sleep(1.0)
+        used = clock.seconds()
+        waited = clock.queued()
+    finally:
+        for spinner in spinners:
+            spinner.wait()
+    assert 0.6 < used < 1.3, used
+    assert 1.2 < waited < 2.4, waited
+    assert 2.2 < used + waited < 3.3  # three processes, each running or ready for a second
+
+
+class _Crowded:
+    """A CPU clock for a machine that gives the worker `share` of the CPU it wants: of
+    each wall second, `share` is CPU time and the rest waits in the run queue."""
+
+    share = 0.1
+
+    def __init__(self, find):
+        from adkit.sandbox.processes import CpuClock
+
+        self.clock, self.started = CpuClock(find), time.monotonic()
+
+    def seconds(self) -> float:
+        return self.clock.seconds() * self.share
+
+    def queued(self) -> float:
+        return (time.monotonic() - self.started) * (1 - self.share)
+
+
+def _crowded(monkeypatch, share: float) -> None:
+    """The sandbox on a crowded machine, with a short backstop (0.9 s for 0.2 s of CPU
+    time) and a short end (2.7 s) so the test is quick."""
+    from adkit.sandbox import session
+
+    monkeypatch.setattr(_Crowded, "share", share)
+    monkeypatch.setattr(session, "CpuClock", _Crowded)
+    monkeypatch.setattr(session, "wall_backstop", lambda cpu: 2 * cpu + 0.5)
+    monkeypatch.setattr(session, "wall_most", lambda cpu: 3 * (2 * cpu + 0.5))
+
+
+def _looper(tmp_path: Path) -> Path:
+    folder = tmp_path / "looper"
+    folder.mkdir()
+    (folder / "simpleautodiff.py").write_text(LOOPING)
+    return folder
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_loop_on_a_crowded_machine_runs_out_of_cpu_time_it_is_not_told_it_waited(
+        tmp_path, monkeypatch, mode):
+    """The CI failure of 2026-12-07: on a loaded machine an endless loop got less CPU than
+    its limit before the wall-clock backstop, and its feedback said it waited (a sleep?).
+    Time ready to run but given no CPU moves the backstop: the loop is stopped when it has
+    used its CPU time, with the same words as on an idle machine."""
+    backend = backend_or_why(mode)
+    _crowded(monkeypatch, share=0.1)
+    with backend.open(_looper(tmp_path), HANDLER, [HELPER], limits=LIMITS) as box:
+        assert box.call({"call": "double", "args": [1]}).ok  # started
+        started = time.monotonic()
+        reply = box.call({"call": "loop"}, timeout=0.2)
+        took = time.monotonic() - started
+        assert not reply.ok and reply.stopped == "cpu", reply.problem
+        assert reply.problem.startswith("did not finish within 0.2 s of CPU time")
+        assert took > 0.9  # past the backstop: without the queue it would have "waited"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_machine_too_busy_to_judge_a_call_is_a_grader_error_not_the_students(
+        tmp_path, monkeypatch, mode):
+    """A call that never gets its CPU time is stopped all the same (nothing hangs the run),
+    as the machine's problem: SandboxError, which grading reports as a grader error that a
+    rerun grades again. The sandbox goes on with a fresh worker."""
+    backend = backend_or_why(mode)
+    _crowded(monkeypatch, share=0.0)
+    with backend.open(_looper(tmp_path), HANDLER, [HELPER], limits=LIMITS) as box:
+        assert box.call({"call": "double", "args": [1]}).ok
+        started = time.monotonic()
+        with pytest.raises(SandboxError, match="the machine was too busy to grade this call"):
+            box.call({"call": "loop"}, timeout=0.2)
+        assert 2.6 < time.monotonic() - started < 10
+        assert box.call({"call": "double", "args": [4]}).value == 8

@@ -421,8 +421,8 @@ def test_a_time_out_names_the_rubrics_limit_and_both_causes():
     class Hangs:
         def call(self, request, timeout):
             from adkit.sandbox import Reply
-            return Reply(ok=False, problem=f"did not finish within {timeout:.3g} s "
-                                           "(an infinite loop?)")
+            return Reply(ok=False, stopped="cpu", problem=f"did not finish within "
+                                                          f"{timeout:.3g} s (an infinite loop?)")
 
     session = Session("ada", 1, 2, Hangs())
     session.start_test(30.0, "test_forward_mode")
@@ -442,7 +442,7 @@ def test_a_call_that_waits_past_the_backstop_uses_up_its_test():
     class Waits:
         def call(self, request, timeout):
             calls.append(timeout)
-            return Reply(ok=False, cpu_seconds=0.01, problem=(
+            return Reply(ok=False, cpu_seconds=0.01, stopped="waited", problem=(
                 f"did not finish within 25 s, using little of its {timeout:.3g} s of CPU "
                 "time: it waited (a sleep, or a read that never ends?)"))
 
