@@ -53,7 +53,7 @@ $(VENV)/.dev-ready: pyproject.toml
 
 # --- teaching assistants --------------------------------------------------------------
 grade: $(VENV)/.grade-ready ## grade every submission in SUBMISSIONS into OUT (FORCE=1 regrades; ONLY=id,prefix regrades those; TRUSTED=1 without an isolating sandbox)
-	$(if $(POLICY),ADKIT_COURSE_POLICY="$(POLICY)") $(PY) -m adkit.grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(ONLY),--only "$(ONLY)" --force) $(if $(ZIP_TIMEZONE),--zip-timezone "$(ZIP_TIMEZONE)") $(if $(TRUSTED),--trusted)
+	$(if $(POLICY),ADKIT_COURSE_POLICY="$(POLICY)") $(PY) -m adkit.cohort "$(SUBMISSIONS)" --out "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(ONLY),--only "$(ONLY)" --force) $(if $(ZIP_TIMEZONE),--zip-timezone "$(ZIP_TIMEZONE)") $(if $(TRUSTED),--trusted)
 
 grades: $(VENV)/.grade-ready ## apply the course policy to OUT's stored results, no regrading: gradebook, feedback, grade log, Canvas/Moodle files (POLICY=course file)
 	$(PY) -m adkit.outputs "$(OUT)" $(if $(POLICY),--policy "$(POLICY)")

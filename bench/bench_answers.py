@@ -2,7 +2,7 @@
 
     python bench/bench_answers.py [--kit PATH] [--repeat 1]
 
-Grades, with `python -m adkit.grade --jobs 1` under the best sandbox, a warm-up student,
+Grades, with `python -m adkit.cohort --jobs 1` under the best sandbox, a warm-up student,
 then the correct tests/cohort/correct_kahn, and tests/hostile/hostile_answer_padded (the
 same code, whose grad(f) answers carry 65 MB of valid JSON padding). Prints each one's grading
 seconds (results.json), the most bytes the grader read of one reply (when the kit records
@@ -41,7 +41,7 @@ def grade(kit: Path, work: Path) -> dict[str, dict]:
     shutil.copy(STUDENTS["honest"] / "simpleautodiff.py", package / "_correct.py")  # tests do
     shutil.copy(ROOT / "tests" / "fixtures" / "hostile_answer_forge.py", package / "_forge.py")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    run = subprocess.run([sys.executable, "-m", "adkit.grade", str(cohort), "--out",
+    run = subprocess.run([sys.executable, "-m", "adkit.cohort", str(cohort), "--out",
                           str(work / "out"), "--jobs", "1"], cwd=kit, capture_output=True,
                          text=True, timeout=1800)
     if run.returncode != 0:

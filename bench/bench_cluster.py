@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         kit = _site(base, args.students)
         python = python_for(USER, base)
         secret, cohort = base / "secret", base / "cohort"
-        local, _ = _as_user([python, "-m", "adkit.grade", str(cohort), "--out",
+        local, _ = _as_user([python, "-m", "adkit.cohort", str(cohort), "--out",
                              str(base / "local"), "--jobs", str(cores)], kit, secret)
         print(f"one machine, --jobs {cores}: {args.students} students in {local:.1f} s "
               f"({local / args.students:.2f} s per student)")

@@ -1,11 +1,11 @@
-"""Benchmark: grading a synthetic cohort with `python -m adkit.grade` against `nbgrader autograde`.
+"""Benchmark: grading a synthetic cohort with `python -m adkit.cohort` against `nbgrader autograde`.
 
     make bench                       # after bench_reference.py
     python bench/bench_cohort.py --students 200 --notebook-students 20
 
 The cohort is --students submissions, copies of the test cohort's correct and buggy
 solutions (tests/cohort) taken round-robin, each under its own student id (so each gets its
-own randomized functions), graded with `python -m adkit.grade --jobs 2`; every hidden test
+own randomized functions), graded with `python -m adkit.cohort --jobs 2`; every hidden test
 must have run for every student. In the same run, the nbgrader course is released with the
 kit's own course tooling (`make course-generate course-release`) into a temporary course
 folder, --notebook-students submissions are filled with the reference's code, and
@@ -81,7 +81,7 @@ def grade_cohort(work: Path, students: int, jobs: int, cohort: Path) -> dict[str
     ids = make_cohort(submissions, students, cohort)
     start = time.perf_counter()
     with open(work / "grade.log", "w+") as log:
-        run = subprocess.Popen([sys.executable, "-m", "adkit.grade", str(submissions), "--out",
+        run = subprocess.Popen([sys.executable, "-m", "adkit.cohort", str(submissions), "--out",
                                 str(out), "--jobs", str(jobs), "--force"], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=log)
         sampler = Sampler(run.pid)
@@ -91,7 +91,7 @@ def grade_cohort(work: Path, students: int, jobs: int, cohort: Path) -> dict[str
         sampler.stop()
         log.seek(0)
         if returncode not in (0, 1):
-            raise SystemExit(f"adkit.grade failed ({returncode}):\n{log.read()[-3000:]}")
+            raise SystemExit(f"adkit.cohort failed ({returncode}):\n{log.read()[-3000:]}")
     tests = not_run = 0
     for student in ids:
         data = json.loads((out / student / "results.json").read_text(encoding="utf-8"))
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200, help="size of the cohort")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="adkit.grade --jobs (default: the number of cores)")
+                        help="adkit.cohort --jobs (default: the number of cores)")
     parser.add_argument("--notebook-students", type=int, default=20,
                         help="submissions nbgrader grades (its time is scaled to --students)")
     parser.add_argument("--cohort", choices=("test", "reference"), default="test",
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"synthetic cohort: {kit['students']} submissions ({kit['kinds']} distinct "
           f"solution(s) from {origin}, round-robin), {args.jobs} jobs on "
           f"{os.cpu_count()} cores")
-    print(f"  adkit.grade:       {kit['seconds']:7.1f} s   {kit_each:6.3f} s per submission   "
+    print(f"  adkit.cohort:      {kit['seconds']:7.1f} s   {kit_each:6.3f} s per submission   "
           f"{kit['tests']} hidden tests run, {kit['not_run']} not run")
     note = "" if nb["students"] == args.students else (
         f" (measured on {nb['students']} submissions, {nb['notebooks']} notebooks; "
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
           + ("" if kit["not_run"] == 0 else "  WARNING: some hidden tests did not run"))
     print(f"floor: the submissions' own code on the big graphs alone takes {own['seconds']:.1f} s "
           f"of CPU (bench/own_code.py), so no grader running these tests on {args.jobs} "
-          f"cores can take less than {own['floor']:.1f} s; adkit.grade's time over that: "
+          f"cores can take less than {own['floor']:.1f} s; adkit.cohort's time over that: "
           f"{kit['seconds'] - own['floor']:.1f} s")
     for line in target_lines(ratio, overhead, kit):
         print(line)

@@ -5,7 +5,7 @@
 The honest student is tests/cohort/correct_kahn; the spinner, tests/hostile/
 hostile_spinners_in_new_sessions (28 processes spinning in sessions of their own from
 import). Each round grades the honest student alone, then beside the spinner, with
-`python -m adkit.grade --jobs 2`, first with the sandbox's CPU quota (what the kit does),
+`python -m adkit.cohort --jobs 2`, first with the sandbox's CPU quota (what the kit does),
 then without it (SANDBOX_CPUS raised to 4096 cores: what the kit did before issue 22). The
 figure is the honest student's own grading time (results.json's seconds); the target is at
 most twice its time alone. Rounds alternate, so that load from elsewhere on the machine
@@ -28,7 +28,7 @@ HONEST = ROOT / "tests" / "cohort" / "correct_kahn"
 SPINNER = ROOT / "tests" / "hostile" / "hostile_spinners_in_new_sessions"
 # The grading run, with the quota per sandbox set from the command line.
 RUN = ("import sys\nfrom adkit.sandbox import cgroups\ncgroups.SANDBOX_CPUS = float(sys.argv[1])\n"
-       "from adkit.grade.__main__ import main\nsys.exit(main(sys.argv[2:]))\n")
+       "from adkit.cohort.__main__ import main\nsys.exit(main(sys.argv[2:]))\n")
 
 
 def honest_seconds(base: Path, beside: bool, cpus: float) -> float:

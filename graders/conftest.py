@@ -1,6 +1,6 @@
 """Fixtures of the hidden tests: `session` (the student being graded) and `judge`.
 
-These tests run only under `python -m adkit.grade`, whose plugin (adkit.grade.plugin)
+These tests run only under `python -m adkit.cohort`, whose plugin (adkit.grade.plugin)
 holds the student's session and the rubric; see docs/grading.md.
 """
 
@@ -15,7 +15,7 @@ def _plugin(config: pytest.Config):
     plugin = next((p for p in config.pluginmanager.get_plugins()
                    if isinstance(p, GradePlugin)), None)
     if plugin is None:
-        raise pytest.UsageError("the hidden graders run only under `python -m adkit.grade`")
+        raise pytest.UsageError("the hidden graders run only under `python -m adkit.cohort`")
     return plugin
 
 

@@ -23,7 +23,7 @@ from adkit.cluster.manifest import ManifestError
 from adkit.cluster.merge import merge
 from adkit.cluster.shard import run_shard
 from adkit.cluster.trust import privacy_problem
-from adkit.grade import runner
+from adkit.cohort import runner
 from adkit.intake.submissions import scan_submissions
 from adkit.model.rubric import (
     DEFAULT_RUBRIC,

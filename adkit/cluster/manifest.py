@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from adkit.grade import runner
+from adkit.cohort import runner
 from adkit.intake.submissions import Skipped, Submission
 from adkit.model.rubric import Rubric
 from adkit.outputs.files import write_atomic

@@ -2,7 +2,7 @@
 
 The outputs are written by the same step a single-machine run ends with
 (`adkit.outputs.steps.publish`: the one place that turns stored results into the
-gradebook, the report and the exports), so a merged OUT is what `python -m adkit.grade`
+gradebook, the report and the exports), so a merged OUT is what `python -m adkit.cohort`
 would have written, apart from timings.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from adkit.cluster.manifest import Manifest
 from adkit.cluster.shard import grade_command
-from adkit.grade import runner
+from adkit.cohort import runner
 from adkit.model.rubric import SECRET_FILE_VARIABLE
 from adkit.outputs import console
 from adkit.outputs.files import read_results, write_atomic

@@ -1,6 +1,6 @@
 """Grading one shard of a manifest, on any machine where the kit is installed.
 
-A shard runs the kit's own command, `python -m adkit.grade SUBMISSIONS --out
+A shard runs the kit's own command, `python -m adkit.cohort SUBMISSIONS --out
 OUT/.cluster/shard-<i> --only <its students>`, so it checks the sandbox exactly like `make
 grade`, skips students it already finished, and stops cleanly on SIGTERM (Slurm's warning
 before its time limit, or scancel). Each shard writes only into its own folder: shards on
@@ -19,7 +19,7 @@ from pathlib import Path
 from adkit.cluster import manifest as manifests
 from adkit.cluster.manifest import Manifest
 from adkit.cluster.trust import privacy_problem
-from adkit.grade import runner
+from adkit.cohort import runner
 from adkit.intake.submissions import scan_submissions
 from adkit.model.rubric import DEFAULT_RUBRIC, SECRET_FILE_VARIABLE, SECRET_VARIABLE
 from adkit.outputs.files import read_results
@@ -29,8 +29,8 @@ EXIT_CHANGED = 3  # some students were not graded: their submission changed sinc
 
 def grade_command(manifest: Manifest, out: Path, ids: list[str], jobs: int,
                   python: str = sys.executable) -> list[str]:
-    """The `python -m adkit.grade` command that grades `ids` of the manifest into `out`."""
-    command = [python, "-m", "adkit.grade", str(manifest.submissions), "--out", str(out),
+    """The `python -m adkit.cohort` command that grades `ids` of the manifest into `out`."""
+    command = [python, "-m", "adkit.cohort", str(manifest.submissions), "--out", str(out),
                "--jobs", str(jobs)]
     if manifest.rubric != DEFAULT_RUBRIC.resolve():
         command += ["--rubric", str(manifest.rubric)]

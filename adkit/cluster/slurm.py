@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adkit.cluster.manifest import FOLDER, Manifest
-from adkit.grade import runner
+from adkit.cohort import runner
 
 STOP_GRACE = 60  # seconds between Slurm's SIGTERM and its time limit (the shard stops cleanly)
 

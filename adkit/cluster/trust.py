@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from adkit.grade import runner
+from adkit.cohort import runner
 from adkit.model.rubric import GRADERS
 
 

@@ -1,6 +1,7 @@
-"""Grading a cohort: `python -m adkit.grade SUBMISSIONS --out OUT` (see docs/grading.md).
+"""The graders' toolkit: what the hidden tests in graders/ use to question a submission.
 
-Each student's code runs only in a sandbox (adkit.sandbox) through adkit/inside/handler.py; the
-hidden tests in graders/ run in the grader's process and compare what comes back with the
-reference's answers.
+A `Session` sends scenarios to the student's worker in the sandbox (whose side is
+adkit/inside/handler.py), `builders` and `stand_in_data` make them, `judging` and `verdicts`
+compare the answers with the reference's, `explain` words the smallest failing case, and
+`plugin` keeps each test's outcome for the cohort runner (adkit.cohort).
 """

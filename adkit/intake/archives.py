@@ -521,6 +521,6 @@ def _write(result: Unpacked, caps: Caps, parts: list[str], source: IO[bytes], wh
 
 def settle_times(folder: Path, when: float) -> None:
     """Give `folder` and its subfolders the time `when` (the newest of what they hold), so
-    that a rerun sees an unchanged archive as unchanged (adkit.grade.runner.is_current)."""
+    that a rerun sees an unchanged archive as unchanged (adkit.cohort.runner.is_current)."""
     for path, _, _ in os.walk(folder):
         os.utime(path, (when, when))

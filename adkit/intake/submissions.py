@@ -447,7 +447,7 @@ def _build(student_id: str, entries: list[_Entry], scan: _Scan) -> Submission | 
     if len(entries) == 1 and entries[0].is_folder and not _archives_in(entries[0].path):
         return Submission(student_id, entries[0].path)
     if scan.unpacked is None:
-        return "an archive or several entries (these are read only by `python -m adkit.grade`)"
+        return "an archive or several entries (these are read only by `python -m adkit.cohort`)"
     target = scan.unpacked / student_id
     refused: list[str] = []
     try:

@@ -60,7 +60,7 @@ class Rubric:
 
 def student_seed(secret: str, student_id: str) -> int:
     """A seed from the course secret and a name, the same on every regrade. The cases that
-    score come from the course's (adkit/grade/runner.py BIG_GRAPHS_ID), never a student's."""
+    score come from the course's (adkit/cohort/runner.py BIG_GRAPHS_ID), never a student's."""
     digest = hashlib.sha256(f"{secret}\0{student_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
 

@@ -13,7 +13,7 @@ every submission (adkit/platforms/seal.py). `autograde` first checks that the sa
 cells run in that sandbox (adkit/platforms/sandboxed_cells.py); nbgrader goes on after a
 student's worker dies but then exits non-zero; it always finishes with a table of every
 submission: graded (with its score) or not graded, and why. `crosscheck` grades the
-sealed notebooks with the kit's sandboxed graders (`python -m adkit.grade`) and compares
+sealed notebooks with the kit's sandboxed graders (`python -m adkit.cohort`) and compares
 task by task (adkit/platforms/crosscheck.py): students who score higher in their own
 kernel, or whose submission changed after collection, are SUSPECT and listed first,
 honest partial-credit differences apart. `feedback-sandboxed` releases the sandboxed
@@ -161,7 +161,7 @@ def autograde(course_dir: Path, assignment: str, force: bool, strict: bool) -> i
 
 
 def _grader_ready() -> bool:
-    return importlib.util.find_spec("adkit.grade.__main__") is not None
+    return importlib.util.find_spec("adkit.cohort.__main__") is not None
 
 
 def seal_chore(course_dir: Path, assignment: str) -> int:
@@ -188,11 +188,11 @@ def _sealed(course_dir: Path, assignment: str, students: list[str],
 
 def _grade_sandboxed(course_dir: Path, assignment: str, out: Path,
                      trusted: bool = False) -> tuple[list[str], dict[str, list[str]]] | None:
-    """Grade the sealed notebooks with `python -m adkit.grade` into OUT/sandboxed (a rerun
+    """Grade the sealed notebooks with `python -m adkit.cohort` into OUT/sandboxed (a rerun
     grades only what changed); the students and why any changed since collection, or None
     (said why) when it cannot."""
     if not _grader_ready():
-        print("this needs the kit's graders (`python -m adkit.grade`), which are not "
+        print("this needs the kit's graders (`python -m adkit.cohort`), which are not "
               "installed here", file=sys.stderr)
         return None
     students = submitted_students(course_dir, assignment)
@@ -209,8 +209,8 @@ def _grade_sandboxed(course_dir: Path, assignment: str, out: Path,
             shutil.copyfile(notebook, staged / student / notebook.name)
     sandboxed = out / "sandboxed"
     trust = ["--trusted"] if trusted else []
-    print(f"$ python -m adkit.grade {staged} --out {sandboxed} {' '.join(trust)}", flush=True)
-    run = subprocess.run([sys.executable, "-m", "adkit.grade", str(staged), "--out",
+    print(f"$ python -m adkit.cohort {staged} --out {sandboxed} {' '.join(trust)}", flush=True)
+    run = subprocess.run([sys.executable, "-m", "adkit.cohort", str(staged), "--out",
                           str(sandboxed), *trust], cwd=Path(__file__).resolve().parents[2])
     if run.returncode == 2 or not (sandboxed / "gradebook.csv").is_file():
         print(f"the sandboxed graders did not grade (exit status {run.returncode}; see "

@@ -8,7 +8,7 @@ their rubric (graders/), the reference (reference/simpleautodiff, for the expect
 it never enters the student's process) and the course templates that turn notebooks into a
 package (assignments/). Gradescope unpacks it into /autograder/source, runs setup.sh once,
 and for each submission runs run_autograder, which grades /autograder/submission as one
-student with `python -m adkit.grade` (same rubric, same sandbox, same seed) and writes
+student with `python -m adkit.cohort` (same rubric, same sandbox, same seed) and writes
 /autograder/results/results.json. The root can be moved with ADKIT_AUTOGRADER_ROOT or
 --root, so the bundle can be tried on any machine (tests/e2e/test_gradescope.py).
 """
@@ -74,7 +74,7 @@ fi
 # proves it); this is a second wall, against anything else run on the machine.
 chmod -R go-rwx "$source_dir"
 python="${ADKIT_PYTHON:-$source_dir/.venv/bin/python}"
-"$python" -c "import adkit.grade, pytest; print('adkit autograder ready')"
+"$python" -c "import adkit.cohort, pytest; print('adkit autograder ready')"
 if [ -z "${ADKIT_SETUP_OFFLINE:-}" ]; then  # which sandbox, said once in the build log
     "$python" -m adkit.sandbox || echo "WARNING: no isolating sandbox here: grading refuses"
 fi
@@ -175,7 +175,7 @@ def run(root: Path) -> int:
         else:
             (cohort / who).mkdir(parents=True)
         out = Path(work) / "grades"
-        engine = subprocess.run([sys.executable, "-m", "adkit.grade", str(cohort),
+        engine = subprocess.run([sys.executable, "-m", "adkit.cohort", str(cohort),
                                  "--out", str(out), "--jobs", "1", "--force"],
                                 cwd=Path(__file__).resolve().parents[2])
         graded = read_result(out / who / "results.json")

@@ -17,7 +17,7 @@ def grade_in_process(folder: Path, out: Path, student_id: str = "reference",
 
     With `timeouts`, each call into the package is stopped at the rubric's time limit.
     """
-    from adkit.grade import runner
+    from adkit.cohort import runner
     from adkit.intake.submissions import Submission
     from adkit.model.rubric import load_rubric
 

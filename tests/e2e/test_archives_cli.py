@@ -11,7 +11,7 @@ from tests.helpers.archive_builders import hostile_zip
 
 
 def test_cli_grades_a_cohort_archive_and_explains_refusals(tmp_path, capsys):
-    from adkit.grade import __main__ as cli
+    from adkit.cohort import __main__ as cli
 
     members = {"doejane_1002_77_hw.zip": hostile_zip(),
                "roeric_1003_78_simpleautodiff.py": b"def broken(:\n",

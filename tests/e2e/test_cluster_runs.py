@@ -32,7 +32,7 @@ def _cluster(*args: object, env: dict[str, str] | None = None,
 
 
 def _grade(*args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "adkit.grade", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "adkit.cohort", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, env=env)
 
 

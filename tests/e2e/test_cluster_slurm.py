@@ -67,7 +67,7 @@ def local(site):
     out = site / "local"
     done = subprocess.run(
         ["runuser", "-u", USER, "--", "env", f"ADKIT_COURSE_SECRET_FILE={site / 'secret'}",
-         python, "-m", "adkit.grade", str(site / "cohort"), "--out", str(out), "--jobs", "2"],
+         python, "-m", "adkit.cohort", str(site / "cohort"), "--out", str(out), "--jobs", "2"],
         cwd=site / "kit", capture_output=True, text=True, timeout=600,
         env={k: v for k, v in os.environ.items() if k != "ADKIT_COURSE_SECRET"})
     assert done.returncode == 0, done.stderr[-3000:]

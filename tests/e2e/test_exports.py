@@ -61,7 +61,7 @@ def graded(tmp_path: Path, entries: dict[str, bytes], policy: str, **csvs: str) 
     path = course(tmp_path / "course", policy, **csvs)
     out = tmp_path / "out"
     env = {**os.environ, "ADKIT_COURSE_POLICY": str(path)}
-    run = subprocess.run([sys.executable, "-m", "adkit.grade", str(submissions), "--out",
+    run = subprocess.run([sys.executable, "-m", "adkit.cohort", str(submissions), "--out",
                           str(out), "--jobs", "2"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]

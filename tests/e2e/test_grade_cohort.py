@@ -2,12 +2,12 @@
 
 tests/cohort/expectations.toml says, for the reference, the skeleton, the alternative
 correct solutions and each realistic bug, which tasks keep full marks and which lose
-points. The cohort is graded once (one `python -m adkit.grade` run) for the module.
+points. The cohort is graded once (one `python -m adkit.cohort` run) for the module.
 """
 
 import pytest
 
-from adkit.grade import expectations
+from adkit.cohort import expectations
 from adkit.model.rubric import load_rubric
 from tests.helpers.cohorts import cohort_expectations
 

@@ -2,7 +2,7 @@
 about their notebooks (the cell, the line), not about the package made from them.
 Issue 21: the same code earns the same grade whoever hands it in.
 
-One `python -m adkit.grade` run over three made-up students, from the kit's own cohorts,
+One `python -m adkit.cohort` run over three made-up students, from the kit's own cohorts,
 and one over every bug of the test cohort under other ids (compared with the cohort run
 of tests/e2e/test_grade_cohort.py, which it reuses).
 """
@@ -63,7 +63,7 @@ def graded(tmp_path_factory):
                                   "    1 / 0")
     (cohort / "broken_json" / "3_reverse_mode.ipynb").write_text('{"cells": [ not json')
     out = base / "out"
-    subprocess.run([sys.executable, "-m", "adkit.grade", str(cohort), "--out", str(out),
+    subprocess.run([sys.executable, "-m", "adkit.cohort", str(cohort), "--out", str(out),
                     "--jobs", "1"], check=True, capture_output=True, cwd=ROOT)
     with open(out / "gradebook.csv", encoding="utf-8") as handle:
         book = {row["student_id"]: row for row in csv.DictReader(handle)}

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from adkit.grade import expectations
+from adkit.cohort import expectations
 from adkit.model.rubric import load_rubric
 from tests.helpers import COHORT, FIXTURES, HOSTILE, ROOT, container_sim
 from tests.helpers.cohorts import copy_cohort, grade
@@ -218,7 +218,7 @@ def _run_container(base: Path) -> dict:
     # uids (root's are the kit's own, e.g. the mount point of a checkout that lives in /tmp).
     script = ('"$@"; code=$?; find /tmp -mindepth 1 -maxdepth 1 ! -name autograder '
               '! -user 0 -printf "%f %u\\n"; exit $code')
-    run = in_container(["sh", "-c", script, "grade", sys.executable, "-m", "adkit.grade",
+    run = in_container(["sh", "-c", script, "grade", sys.executable, "-m", "adkit.cohort",
                         str(INSIDE / "submissions"), "--out", str(INSIDE / "grades"),
                         "--jobs", "2"], root, cwd=str(INSIDE / "source"), timeout=900)
     return {"out": str(root / "grades"), "code": run.returncode, "stderr": run.stderr,

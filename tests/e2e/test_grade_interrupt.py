@@ -38,7 +38,7 @@ def test_a_signal_to_the_group_stops_a_run_with_a_hanging_student(cohort, tmp_pa
     out = tmp_path / "grades"
     (tmp_path / "tmp").mkdir()
     run = subprocess.Popen(
-        [sys.executable, "-m", "adkit.grade", str(cohort), "--out", str(out), "--jobs", "2",
+        [sys.executable, "-m", "adkit.cohort", str(cohort), "--out", str(out), "--jobs", "2",
          *_trusted()],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True, env=os.environ | {"TMPDIR": str(tmp_path / "tmp")})
@@ -75,7 +75,7 @@ def test_a_signal_to_the_group_stops_a_run_with_a_hanging_student(cohort, tmp_pa
 def test_without_an_isolating_sandbox_nothing_is_graded(cohort, tmp_path, monkeypatch,
                                                          capsys):
     from adkit import sandbox
-    from adkit.grade import __main__ as cli
+    from adkit.cohort import __main__ as cli
 
     def unavailable(trusted: bool = False):
         raise sandbox.SandboxUnavailable("No sandbox that isolates student code can run here.")
@@ -90,7 +90,7 @@ def test_without_an_isolating_sandbox_nothing_is_graded(cohort, tmp_path, monkey
 
 def test_secrets_a_sandbox_could_read_stop_the_run(cohort, tmp_path, monkeypatch, capsys):
     from adkit import sandbox
-    from adkit.grade import __main__ as cli
+    from adkit.cohort import __main__ as cli
 
     class Leaky:
         name, isolating = "leaky", True
@@ -105,7 +105,7 @@ def test_secrets_a_sandbox_could_read_stop_the_run(cohort, tmp_path, monkeypatch
 
 
 def test_a_job_that_dies_costs_its_item_only():
-    from adkit.grade.jobs import JobPool
+    from adkit.cohort.jobs import JobPool
 
     def work(item: int) -> dict:
         if item == 2:

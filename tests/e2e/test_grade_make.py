@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adkit.grade import expectations
+from adkit.cohort import expectations
 from adkit.model.rubric import VISIBILITIES, load_rubric
 from adkit.outputs.gradebook import HEADER
 from tests.helpers import ROOT

@@ -74,7 +74,7 @@ def test_a_changed_submission_is_regraded(cohort, tmp_path):
 def test_an_interrupted_run_loses_nothing(cohort, tmp_path, sig):
     out = tmp_path / "grades"
     process = subprocess.Popen(
-        [sys.executable, "-m", "adkit.grade", str(cohort), "--out", str(out), "--jobs", "1"],
+        [sys.executable, "-m", "adkit.cohort", str(cohort), "--out", str(out), "--jobs", "1"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, umask=0o022)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
@@ -121,7 +121,7 @@ def test_bad_command_lines_fail_with_one_clear_line(cohort, tmp_path):
     (tmp_path / "r.toml").write_text("[tasks\n")
     (tmp_path / "empty").mkdir()
     for args, words in cases:
-        run = subprocess.run([sys.executable, "-m", "adkit.grade", *args], cwd=ROOT,
+        run = subprocess.run([sys.executable, "-m", "adkit.cohort", *args], cwd=ROOT,
                              capture_output=True, text=True, timeout=60)
         assert run.returncode == 2, (args, run.stderr)
         assert words in run.stderr
@@ -130,8 +130,8 @@ def test_bad_command_lines_fail_with_one_clear_line(cohort, tmp_path):
 
 
 def test_a_grader_error_on_one_student_spares_the_others(tmp_path, monkeypatch, capsys):
-    from adkit.grade import __main__ as cli
-    from adkit.grade import runner
+    from adkit.cohort import __main__ as cli
+    from adkit.cohort import runner
 
     folder = tmp_path / "submissions"
     for name in ("a_fine", "b_trips_the_grader"):

@@ -64,7 +64,7 @@ def test_bundle_gives_the_scores_make_grade_gives(tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__"))
     _buggy(cohort / "bob")
     grades = tmp_path / "grades"
-    engine = subprocess.run([sys.executable, "-m", "adkit.grade", str(cohort), "--out",
+    engine = subprocess.run([sys.executable, "-m", "adkit.cohort", str(cohort), "--out",
                              str(grades), "--jobs", "2"], cwd=ROOT, capture_output=True,
                             text=True, timeout=600)
     assert engine.returncode == 0, engine.stderr[-2000:]
@@ -85,7 +85,7 @@ def test_bundle_holds_what_gradescope_runs(tmp_path):
     with zipfile.ZipFile(bundle) as archive:
         names = set(archive.namelist())
     for required in ("setup.sh", "run_autograder", "graders/rubric.toml", "graders/conftest.py",
-                     "adkit/grade/__main__.py", "adkit/inside/handler.py",
+                     "adkit/cohort/__main__.py", "adkit/inside/handler.py",
                      "adkit/sandbox/__init__.py",
                      "reference/simpleautodiff/__init__.py"):
         assert required in names, required

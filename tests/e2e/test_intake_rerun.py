@@ -177,7 +177,7 @@ def test_only_stops_on_an_ambiguous_or_unknown_prefix(three, only, said):
     run = _make(f"SUBMISSIONS={cohort}", f"OUT={out}", f"ONLY={only}")
     assert run.returncode != 0
     assert said in run.stderr
-    errors = [line for line in run.stderr.splitlines() if "adkit.grade: error" in line]
+    errors = [line for line in run.stderr.splitlines() if "adkit.cohort: error" in line]
     assert len(errors) == 1 and "Traceback" not in run.stderr
     assert _stamps(out) == before
 
@@ -197,7 +197,7 @@ def test_an_interrupted_forced_run_counts_who_keeps_an_older_result(tmp_path):
     assert grade(cohort, out, "--jobs", "2").returncode == 0
     before = _stamps(out)
     process = subprocess.Popen(
-        [sys.executable, "-m", "adkit.grade", str(cohort), "--out", str(out), "--jobs", "1",
+        [sys.executable, "-m", "adkit.cohort", str(cohort), "--out", str(out), "--jobs", "1",
          "--force"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and _stamps(out) == before:

@@ -26,7 +26,7 @@ def test_an_unknown_variable_stops_make_and_names_the_close_one(given, said):
     run = _make("grade", given)
     assert run.returncode == 2, run.stdout
     assert said in run.stderr
-    assert "adkit.grade" not in run.stdout  # nothing was about to be graded
+    assert "adkit.cohort" not in run.stdout  # nothing was about to be graded
 
 
 def test_every_unknown_variable_is_named_at_once():
@@ -38,7 +38,7 @@ def test_every_unknown_variable_is_named_at_once():
 def test_known_variables_pass():
     run = _make("grade", "SUBMISSIONS=elsewhere", "OUT=out", "JOBS=2", "FORCE=1")
     assert run.returncode == 0, run.stderr
-    assert '-m adkit.grade "elsewhere" --out "out" --jobs 2 --force' in run.stdout
+    assert '-m adkit.cohort "elsewhere" --out "out" --jobs 2 --force' in run.stdout
 
 
 def test_every_variable_the_makefile_reads_is_known():

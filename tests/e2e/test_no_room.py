@@ -68,7 +68,7 @@ def test_a_full_inode_table_costs_only_the_student_being_copied(tmp_path):
     room.mkdir()
     script = 'mount -t tmpfs -o size=64m,nr_inodes=400 adkit-test "$1" && shift && exec "$@"'
     run = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", str(room), "env",
-                          f"TMPDIR={room}", sys.executable, "-m", "adkit.grade", str(cohort),
+                          f"TMPDIR={room}", sys.executable, "-m", "adkit.cohort", str(cohort),
                           "--out", str(out), "--jobs", "1"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert "Traceback" not in run.stderr, run.stderr[-3000:]

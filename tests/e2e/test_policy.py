@@ -2,7 +2,7 @@
 dates across time zones and DST, grace, per-hour and per-day penalties, caps, extensions,
 overrides of a test, a task and the total, and every bad file stopping with its line.
 
-Stored results are made by adkit.grade.scoring.score: grading is not the point here."""
+Stored results are made by adkit.cohort.scoring.score: grading is not the point here."""
 
 from __future__ import annotations
 

@@ -157,7 +157,7 @@ def _public_run(bug: str, base: Path, task: str | None = None) -> subprocess.Com
 def test_every_bug_of_the_cohort_fails_a_public_test_of_its_task(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from adkit.grade import expectations
+    from adkit.cohort import expectations
 
     expected = expectations.load(COHORT / "expectations.toml")
     bugs = sorted(name for name, e in expected.items()

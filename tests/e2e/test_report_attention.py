@@ -47,7 +47,7 @@ def _broken_answer(name: str, nb: dict) -> dict:
 
 
 def _grade(submissions: Path, out: Path, *more: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "adkit.grade", str(submissions), "--out",
+    return subprocess.run([sys.executable, "-m", "adkit.cohort", str(submissions), "--out",
                            str(out), "--jobs", "2", *_trusted(), *more], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
 
@@ -141,7 +141,7 @@ def test_an_interrupted_forced_run_counts_the_older_results_it_keeps(tmp_path):
     (cohort / "a_hangs" / "simpleautodiff.py").write_text(HANG)
     (tmp_path / "tmp").mkdir()
     run = subprocess.Popen(
-        [sys.executable, "-m", "adkit.grade", str(cohort), "--out", str(out), "--jobs", "1",
+        [sys.executable, "-m", "adkit.cohort", str(cohort), "--out", str(out), "--jobs", "1",
          "--force", *_trusted()], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True, env=os.environ | {"TMPDIR": str(tmp_path / "tmp")})
     try:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     """OUT of a small cohort: feedback.md per student, report.html as `make grade` writes."""
-    from adkit.grade.__main__ import _finish
+    from adkit.cohort.__main__ import _finish
     from adkit.intake.submissions import Skipped, Submission
 
     out = tmp_path_factory.mktemp("grades")

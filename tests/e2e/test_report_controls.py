@@ -94,7 +94,7 @@ def graded(tmp_path_factory):
         pytest.skip(f"bubblewrap cannot run here: {why}")
     base = tmp_path_factory.mktemp("controls")
     cohort, out = _cohort(base / "submissions"), base / "grades"
-    grade = subprocess.run([sys.executable, "-m", "adkit.grade", str(cohort), "--out", str(out),
+    grade = subprocess.run([sys.executable, "-m", "adkit.cohort", str(cohort), "--out", str(out),
                             "--jobs", "2"], cwd=ROOT, capture_output=True, timeout=600)
     similar = subprocess.run([sys.executable, "-m", "adkit.similarity", str(cohort), "--out",
                               str(out), "--threshold", "50"], cwd=ROOT, capture_output=True,

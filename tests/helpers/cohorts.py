@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from adkit.grade import expectations
+from adkit.cohort import expectations
 from tests.helpers import COHORT, ROOT
 
 
@@ -47,9 +47,9 @@ def graded_once(tmp_path_factory, name: str, make) -> dict:
 
 
 def grade(submissions: Path, out: Path, *extra: str, timeout: float = 900):
-    """`python -m adkit.grade SUBMISSIONS --out OUT EXTRA...` from the checkout."""
+    """`python -m adkit.cohort SUBMISSIONS --out OUT EXTRA...` from the checkout."""
     return subprocess.run(
-        [sys.executable, "-m", "adkit.grade", str(submissions), "--out", str(out), *extra],
+        [sys.executable, "-m", "adkit.cohort", str(submissions), "--out", str(out), *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 

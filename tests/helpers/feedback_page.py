@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from adkit.grade.scoring import score
+from adkit.cohort.scoring import score
 from adkit.model.rubric import load_rubric
 
 ERROR = ('SyntaxError: 2_forward_mode.ipynb, cell 10 under "Forward mode in code" does not '

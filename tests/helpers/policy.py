@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from adkit.cohort.scoring import score
 from adkit.grade.plugin import Outcome
-from adkit.grade.scoring import score
 from adkit.model.rubric import load_rubric
 from adkit.outputs import feedback
 

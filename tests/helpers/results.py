@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from adkit.cohort.scoring import score
 from adkit.grade.plugin import Outcome
-from adkit.grade.scoring import score
 from adkit.model.rubric import load_rubric
 from adkit.outputs.result import StudentResult
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from adkit.grade import runner
+from adkit.cohort import runner
 from adkit.intake import notebooks
 from adkit.intake.notebooks import SubmissionError, extract_in_child
 from adkit.intake.submissions import Submission
@@ -19,7 +19,7 @@ from tests.helpers.fake_backend import FakeBackend
 
 
 def test_a_folder_named_like_an_output_does_not_stop_the_run(tmp_path):
-    from adkit.grade import __main__ as cli
+    from adkit.cohort import __main__ as cli
 
     submissions = tmp_path / "submissions"
     (submissions / "gradebook.csv").mkdir(parents=True)

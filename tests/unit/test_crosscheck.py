@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
+from adkit.cohort.scoring import score
 from adkit.grade.plugin import Outcome
-from adkit.grade.scoring import score
 from adkit.model.rubric import load_rubric
 from adkit.platforms.course_feedback import page
 from adkit.platforms.crosscheck import compare, task_of

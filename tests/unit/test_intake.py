@@ -12,8 +12,8 @@ import time
 import pytest
 
 from adkit.authoring import course
-from adkit.grade import runner
-from adkit.grade.scoring import score
+from adkit.cohort import runner
+from adkit.cohort.scoring import score
 from adkit.intake import notebooks, staging
 from adkit.intake.notebooks import package_source
 from adkit.intake.submissions import Submission, scan_submissions

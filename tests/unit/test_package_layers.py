@@ -10,12 +10,14 @@ from tests.helpers import ROOT
 
 # From the bottom up: what the student's worker and everything else share, then the
 # sandbox and the generated material, then reading submissions and writing outputs, then
-# grading, and last the tools built on grading (clusters, the kit's own proofs).
+# the graders' toolkit, then the cohort runner that grades with it, and last the tools
+# built on the runner (clusters, the kit's own proofs).
 FLOORS = [
     {"model", "inside"},
     {"sandbox", "authoring"},
     {"intake", "outputs"},
     {"grade", "similarity", "platforms"},
+    {"cohort"},
     {"cluster", "proofs"},
 ]
 FLOOR = {package: n for n, packages in enumerate(FLOORS) for package in packages}

@@ -10,8 +10,8 @@ import json
 import shutil
 from pathlib import Path
 
+from adkit.cohort.scoring import MESSAGE_BYTES, score
 from adkit.grade.plugin import Outcome
-from adkit.grade.scoring import MESSAGE_BYTES, score
 from adkit.model.rubric import load_rubric
 from adkit.model.text import escape_controls
 from adkit.outputs import console, feedback

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from adkit.grade import runner
+from adkit.cohort import runner
 
 STOP_GRACE = 4.0  # seconds a job gets to close its sandboxes before SIGKILL
 _PR_SET_CHILD_SUBREAPER = 36

@@ -1,4 +1,4 @@
-"""`python -m adkit.grade SUBMISSIONS --out OUT [--jobs N] [--force] [--only ID ...]`
+"""`python -m adkit.cohort SUBMISSIONS --out OUT [--jobs N] [--force] [--only ID ...]`
 
 SUBMISSIONS is a folder (student folders, student archives, LMS bulk downloads, zipped or
 unpacked) or one archive of the cohort. [--trusted] grades even where no isolating sandbox
@@ -23,8 +23,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adkit import sandbox
-from adkit.grade import runner
-from adkit.grade.jobs import JobPool, Stopped, stop_signals
+from adkit.cohort import runner
+from adkit.cohort.jobs import JobPool, Stopped, stop_signals
 from adkit.intake.archives import is_archive
 from adkit.intake.submissions import Skipped, Submission, scan_submissions
 from adkit.model.rubric import DEFAULT_RUBRIC, GRADERS, Rubric, RubricError, load_rubric
@@ -40,7 +40,7 @@ EXIT_INTERRUPTED = 130
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m adkit.grade",
+        prog="python -m adkit.cohort",
         description="Grade every student folder in SUBMISSIONS into OUT.")
     parser.add_argument("submissions", type=Path,
                         help="folder of student folders or archives, or the cohort's archive")
@@ -65,7 +65,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def _fail(message: str) -> int:
-    print(f"adkit.grade: error: {message}", file=sys.stderr)
+    print(f"adkit.cohort: error: {message}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -179,7 +179,7 @@ def _sandbox(trusted: bool, secrets: list[Path]) -> Backend | None:
         backend = sandbox.choose_backend(trusted)
         backend.check_secrets(secrets)
     except SandboxUnavailable as error:
-        print(f"adkit.grade: no sandbox: {error}", file=sys.stderr)
+        print(f"adkit.cohort: no sandbox: {error}", file=sys.stderr)
         return None
     print(f"sandbox: {backend.describe()}", file=sys.stderr)
     if not backend.isolating:
@@ -238,7 +238,7 @@ def _grade_cohort(args: argparse.Namespace, rubric: Rubric, unpacked: Path) -> i
         _interrupted(wanted, out, rows)
         return EXIT_INTERRUPTED
     print("to regrade one student: make grade ONLY=<id> (its first letters will do; "
-          "or python -m adkit.grade ... --only ID --force)", file=sys.stderr)
+          "or python -m adkit.cohort ... --only ID --force)", file=sys.stderr)
     return finished
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from adkit import inside
+from adkit.cohort.scoring import score
 from adkit.grade.plugin import GradePlugin, Outcome
-from adkit.grade.scoring import score
 from adkit.grade.session import Session
 from adkit.intake.staging import NoRoom, UnsafeFile, refused_note, stage
 from adkit.intake.submissions import Submission
