@@ -5,7 +5,6 @@ wired for the check (adkit/inside/handler.py), so a wrong topological_order cost
 task only.
 """
 
-import pytest
 
 from adkit.grade.behaviours import by_kind, one, split
 from adkit.grade.builders import big_report, forward_scenario, paper_examples
@@ -43,7 +42,6 @@ def test_random_graphs(session, judge):
     judge.finish()
 
 
-@pytest.mark.shared_graphs
 def test_big_graphs(session, judge):
     def make(spec, wired):
         return dict(spec, kind="forward", roots=[0], report=big_report(wired))

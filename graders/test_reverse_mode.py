@@ -4,7 +4,6 @@
 the grader wired for the check.
 """
 
-import pytest
 
 from adkit.grade.behaviours import by_kind, one, split
 from adkit.grade.builders import backward_scenario, big_report, paper_examples
@@ -41,7 +40,6 @@ def test_random_graphs(session, judge):
     judge.finish()
 
 
-@pytest.mark.shared_graphs
 def test_big_graphs(session, judge):
     def make(spec, wired):
         # Once: backward twice is checked on small graphs.

@@ -3,7 +3,6 @@
 Graphs are wired by hand inside `with Tape() as tape:`.
 """
 
-import pytest
 
 from adkit.grade.behaviours import by_kind, one, split
 from adkit.grade.builders import FIXED, big_report, paper_examples, tape_scenario
@@ -55,7 +54,6 @@ def test_random_graphs(session, judge):
     judge.finish()
 
 
-@pytest.mark.shared_graphs
 def test_big_graphs(session, judge):
     def make(spec, wired):
         calls = [["forward", 0], ["backward", len(wired["values"]) - 1]]

@@ -7,7 +7,6 @@ over the kinds of graph it checks (adkit/grade/behaviours.py); the graphs come f
 course secret, the same for every student.
 """
 
-import pytest
 
 from adkit.grade.behaviours import by_kind, one, split
 from adkit.grade.builders import STAR, generated_graph, kept, paper_examples
@@ -38,7 +37,6 @@ def test_random_graphs(session, judge):
     judge.finish()
 
 
-@pytest.mark.shared_graphs
 def test_big_graphs(session, judge):
     def make(spec, wired):
         return dict(spec, kind="order", start=0, reverse=False)
@@ -52,7 +50,6 @@ def test_big_graphs(session, judge):
     judge.finish()
 
 
-@pytest.mark.shared_graphs
 def test_many_children(session, judge):
     """One node with 30,000 children (each -x1): a walk that rescans a node's child list
     from its start is quadratic here. Last in this file: a hang here skips no other order

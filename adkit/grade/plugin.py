@@ -12,30 +12,6 @@ from adkit.grade.session import Session
 from adkit.grade.verdicts import Judge
 from adkit.model.rubric import Rubric
 
-# The order the tasks run in for each student, each in a process of its own (the names are
-# the rubric's: graders/rubric.toml). Why this order: a task's stand-ins hand the student's
-# code data (orders, adjoints, wirings, rules), and whatever a submission keeps from one task
-# must never answer a question of a LATER task. So a task runs only after every task whose
-# questions its hand-outs answer: `graph` and `topological_order` hand out nothing; the
-# stand-ins of `forward_mode` and `reverse_mode` hand out orders (topological_order's
-# answers); `tape` hands out nothing; the `grad` stand-in of `operators` hands out adjoints
-# (reverse_mode's and tape's answers); `wrapper` sends derivative rules as rows (graph's and
-# operators' answers), so it runs last. The four tasks on the shared big graphs come
-# together, so the worker builds them once, just before the first of those forks; the last
-# task is served by the worker itself (docs/sandbox.md, "Why nothing inside the sandbox is
-# worth taking").
-RUN_ORDER = ("graph", "topological_order", "forward_mode", "reverse_mode", "tape",
-             "operators", "wrapper")
-
-
-def run_rank(task: str) -> int:
-    """Where `task` runs in RUN_ORDER; a task missing there is the kit's error, said so."""
-    if task not in RUN_ORDER:
-        raise ValueError(f"task {task!r} is not in adkit/grade/plugin.py RUN_ORDER: add it "
-                         "after every task whose stand-ins hand out what answers its "
-                         "questions (docs/adding-a-task.md)")
-    return RUN_ORDER.index(task)
-
 
 @dataclass
 class Outcome:
@@ -59,7 +35,6 @@ class GradePlugin:
         self.rubric = rubric
         self.judges: dict[str, Judge] = {}
         self.outcomes: dict[tuple[str, str], Outcome] = {}
-        self.sharing: set[str] = set()  # tasks with a test marked shared_graphs
         self.final = ""  # the task that runs last
 
     def timeout_of(self, item: pytest.Item) -> float:
@@ -71,13 +46,19 @@ class GradePlugin:
         on the shared big graphs, and whether it is the last task."""
         task = test_key(item)[0]
         self.session.start_test(self.timeout_of(item), task=task,
-                                shares_graphs=task in self.sharing, final=task == self.final)
+                                shares_graphs=task in self.rubric.shared_graphs,
+                                final=task == self.final)
 
     @pytest.hookimpl(trylast=True)  # after any deselection
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """The tasks in RUN_ORDER, each task's tests together and in file order."""
-        self.sharing = {test_key(i)[0] for i in items if i.get_closest_marker("shared_graphs")}
-        items.sort(key=lambda i: run_rank(test_key(i)[0]))  # stable
+        """The tasks in the rubric's run_order (graders/rubric.toml says why), each task's
+        tests together and in file order."""
+        order = self.rubric.run_order
+        for task in {test_key(i)[0] for i in items} - set(order):
+            raise pytest.UsageError(f"graders/test_{task}.py: {task!r} is not a rubric task "
+                                    f"({', '.join(order)}): name a graders file after a "
+                                    "[tasks.<name>] table of graders/rubric.toml")
+        items.sort(key=lambda i: order.index(test_key(i)[0]))  # stable
         self.final = test_key(items[-1])[0] if items else ""
 
     @pytest.hookimpl(tryfirst=True)

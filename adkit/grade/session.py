@@ -160,8 +160,8 @@ class Session:
     def _call(self, scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not self.shares_graphs and any(s.get("keep") for s in scenarios):
             raise GraderError(f"a test of task {self.task!r} runs on a graph the worker keeps, "
-                              "but none of the task's tests is marked shared_graphs (see "
-                              "graders/pytest.ini)")
+                              "but the task has no `shared_graphs = true` in "
+                              "graders/rubric.toml")
         if self.broken:
             return [{"error": self.broken} for _ in scenarios]
         kinds = {s["kind"] for s in scenarios}

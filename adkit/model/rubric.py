@@ -11,19 +11,24 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-# Rubric tasks, in gradebook order (docs/contract.md, section 2).
-TASKS = (
-    "graph",
-    "topological_order",
-    "forward_mode",
-    "reverse_mode",
-    "wrapper",
-    "tape",
-    "operators",
-)
-
 GRADERS = Path(__file__).resolve().parents[2] / "graders"
 DEFAULT_RUBRIC = GRADERS / "rubric.toml"
+
+
+def _task_tables(path: Path) -> tuple[str, ...]:
+    """The [tasks.<name>] tables of a rubric file, in order; () when it cannot be read
+    (load_rubric then says what is wrong with it)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ()
+    tasks = data.get("tasks")
+    return tuple(tasks) if isinstance(tasks, dict) else ()
+
+
+# The rubric tasks, in gradebook order (docs/contract.md, section 2): the task tables of
+# the kit's own rubric, so that adding a task starts with one table there.
+TASKS = _task_tables(DEFAULT_RUBRIC)
 SECRET_VARIABLE = "ADKIT_COURSE_SECRET"
 SECRET_FILE_VARIABLE = "ADKIT_COURSE_SECRET_FILE"
 SECRET_FILE_BYTES = 4096
@@ -49,6 +54,8 @@ class Rubric:
     tasks: dict[str, float]  # task -> points, in gradebook order
     tests: dict[tuple[str, str], TestRule]  # (task, test function) -> rule, in rubric order
     path: Path
+    run_order: tuple[str, ...] = TASKS  # the order a student's tasks run in
+    shared_graphs: frozenset[str] = frozenset()  # tasks that run on the shared big graphs
 
     @property
     def total(self) -> float:
@@ -88,10 +95,14 @@ def load_rubric(path: Path = DEFAULT_RUBRIC, graders: Path = GRADERS) -> Rubric:
         raise RubricError(f"rubric {where} not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise RubricError(f"rubric {where} is not valid TOML: {error}") from None
-    unknown_keys = set(data) - {"secret", "secret_file", "total", "tasks"}
+    unknown_keys = set(data) - {"secret", "secret_file", "total", "run_order", "tasks"}
     if unknown_keys:
         raise RubricError(f"rubric {where}: unknown setting(s) {sorted(unknown_keys)}; "
-                          "allowed: secret, secret_file, total, tasks")
+                          "allowed: secret, secret_file, total, run_order, tasks")
+    if not TASKS:
+        raise RubricError(f"the kit's task list is read from {DEFAULT_RUBRIC}, which is "
+                          "missing or not valid TOML: restore it (git checkout "
+                          "graders/rubric.toml)")
     secret = _secret(data, Path(path))
     tasks_table = data.get("tasks")
     if not isinstance(tasks_table, dict):
@@ -108,6 +119,14 @@ def load_rubric(path: Path = DEFAULT_RUBRIC, graders: Path = GRADERS) -> Rubric:
     tests: dict[tuple[str, str], TestRule] = {}
     for task in TASKS:
         table = tasks_table[task]
+        if not isinstance(table, dict) or set(table) - {"points", "tests", "shared_graphs"}:
+            extra = sorted(set(table) - {"points", "tests", "shared_graphs"}) \
+                if isinstance(table, dict) else table
+            raise RubricError(f"rubric {where}: [tasks.{task}] has unknown key(s) {extra}; "
+                              "allowed: points, tests, shared_graphs")
+        if not isinstance(table.get("shared_graphs", False), bool):
+            raise RubricError(f"rubric {where}: [tasks.{task}] shared_graphs must be true or "
+                              "false")
         points = _number(table.get("points"), f"[tasks.{task}] points", where)
         rules = table.get("tests")
         if not isinstance(rules, dict) or not rules:
@@ -127,7 +146,20 @@ def load_rubric(path: Path = DEFAULT_RUBRIC, graders: Path = GRADERS) -> Rubric:
     if total is not None and not math.isclose(_number(total, "total", where), sum(tasks.values())):
         raise RubricError(f"rubric {where}: the tasks add up to {sum(tasks.values()):g} points, "
                           f"but total = {total}")
-    return Rubric(secret=secret, tasks=tasks, tests=tests, path=Path(path))
+    return Rubric(secret=secret, tasks=tasks, tests=tests, path=Path(path),
+                  run_order=_run_order(data.get("run_order", list(TASKS)), where),
+                  shared_graphs=frozenset(t for t in TASKS
+                                          if tasks_table[t].get("shared_graphs", False)))
+
+
+def _run_order(order: object, where: str) -> tuple[str, ...]:
+    """`run_order`: every task once (the order decides what a task's hand-outs can reach:
+    docs/adding-a-task.md)."""
+    if (not isinstance(order, list) or not all(isinstance(t, str) for t in order)
+            or sorted(order) != sorted(TASKS)):
+        raise RubricError(f"rubric {where}: run_order must list every task once, got "
+                          f"{order!r}; the tasks are {', '.join(TASKS)}")
+    return tuple(order)
 
 
 def _secret(data: dict[str, object], path: Path) -> str:

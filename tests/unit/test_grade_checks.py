@@ -287,53 +287,51 @@ def test_grad_stand_in_knows_only_the_built_graph():
     assert "error" in unsupplied, "no data, no answer: the worker holds no backward"
 
 
-def test_tasks_run_in_the_declared_order_and_the_last_is_served_by_the_worker():
-    """The plugin runs the tasks in RUN_ORDER (no task's hand-outs answer a later task's
-    questions), keeps each task's tests together in file order, and names the last task
-    final; a task missing from RUN_ORDER is refused with what to do."""
-    from adkit.grade.plugin import RUN_ORDER, GradePlugin, test_key
+def test_tasks_run_in_the_rubrics_order_and_the_last_is_served_by_the_worker():
+    """The plugin runs the tasks in the rubric's run_order (no task's hand-outs answer a
+    later task's questions), keeps each task's tests together in file order, and names the
+    last task final; a graders file named for no task is refused with what to do."""
+    from adkit.grade.plugin import GradePlugin, test_key
 
     class Item:
-        def __init__(self, task: str, name: str, shared: bool = False) -> None:
+        def __init__(self, task: str, name: str) -> None:
             self.fspath, self.originalname, self.name = f"/g/test_{task}.py", name, name
-            self.shared = shared
 
-        def get_closest_marker(self, name: str) -> object | None:
-            return object() if self.shared and name == "shared_graphs" else None
-
-    items = [Item("forward_mode", "test_small"), Item("forward_mode", "test_big", True),
+    items = [Item("forward_mode", "test_small"), Item("forward_mode", "test_big"),
              Item("graph", "test_a"), Item("graph", "test_b"), Item("tape", "test_small"),
-             Item("tape", "test_big", True), Item("wrapper", "test_a"),
+             Item("tape", "test_big"), Item("wrapper", "test_a"),
              Item("topological_order", "test_a"), Item("operators", "test_a"),
              Item("reverse_mode", "test_a")]
-    plugin = GradePlugin(None, None)  # type: ignore[arg-type]
+    rubric = load_rubric()
+    plugin = GradePlugin(None, rubric)  # type: ignore[arg-type]
     plugin.pytest_collection_modifyitems(items)  # type: ignore[arg-type]
     assert [test_key(i) for i in items] == [  # type: ignore[arg-type]
         ("graph", "test_a"), ("graph", "test_b"), ("topological_order", "test_a"),
         ("forward_mode", "test_small"), ("forward_mode", "test_big"), ("reverse_mode", "test_a"),
         ("tape", "test_small"), ("tape", "test_big"), ("operators", "test_a"),
         ("wrapper", "test_a")]
-    assert plugin.sharing == {"forward_mode", "tape"} and plugin.final == "wrapper"
-    # Orders and adjoints are handed out only after the tasks whose answers they are.
-    assert RUN_ORDER.index("topological_order") < RUN_ORDER.index("forward_mode")
-    assert RUN_ORDER.index("topological_order") < RUN_ORDER.index("reverse_mode")
-    assert max(RUN_ORDER.index("reverse_mode"), RUN_ORDER.index("tape")) < \
-        RUN_ORDER.index("operators")
-    assert RUN_ORDER[-1] == "wrapper"
-    with pytest.raises(ValueError, match="RUN_ORDER"):
+    assert plugin.final == "wrapper"
+    with pytest.raises(pytest.UsageError, match="not a rubric task"):
         plugin.pytest_collection_modifyitems([Item("new_task", "test_a")])  # type: ignore[list-item]
 
 
-def test_run_order_names_the_rubric_tasks():
-    from adkit.grade.plugin import RUN_ORDER
-
-    assert sorted(RUN_ORDER) == sorted(load_rubric().tasks)
+def test_the_rubrics_run_order_hands_out_answers_only_after_their_tasks():
+    """Orders and adjoints are handed out only after the tasks whose answers they are,
+    derivative rules last; the four tasks on the big graphs share them."""
+    rubric = load_rubric()
+    order = rubric.run_order
+    assert sorted(order) == sorted(rubric.tasks)
+    assert order.index("topological_order") < order.index("forward_mode")
+    assert order.index("topological_order") < order.index("reverse_mode")
+    assert max(order.index("reverse_mode"), order.index("tape")) < order.index("operators")
+    assert order[-1] == "wrapper"
+    assert rubric.shared_graphs == {"topological_order", "forward_mode", "reverse_mode", "tape"}
 
 
 def test_the_shared_graphs_are_built_before_the_first_task_that_shares_them():
     """Built once, when the first sharing task starts (before its process forks); a test
-    that sends a kept graph in a task with no shared_graphs test is a grader error, so a
-    missing marker fails the kit's own tests."""
+    that sends a kept graph in a task without `shared_graphs = true` in the rubric is a
+    grader error, so a missing key fails the kit's own tests."""
     from adkit.grade.reference import GraderError
     from adkit.grade.session import Session
 
