@@ -18,7 +18,7 @@ from pathlib import Path
 from adkit.cohort import runner
 from adkit.intake.submissions import Skipped, Submission
 from adkit.model.rubric import Rubric
-from adkit.outputs.files import write_atomic
+from adkit.outputs.atomic import write_atomic
 
 FORMAT = 1
 FOLDER = ".cluster"  # OUT/.cluster: not a possible student id (ids start with a letter or digit)

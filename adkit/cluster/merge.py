@@ -18,7 +18,8 @@ from adkit.cluster.shard import grade_command
 from adkit.cohort import runner
 from adkit.model.rubric import SECRET_FILE_VARIABLE
 from adkit.outputs import console
-from adkit.outputs.files import read_results, write_atomic
+from adkit.outputs.atomic import write_atomic
+from adkit.outputs.result import read_results
 from adkit.outputs.steps import publish
 
 RESULTS = "results.json"  # written last: its presence means "this student is done"

@@ -22,7 +22,7 @@ from adkit.cluster.trust import privacy_problem
 from adkit.cohort import runner
 from adkit.intake.submissions import scan_submissions
 from adkit.model.rubric import DEFAULT_RUBRIC, SECRET_FILE_VARIABLE, SECRET_VARIABLE
-from adkit.outputs.files import read_results
+from adkit.outputs.result import read_results
 
 EXIT_CHANGED = 3  # some students were not graded: their submission changed since the plan
 

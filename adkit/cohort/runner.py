@@ -24,7 +24,7 @@ from adkit.outputs.result import StudentResult, read_result
 from adkit.sandbox import Backend
 
 KIT = Path(__file__).resolve().parents[1]
-WORKER = KIT / "inside" / "handler.py"
+HANDLER = KIT / "inside" / "handler.py"  # what the worker runs: the only kit code in the sandbox
 PROGRAMS = KIT / "model" / "programs.py"
 REFERENCE = KIT.parent / "reference" / "simpleautodiff"
 BIG_GRAPHS_ID = "\0big graphs"  # not a folder name: the seed of the graphs all students share
@@ -32,7 +32,7 @@ BIG_GRAPHS_ID = "\0big graphs"  # not a folder name: the seed of the graphs all 
 
 def grader_files() -> list[Path]:
     """Everything a grade depends on besides the submission (newer ones mean: regrade)."""
-    files = [WORKER, PROGRAMS, *sorted(GRADERS.glob("*.py")), *sorted(GRADERS.glob("*.toml"))]
+    files = [HANDLER, PROGRAMS, *sorted(GRADERS.glob("*.py")), *sorted(GRADERS.glob("*.toml"))]
     for folder in ("grade", "inside", "intake", "model", "outputs", "sandbox"):
         files += sorted((KIT / folder).glob("*.py"))
     files += sorted(REFERENCE.glob("*.py"))
@@ -159,7 +159,7 @@ def _run_sandboxed(submission: Submission, folder: Path, rubric: Rubric, backend
     from adkit.sandbox import Limits
 
     limits = Limits(call_seconds=30.0)
-    with backend.open(folder, WORKER, list(inside.SUPPORT), limits) as sandbox:
+    with backend.open(folder, HANDLER, list(inside.SUPPORT), limits) as sandbox:
         _OPEN.append(sandbox)
         try:
             session = Session(submission.student_id, seed,

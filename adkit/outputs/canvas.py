@@ -27,9 +27,9 @@ import sys
 from pathlib import Path
 
 from adkit.model.text import escape_controls, shown
+from adkit.outputs.atomic import write_atomic
 from adkit.outputs.cohort import Cohort
 from adkit.outputs.course import Canvas
-from adkit.outputs.files import write_atomic
 from adkit.outputs.result import points
 from adkit.outputs.tables import PolicyError, read_cells, where
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from adkit.model.rubric import TASKS
 from adkit.model.text import escape_controls
+from adkit.outputs.atomic import write_atomic
 from adkit.outputs.cohort import Cohort
-from adkit.outputs.files import write_atomic
 from adkit.outputs.policy import Applied
 from adkit.outputs.result import StudentResult, points
 

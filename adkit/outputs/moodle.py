@@ -31,10 +31,10 @@ import re
 from pathlib import Path
 
 from adkit.model.text import shown
+from adkit.outputs.atomic import write_atomic
 from adkit.outputs.canvas import LMS_ID, cell, finals, say
 from adkit.outputs.cohort import Cohort
 from adkit.outputs.course import Moodle
-from adkit.outputs.files import write_atomic
 from adkit.outputs.result import points
 from adkit.outputs.tables import PolicyError, read_cells, where
 

@@ -17,7 +17,7 @@ def _inline(text: str) -> str:
 
 
 def render(markdown: str) -> str:
-    """feedback.md (adkit/outputs/files.py writes it) as HTML: headings, paragraphs, the
+    """feedback.md (adkit/outputs/feedback.py writes it) as HTML: headings, paragraphs, the
     list of lost points with their reasons; every text escaped. An error already shown is
     not repeated under the next test: one message per root cause."""
     out: list[str] = []

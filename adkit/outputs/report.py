@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from adkit.model.rubric import TASKS
 from adkit.model.text import escape_controls
+from adkit.outputs.atomic import write_atomic
 from adkit.outputs.cohort import Attention, Cohort, failed_tests, summary
-from adkit.outputs.files import write_atomic
 from adkit.outputs.report_assets import SCRIPT, STYLE
 from adkit.outputs.result import StudentResult, points
 from adkit.outputs.similar import Similarity

@@ -223,3 +223,9 @@ def read_result(path: Path) -> StudentResult | None:
         return StudentResult.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, RecursionError):
         return None
+
+
+def read_results(path: Path) -> dict[str, Any] | None:
+    """The results.json object stored at `path` (as this kit writes it), or None."""
+    result = read_result(path)
+    return None if result is None else result.to_json()

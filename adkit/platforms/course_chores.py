@@ -34,7 +34,8 @@ import sys
 from pathlib import Path
 
 from adkit.model.text import shown
-from adkit.outputs.files import read_results, write_atomic
+from adkit.outputs.atomic import write_atomic
+from adkit.outputs.result import read_results
 from adkit.platforms import seal
 from adkit.platforms.course_feedback import write_pages
 from adkit.platforms.crosscheck import Comparison, compare, forged

@@ -15,8 +15,9 @@ import json
 import shutil
 from pathlib import Path
 
-from adkit.outputs.files import read_results, write_atomic
+from adkit.outputs.atomic import write_atomic
 from adkit.outputs.rendered import render
+from adkit.outputs.result import read_results
 from adkit.platforms.crosscheck import task_of
 
 PAGE = """<!DOCTYPE html>

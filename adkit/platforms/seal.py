@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 from adkit.model.text import shown
-from adkit.outputs.files import write_atomic
+from adkit.outputs.atomic import write_atomic
 
 MOST_FILES = 500  # per submission; more is not a notebook submission
 

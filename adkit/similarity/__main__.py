@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from adkit.intake.archives import is_archive
-from adkit.outputs import files as outputs
+from adkit.outputs import atomic as outputs
 from adkit.outputs.console import line
 from adkit.outputs.steps import publish
 from adkit.similarity.pages import is_above, similarity_csv, similarity_html

@@ -391,7 +391,7 @@ def _crosscheck(course) -> tuple[dict[str, dict[str, str]], list[str], str]:
 
 
 def _umask() -> int:
-    from adkit.outputs.files import umask
+    from adkit.outputs.atomic import umask
 
     return umask()
 

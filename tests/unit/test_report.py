@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adkit.outputs import files as outputs
+from adkit.outputs import atomic as outputs
 from adkit.outputs.cohort import Cohort, failed_tests, needs_attention
 from adkit.outputs.report import bins_of, report_html
 from tests.helpers.results import KEYS, SYNTAX, small_cohort, student_result

@@ -7,14 +7,6 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
-
-from adkit.model.text import cap
-
-
-def capped(text: object, limit: int) -> str:
-    """`text` as a plain str of at most `limit` UTF-8 bytes, saying how much was cut."""
-    return cap(text, limit, note=True)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -43,11 +35,3 @@ def umask() -> int:
     old = os.umask(0o022)
     os.umask(old)
     return old
-
-
-def read_results(path: Path) -> dict[str, Any] | None:
-    """The results.json object stored at `path` (as this kit writes it), or None."""
-    from adkit.outputs.result import read_result
-
-    result = read_result(path)
-    return None if result is None else result.to_json()
