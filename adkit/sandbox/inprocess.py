@@ -34,6 +34,8 @@ from adkit.sandbox.common import Limits, Reply, wall_backstop, wall_most
 class CallTimeout(BaseException):
     """Raised inside the graded code when a call outlives its time limit."""
 
+    stopped = "cpu"  # as Reply.stopped: "cpu", or "waited" past the wall-clock backstop
+
 
 def _queued() -> float:
     """Seconds this thread spent ready to run but waiting for a CPU (0 when not known)."""
@@ -90,7 +92,9 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
             if now < moved:
                 signal.setitimer(signal.ITIMER_REAL, moved - now, 0.05)
                 return
-        raise CallTimeout(f"took longer than its time limit of {seconds:.1f} s")
+        error = CallTimeout(f"took longer than its time limit of {seconds:.1f} s")
+        error.stopped = "waited" if number == signal.SIGALRM else "cpu"
+        raise error
 
     # CPU time of this process, as the sandbox counts it (a busy machine changes nothing),
     # and wall time as the sandbox's backstop for code that waits. Then again every 50 ms:
@@ -155,7 +159,7 @@ class InProcessSandbox:
                     value = handler.handle(request)
         except CallTimeout as error:
             return Reply(ok=False, problem=f"your code {error}",
-                         cpu_seconds=time.process_time() - started)
+                         cpu_seconds=time.process_time() - started, stopped=error.stopped)
         finally:
             if collecting:
                 gc.enable()

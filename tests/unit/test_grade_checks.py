@@ -568,3 +568,17 @@ def test_a_students_error_reads_the_same_on_every_run():
     assert problems.stable(f"{object()!r}") == "<object object at 0x...>"
     assert problems.stable("x = 12.5, y = 3.14159265358979, n = 1234") == \
         "x = 12.5, y = 3.14159265358979, n = 1234"
+
+
+def test_the_in_process_backend_says_which_limit_stopped_a_call(tmp_path):
+    """As the sandbox's Reply.stopped: the kit's proofs, graded in-process, tell a loop out
+    of CPU time ("cpu") from code that waited, and a grading session reads it from there."""
+    from adkit.sandbox.inprocess import InProcessSandbox
+
+    package = tmp_path / "looper" / "simpleautodiff"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("while True:\n    pass\n", encoding="utf-8")
+    box = InProcessSandbox(tmp_path / "looper", timeouts=True)
+    reply = box.call({"scenarios": []}, timeout=0.2)
+    assert not reply.ok and reply.stopped == "cpu", reply
+    assert 0.15 < reply.cpu_seconds < 2.0
