@@ -68,7 +68,7 @@ def _names_of(text: str) -> list[str]:
     return wired_names(json.loads(text), _wiring_of(text))
 
 
-def _sent(wired: Wiring) -> Wiring:
+def sent_wiring(wired: Wiring) -> Wiring:
     """The part of a wiring the handler uses."""
     return {k: wired[k] for k in ("values", "ops", "parents", "grads")}
 
@@ -94,7 +94,7 @@ def order_scenarios(program: Program) -> list[dict[str, Any]]:
     inner = wired["index"][n_in + len(program["ops"]) // 2]
     starts = [(wired["index"][i], False) for i in range(n_in)] + [(inner, False)]
     starts += [(wired["output"], True), (inner, True)]
-    return [{"kind": "order", "wiring": _sent(wired), "start": s, "reverse": r}
+    return [{"kind": "order", "wiring": sent_wiring(wired), "start": s, "reverse": r}
             for s, r in starts]
 
 
@@ -104,7 +104,7 @@ def forward_scenario(program: Program) -> dict[str, Any]:
     n_in = len(program["inputs"])
     roots = [wired["index"][i] for i in range(n_in)]
     roots.append(wired["index"][n_in + len(program["ops"]) // 2])
-    return {"kind": "forward", "wiring": _sent(wired), "roots": roots}
+    return {"kind": "forward", "wiring": sent_wiring(wired), "roots": roots}
 
 
 def backward_scenario(program: Program) -> dict[str, Any]:
@@ -112,7 +112,7 @@ def backward_scenario(program: Program) -> dict[str, Any]:
     wired = wiring_of(program)
     inner = wired["index"][len(program["inputs"]) + len(program["ops"]) // 2]
     out = wired["output"]
-    return {"kind": "backward", "wiring": _sent(wired), "outputs": [out, out, inner, out]}
+    return {"kind": "backward", "wiring": sent_wiring(wired), "outputs": [out, out, inner, out]}
 
 
 def tape_scenario(program: Program) -> dict[str, Any]:
@@ -146,7 +146,7 @@ def wrapper_scenario(function: str, name: str | None, args: list[Any]) -> dict[s
 def grad_scenario(program: Program, via: str = "operators") -> dict[str, Any]:
     """grad(f)(*inputs), f building `program`; backward is fed this wiring."""
     wired = wiring_of(program)
-    return {"kind": "grad", "program": program, "via": via, "wiring": _sent(wired),
+    return {"kind": "grad", "program": program, "via": via, "wiring": sent_wiring(wired),
             "positions": wired["index"]}
 
 

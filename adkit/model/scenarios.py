@@ -14,6 +14,8 @@ Standard library only, and nothing from the kit but the table.
 import functools
 import types
 import typing
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypedDict, Union
 
 from adkit.model import primitives as table
@@ -203,16 +205,37 @@ class GradAnswer(TypedDict):
     grad: list[float]
 
 
-REQUESTS: dict[str, type] = {
-    "build": BuildRequest, "order": OrderRequest, "forward": ForwardRequest,
-    "backward": BackwardRequest, "tape": TapeRequest, "wrapper": WrapperRequest,
-    "grad": GradRequest, "neighbours": NeighboursRequest,
-}
-ANSWERS: dict[str, type] = {
-    "build": BuildAnswer, "order": OrderAnswer, "forward": NumbersAnswer,
-    "backward": NumbersAnswer, "tape": TapeAnswer, "wrapper": BuildAnswer,
-    "grad": GradAnswer, "neighbours": NeighboursAnswer,
-}
+@dataclass(frozen=True)
+class Kind:
+    """A kind of scenario, as the grader's side knows it: its request and answer, the most
+    items an answer may hold (below), and, for a kind run on a graph, the nodes a request
+    names. What runs it in the worker: adkit/inside/handler.py SCENARIOS, same key."""
+
+    request: type
+    answer: type
+    items: Callable[[dict[str, Any]], int]
+    starts: Callable[[dict[str, Any]], list[int]] | None = None
+    # what an answer of the right types must also hold (its lengths), said with its intro
+    lengths: Callable[[dict[str, Any], dict[str, Any], str], str | None] | None = None
+
+
+def _described_items(scenario: dict[str, Any]) -> int:
+    """Each described node: value, operator, counts, and its references in and out."""
+    n = (len(scenario["args"]) + 1 if scenario["kind"] == "wrapper"
+         else programs_nodes(scenario["program"]))
+    return min(MADE_PER_NODE * (n + 8), DESCRIBED_MOST) * (4 + 2 * MANY * 2)
+
+
+def _numbers_items(calls: str) -> Callable[[dict[str, Any]], int]:
+    def items(scenario: dict[str, Any]) -> int:
+        report = scenario.get("report")
+        per_call = graph_size(scenario) if report is None else len(report)
+        recorded = MANY * graph_size(scenario) + EXTRA_ITEMS if scenario["kind"] == "tape" \
+            else 0
+        return len(scenario[calls]) * (per_call + 2) + recorded
+    return items
+
+
 
 
 # --- checking a value against a declaration -----------------------------------------------
@@ -480,9 +503,8 @@ def _validate_graph(scenario: dict[str, Any]) -> None:
             raise ValueError(f"the {kind} scenario generates {spec!r}: not [chain|star, "
                              "size, seed]")
     size = graph_size(scenario)
-    starts = {"order": lambda s: [s["start"]], "forward": lambda s: s["roots"],
-              "backward": lambda s: s["outputs"],
-              "tape": lambda s: [c[1] for c in s["calls"]]}[kind](scenario)
+    named = KINDS[kind].starts
+    starts = [] if named is None else named(scenario)
     if kind == "tape":
         for call in scenario["calls"]:
             if len(call) != 2 or call[0] not in ("forward", "backward") or type(call[1]) is not int:
@@ -511,25 +533,7 @@ DESCRIBED_MOST = 20_000  # the handler describes no more nodes than this (MAX_DE
 def answer_items(scenario: dict[str, Any]) -> int:
     """The most items (numbers, indices, described nodes' fields) an answer to `scenario`
     may hold: a bound from the question alone, generous for honest bugs."""
-    kind = scenario["kind"]
-    if kind == "neighbours":  # a ring of a graph built with operators: at most all its nodes
-        return DESCRIBED_MOST * (4 + 2 * MANY * 2) + EXTRA_ITEMS
-    if kind in ("build", "wrapper"):
-        n = (len(scenario["args"]) + 1 if kind == "wrapper"
-             else programs_nodes(scenario["program"]))
-        described = min(MADE_PER_NODE * (n + 8), DESCRIBED_MOST)
-        # each described node: value, operator, counts, and its references in and out
-        return described * (4 + 2 * MANY * 2) + EXTRA_ITEMS
-    if kind == "grad":
-        return MANY * len(scenario["program"]["inputs"]) + EXTRA_ITEMS
-    size = graph_size(scenario)
-    if kind == "order":
-        return MANY * size + EXTRA_ITEMS
-    calls = {"forward": "roots", "backward": "outputs", "tape": "calls"}[kind]
-    report = scenario.get("report")
-    per_call = size if report is None else len(report)
-    recorded = MANY * size + EXTRA_ITEMS if kind == "tape" else 0
-    return len(scenario[calls]) * (per_call + 2) + recorded + EXTRA_ITEMS
+    return KINDS[scenario["kind"]].items(scenario) + EXTRA_ITEMS
 
 
 def answer_bytes(scenario: dict[str, Any]) -> int:
@@ -589,41 +593,68 @@ def validate_answer(scenario: dict[str, Any], answer: Any) -> str | None:
     if problem is not None:
         problem = f"{intro}: {problem}"
     else:
-        problem = _lengths(scenario, answer, intro)
+        lengths = KINDS[kind].lengths
+        problem = None if lengths is None else lengths(scenario, answer, intro)
     if problem is None:
         return None
     return f"{problem} (did your code change the grader's worker or its output?)"
 
 
-def _lengths(scenario: dict[str, Any], answer: dict[str, Any], intro: str) -> str | None:
-    kind = scenario["kind"]
-    if kind == "neighbours":  # checked against what it was asked by adkit/grade/rings.py
-        return None
-    if kind in ("build", "wrapper"):
-        if kind == "build":
-            want = len(scenario["program"]["inputs"]) + len(scenario["program"]["ops"])
-        else:
-            want = sum(1 for a in scenario["args"] if type(a) is not dict) + 1
-        if len(answer["nodes"]) != want:
-            return f"{intro} describes {len(answer['nodes'])} nodes, not {want}"
-        return None
-    if kind == "grad":
-        return None  # a wrong count is the student's grad's bug: compare_grad explains it
-    size = graph_size(scenario)
-    if kind == "order":
-        order = answer["order"]
-        if type(order) is list and any(not -1 <= i < size for i in order):
-            return f"{intro} names a node that is not in the graph"
-        return None
-    calls = {"forward": "roots", "backward": "outputs", "tape": "calls"}[kind]
-    n_calls = len(scenario[calls])
-    report = scenario.get("report")
-    per_call = size if report is None else len(report)
-    if len(answer["after"]) != n_calls:
-        return f"{intro} holds numbers after {len(answer['after'])} calls, not {n_calls}"
-    for k, numbers in enumerate(answer["after"]):
-        if len(numbers) != per_call:
-            return f"{intro} holds {len(numbers)} numbers after call {k + 1}, not {per_call}"
-    if kind == "tape" and scenario.get("recorded", True) and "recorded" not in answer:
-        return f"{intro} is missing 'recorded' (tape.nodes)"
+def _described_lengths(scenario: dict[str, Any], answer: dict[str, Any], intro: str) -> str | None:
+    if scenario["kind"] == "build":
+        want = len(scenario["program"]["inputs"]) + len(scenario["program"]["ops"])
+    else:
+        want = sum(1 for a in scenario["args"] if type(a) is not dict) + 1
+    if len(answer["nodes"]) != want:
+        return f"{intro} describes {len(answer['nodes'])} nodes, not {want}"
     return None
+
+
+def _order_lengths(scenario: dict[str, Any], answer: dict[str, Any], intro: str) -> str | None:
+    order, size = answer["order"], graph_size(scenario)
+    if type(order) is list and any(not -1 <= i < size for i in order):
+        return f"{intro} names a node that is not in the graph"
+    return None
+
+
+def _numbers_lengths(calls: str) -> Callable[[dict[str, Any], dict[str, Any], str], str | None]:
+    def lengths(scenario: dict[str, Any], answer: dict[str, Any], intro: str) -> str | None:
+        n_calls = len(scenario[calls])
+        report = scenario.get("report")
+        per_call = graph_size(scenario) if report is None else len(report)
+        if len(answer["after"]) != n_calls:
+            return f"{intro} holds numbers after {len(answer['after'])} calls, not {n_calls}"
+        for k, numbers in enumerate(answer["after"]):
+            if len(numbers) != per_call:
+                return (f"{intro} holds {len(numbers)} numbers after call {k + 1}, not "
+                        f"{per_call}")
+        if (scenario["kind"] == "tape" and scenario.get("recorded", True)
+                and "recorded" not in answer):
+            return f"{intro} is missing 'recorded' (tape.nodes)"
+        return None
+    return lengths
+
+
+# --- the kinds ----------------------------------------------------------------------------
+
+# Every kind of scenario; a new one is a row here and a function in handler.py's SCENARIOS.
+KINDS: dict[str, Kind] = {
+    "build": Kind(BuildRequest, BuildAnswer, _described_items, lengths=_described_lengths),
+    "order": Kind(OrderRequest, OrderAnswer, lambda s: MANY * graph_size(s),
+                  lambda s: [s["start"]], _order_lengths),
+    "forward": Kind(ForwardRequest, NumbersAnswer, _numbers_items("roots"),
+                    lambda s: s["roots"], _numbers_lengths("roots")),
+    "backward": Kind(BackwardRequest, NumbersAnswer, _numbers_items("outputs"),
+                     lambda s: s["outputs"], _numbers_lengths("outputs")),
+    "tape": Kind(TapeRequest, TapeAnswer, _numbers_items("calls"),
+                 lambda s: [c[1] for c in s["calls"]], _numbers_lengths("calls")),
+    "wrapper": Kind(WrapperRequest, BuildAnswer, _described_items, lengths=_described_lengths),
+    # a wrong count is the student's grad's bug: compare_grad explains it
+    "grad": Kind(GradRequest, GradAnswer, lambda s: MANY * len(s["program"]["inputs"])),
+    # a ring of a graph built with operators: at most all its nodes (checked against what
+    # it was asked by adkit/grade/rings.py)
+    "neighbours": Kind(NeighboursRequest, NeighboursAnswer,
+                       lambda s: DESCRIBED_MOST * (4 + 2 * MANY * 2)),
+}
+REQUESTS = {name: kind.request for name, kind in KINDS.items()}
+ANSWERS = {name: kind.answer for name, kind in KINDS.items()}

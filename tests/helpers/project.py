@@ -18,6 +18,7 @@ def copy_project(dest: Path, names: Sequence[str], *skip: str) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for name in names:
         source = ROOT / name
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, dest / name, ignore=ignore)
         else:
