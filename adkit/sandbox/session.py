@@ -325,14 +325,13 @@ class Sandbox:
         if isinstance(outcome, dict) and outcome.get("ok") is True:
             return Reply(ok=True, value=outcome.get("value"), output=capture.text(),
                          cpu_seconds=used)
-        problem, keep = self._problem(outcome, seconds, cap)
+        problem, keep, stopped = self._problem(outcome, seconds, cap)
         if task is not None and isinstance(outcome, dict) and outcome.get("fatal"):
             keep = True  # only the task's child was spent: the worker ends it (and its forks)
         if not keep:
             self._state.stop_worker()
         return Reply(ok=False, problem=words.cap(problem, words.PROBLEM_BYTES),
-                     output=capture.text(), cpu_seconds=used,
-                     stopped={"timeout": "cpu", "idle": "waited"}.get(str(outcome)))
+                     output=capture.text(), cpu_seconds=used, stopped=stopped)
 
     def restart(self) -> None:
         """Kill the running worker (if any); the next call starts a fresh one."""
@@ -446,12 +445,20 @@ class Sandbox:
                     raise SandboxError(f"the sandbox ({self.mode}) failed to start: {said}")
                 return "exited"
 
-    def _problem(self, outcome: dict | str, seconds: float, cap: int) -> tuple[str, bool]:
-        """The sentence for a student, and whether the worker may keep running."""
+    def _problem(self, outcome: dict | str, seconds: float,
+                 cap: int) -> tuple[str, bool, str | None]:
+        """The sentence for a student, whether the worker may keep running, and which time
+        limit stopped the call (Reply.stopped)."""
         worker = self._state.worker
         if outcome in ("timeout", "idle") and worker is not None:
             if len(worker.members()) > self.limits.processes:
-                outcome = {"kind": "processes"}
+                outcome = {"kind": "processes"}  # a fork bomb: that, not the time, is said
+        stopped = {"timeout": "cpu", "idle": "waited"}.get(outcome) \
+            if isinstance(outcome, str) else None
+        return (*self._sentence(outcome, seconds, cap), stopped)
+
+    def _sentence(self, outcome: dict | str, seconds: float, cap: int) -> tuple[str, bool]:
+        worker = self._state.worker
         cgroup = self._state.cgroup
         if outcome == "exited" and worker is not None:
             oom = cgroup is not None and cgroup.out_of_memory()

@@ -185,6 +185,8 @@ def test_hostile_calls_become_problems(student: Path, mode: str, function: str, 
     reply = box.call({"call": function, "args": args}, timeout=timeout)
     assert not reply.ok
     assert problem in reply.problem
+    # Which time limit stopped it, for the grader (a fork bomb is said as one, not as time)
+    assert reply.stopped == {"loop": "cpu", "stop_self": "waited"}.get(function), reply
     again = box.call({"call": "whoami"})  # a fresh or the same worker: it answers
     assert again.ok, again.problem
     uids.append(again.value["uid"])

@@ -582,3 +582,20 @@ def test_the_in_process_backend_says_which_limit_stopped_a_call(tmp_path):
     reply = box.call({"scenarios": []}, timeout=0.2)
     assert not reply.ok and reply.stopped == "cpu", reply
     assert 0.15 < reply.cpu_seconds < 2.0
+
+
+def test_a_fork_bomb_is_told_as_one_not_as_a_time_out():
+    """The sandbox stopped a fork bomb when its time ran out, but says what it did (too many
+    processes) and sets no `stopped`: the session keeps those words."""
+    from adkit.grade.session import Session
+    from adkit.sandbox import Reply
+
+    class Bombs:
+        def call(self, request, timeout):
+            return Reply(ok=False, cpu_seconds=timeout,
+                         problem="was killed: too many processes (limit 32)")
+
+    session = Session("ada", 1, 2, Bombs())
+    session.start_test(10.0, "test_forward_mode")
+    error = session.call([{"kind": "forward"}])[0]["error"]
+    assert error.startswith("was killed: too many processes (limit 32)"), error
