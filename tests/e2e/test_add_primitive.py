@@ -8,7 +8,7 @@ graders use it with nothing else changed: random programs draw tanh, its local d
 is checked, a submission whose tanh derivative is wrong loses `graph` points only, the
 copy's reference and correct solutions keep full marks, every bug's and hostile
 submission's diff still applies, a bug of each correct solution still loses only its own
-task, and `make demo` brings demo_cohort/ up to date.
+task, and `make demo` brings demo_cohort/ up to date (its notebook student too).
 """
 
 from __future__ import annotations
@@ -212,3 +212,4 @@ print("tanh" in drawn, wired["grads"][-1])
     _run(kit, "-m", "-m", "tests.helpers.demo")
     assert _run(kit, check).strip() == "[]"
     assert "def tanh" in (kit / "demo_cohort" / "s2406" / "simpleautodiff.py").read_text()
+    assert "_tanh = primitive" in (kit / "demo_cohort" / "s2409" / "1_graph.ipynb").read_text()

@@ -1,42 +1,74 @@
-"""demo_cohort/ built from the test cohorts: `make demo` (python -m tests.helpers.demo).
+"""demo_cohort/ built from the test cohorts and the course: `make demo`
+(python -m tests.helpers.demo).
 
-Each demo student whose table in demo_cohort/expectations.toml has `copy_of =
-"tests/cohort/<name>"` (or tests/hostile/...) is that submission, built by copy_cohort (a
-derived one from its base and its diff). demo_cohort/ stays real folders, so that `make grade`
-on a fresh clone grades it; tests/unit/test_cohort_sanity.py fails when it is stale. A student
-without `copy_of` (s2409's notebooks) is kept as it is.
+Each demo student's table in demo_cohort/expectations.toml says what it is built from:
+- `copy_of = "tests/cohort/<name>"` (or tests/hostile/...): that submission, built by
+  copy_cohort (a derived one from its base and its diff);
+- `filled_from = "assignments/source/autodiff"`: the course's notebooks, filled in with
+  their own solutions (the solution markers and the hidden tests taken out, as a student's
+  copy holds them), then `change`, a unified diff (the student's bug).
+demo_cohort/ stays real folders, so that `make grade` on a fresh clone grades it;
+tests/unit/test_cohort_sanity.py fails when it is stale. A student with neither is kept as
+it is.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
 
 from adkit.grade import expectations
-from tests.helpers import ROOT, cohorts
+from tests.helpers import ROOT, cohorts, patches
 
 DEMO = ROOT / "demo_cohort"
 
 
-def plan() -> dict[str, tuple[Path, str]]:
-    """{demo student: (the cohort folder, the submission's name)} from `copy_of`."""
-    found = {}
-    for student, entry in expectations.load(DEMO / "expectations.toml").items():
-        if "copy_of" in entry:
-            source = ROOT / entry["copy_of"]
-            found[student] = (source.parent, source.name)
-    return found
+def plan() -> dict[str, dict]:
+    """{demo student: its table} for the students built from something."""
+    return {student: entry for student, entry in
+            expectations.load(DEMO / "expectations.toml").items()
+            if "copy_of" in entry or "filled_from" in entry}
+
+
+def filled(notebook: str) -> str:
+    """A course notebook as a student who wrote the reference's answers holds it."""
+    data = json.loads(notebook)
+    for cell in data["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        kept, hidden = [], False
+        for line in "".join(cell["source"]).splitlines(keepends=True):
+            mark = line.strip()
+            if mark.startswith("### BEGIN HIDDEN TESTS"):
+                hidden = True
+            elif mark.startswith("### END HIDDEN TESTS"):
+                hidden = False
+            elif not hidden and not mark.startswith(("### BEGIN SOLUTION", "### END SOLUTION")):
+                kept.append(line)
+        cell["source"] = kept
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
 def build(dest: Path) -> list[str]:
-    """Every demo student with a `copy_of`, built under `dest/<student>`."""
+    """Every demo student built from something, under `dest/<student>`."""
     dest.mkdir(parents=True, exist_ok=True)
-    for student, (folder, name) in plan().items():
-        scratch = dest / f".{student}"
-        cohorts.copy_cohort([name], folder, scratch)
-        (scratch / name).rename(dest / student)
-        scratch.rmdir()
+    for student, entry in plan().items():
+        if "copy_of" in entry:
+            source = ROOT / entry["copy_of"]
+            scratch = dest / f".{student}"
+            cohorts.copy_cohort([source.name], source.parent, scratch)
+            (scratch / source.name).rename(dest / student)
+            scratch.rmdir()
+            continue
+        (dest / student).mkdir()
+        for notebook in sorted((ROOT / entry["filled_from"]).glob("*.ipynb")):
+            (dest / student / notebook.name).write_text(
+                filled(notebook.read_text(encoding="utf-8")), encoding="utf-8")
+        if "change" in entry:
+            patches.apply((ROOT / entry["change"]).read_bytes(), dest / student,
+                          f"{student} ({entry['change']})")
     return sorted(plan())
 
 
@@ -60,7 +92,7 @@ def main() -> int:
         for student in students:
             shutil.rmtree(DEMO / student, ignore_errors=True)
             (scratch / student).rename(DEMO / student)
-    except cohorts.patches.PatchError as exc:
+    except patches.PatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:

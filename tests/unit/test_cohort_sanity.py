@@ -27,7 +27,7 @@ from tests.helpers.bug_checks import BUG_CHECKS, CORRECT
 DEMO = ROOT / "demo_cohort"
 KEYS = {"why", "base", "full", "zero", "loses", "feedback_contains", "forbid_in_outputs",
         "forbid_paths", "max_output_bytes", "max_reply_bytes", "forbid_controls", "graded_only",
-        "copy_of"}
+        "copy_of", "filled_from", "change"}
 KIT_OWN = {"reference", "skeleton"}  # taken by the harness from reference/ and skeleton/
 # A whole folder that keeps this share of a base's lines is a copy of it: it must be a diff.
 COPY_SHARE = 0.6
