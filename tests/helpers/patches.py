@@ -95,6 +95,8 @@ def _parse(diff: bytes, label: str) -> list[tuple[str | None, str | None, list]]
             before, after, k = [], [], k + 1
             while (len(before) < want_old or len(after) < want_new) and k < len(lines):
                 sign, text = lines[k][:1], lines[k][1:]
+                if lines[k] in (b"\n", b"\r\n"):  # an empty context line an editor trimmed
+                    sign, text = b" ", lines[k]
                 if sign not in (b" ", b"-", b"+"):
                     break
                 if sign in (b" ", b"-"):

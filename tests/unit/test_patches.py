@@ -53,6 +53,16 @@ def test_a_hunk_moves_with_lines_added_above_it(tmp_path):
         LINES.replace(b"line 30\n", b"bug\n")
 
 
+def test_an_empty_context_line_trimmed_by_an_editor_still_applies(tmp_path):
+    text = b"a\n\nb\nc\n"
+    base = _folder(tmp_path / "base", {"a.py": text})
+    edited = _folder(tmp_path / "edited", {"a.py": text.replace(b"b\n", b"B\n")})
+    diff = patches.write(base, edited)
+    assert b"\n \n" in diff
+    patches.apply(diff.replace(b"\n \n", b"\n\n"), base, "bug_x")
+    assert (base / "a.py").read_bytes() == b"a\n\nB\nc\n"
+
+
 def test_a_hunk_whose_lines_changed_fails_naming_the_bug_file_and_hunk(tmp_path):
     base = _folder(tmp_path / "base", {"a.py": LINES, "b.py": LINES})
     edited = _folder(tmp_path / "edited", {"a.py": LINES.replace(b"line 5\n", b"bug\n"),
