@@ -25,7 +25,8 @@ import pytest
 from tests.helpers.project import copy_project
 
 COPIED = ("adkit", "graders", "reference", "assignments", "docs", "demo_cohort", "tests/helpers",
-          "tests/__init__.py", "tests/cohort", "tests/hostile", "pyproject.toml")
+          "tests/__init__.py", "tests/cohort", "tests/hostile", "tests/fixtures/demo",
+          "pyproject.toml")
 
 # Step 1: the row, last among the primitives (so that existing seeds keep their programs
 # until this row is added; adding it changes the draws, as the guide says).

@@ -51,10 +51,29 @@ def filled(notebook: str) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
+class DemoError(Exception):
+    """demo_cohort/expectations.toml names a source that is not there."""
+
+
+def _check(student: str, entry: dict) -> None:
+    where = f"demo_cohort/expectations.toml, [{student}]"
+    if "copy_of" in entry:
+        source = ROOT / entry["copy_of"]
+        if source.name not in cohorts.names(source.parent):
+            raise DemoError(f"{where}: copy_of = {entry['copy_of']!r} is no submission of "
+                            f"{source.parent.name} (a folder, or a table with `base`)")
+        return
+    if not sorted((ROOT / entry["filled_from"]).glob("*.ipynb")):
+        raise DemoError(f"{where}: filled_from = {entry['filled_from']!r} holds no notebooks")
+    if "change" in entry and not (ROOT / entry["change"]).is_file():
+        raise DemoError(f"{where}: change = {entry['change']!r} is not a file")
+
+
 def build(dest: Path) -> list[str]:
     """Every demo student built from something, under `dest/<student>`."""
     dest.mkdir(parents=True, exist_ok=True)
     for student, entry in plan().items():
+        _check(student, entry)
         if "copy_of" in entry:
             source = ROOT / entry["copy_of"]
             scratch = dest / f".{student}"
@@ -92,7 +111,7 @@ def main() -> int:
         for student in students:
             shutil.rmtree(DEMO / student, ignore_errors=True)
             (scratch / student).rename(DEMO / student)
-    except patches.PatchError as exc:
+    except (patches.PatchError, DemoError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
