@@ -133,8 +133,8 @@ def apply(diff: bytes, folder: Path, label: str) -> None:
     Every file is checked before any is written, so a diff that fails leaves `folder` as it
     was. `label` names the diff in errors (the bug's name, its diff file).
     """
-    redo = f"regenerate the diff of {label} from an edited copy (docs/cohort.md, \"Changing a " \
-           f"base\")"
+    redo = "regenerate the diff from an edited copy (make cohort-edit, then make cohort-diff: " \
+           "docs/cohort.md, \"Changing a correct solution\")"
     results: dict[str, bytes | None] = {}
     for old, new, hunks in _parse(diff, label):
         name = new or old
