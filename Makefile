@@ -20,7 +20,7 @@ POLICY      ?=
 # make would silently grade the demo cohort. Every variable a target reads is listed here.
 KNOWN_VARIABLES := PYTHON VENV PY SUBMISSIONS OUT JOBS FORCE ONLY ZIP_TIMEZONE TRUSTED THRESHOLD \
 	POLICY SHARDS CPUS SECRET_FILE MINUTES PARTITION \
-	COURSE_DIR ASSIGNMENT EXCHANGE COURSE_DB REPORTS STRICT
+	COURSE_DIR ASSIGNMENT EXCHANGE COURSE_DB REPORTS STRICT NAME COHORT
 GIVEN_VARIABLES := $(foreach w,$(MAKEOVERRIDES),$(if $(findstring =,$(w)),$(firstword \
 	$(subst =, ,$(subst :=,=,$(subst ::=,=,$(w)))))))
 UNKNOWN_VARIABLES := $(filter-out $(KNOWN_VARIABLES),$(GIVEN_VARIABLES))
@@ -80,6 +80,23 @@ skeleton: ## regenerate skeleton/ from reference/
 
 check-skeleton: ## fail if skeleton/ is stale
 	$(PYTHON) -m adkit.authoring.skeleton --check
+
+# The test cohort (docs/cohort.md): a bug is its base plus a diff; edit a built copy, then
+# write its diff back. demo_cohort/ is built from the cohorts.
+NAME   ?=
+COHORT ?= tests/cohort
+.PHONY: demo cohort-edit cohort-diff
+demo: $(VENV)/.dev-ready ## rebuild demo_cohort/ from the test cohorts (after changing a correct solution)
+	$(PY) -m tests.helpers.demo
+
+cohort-edit: $(VENV)/.dev-ready ## build NAME of COHORT (tests/cohort, tests/hostile) into build/cohort/NAME to edit
+	@test -n "$(NAME)" || { echo "make cohort-edit NAME=bug_<task>_<what> [COHORT=tests/hostile]"; exit 2; }
+	rm -rf "build/cohort/$(NAME)"
+	$(PY) -m tests.helpers.cohorts build "$(COHORT)" build/cohort "$(NAME)"
+
+cohort-diff: $(VENV)/.dev-ready ## write COHORT/diffs/NAME.diff from the edited build/cohort/NAME
+	@test -n "$(NAME)" || { echo "make cohort-diff NAME=bug_<task>_<what> [COHORT=tests/hostile]"; exit 2; }
+	$(PY) -m tests.helpers.cohorts diff "$(COHORT)" "$(NAME)" "build/cohort/$(NAME)"
 
 # --- the kit's own checks -----------------------------------------------------------
 lint: $(VENV)/.dev-ready ## ruff

@@ -34,23 +34,27 @@ from pathlib import Path
 from memory import Sampler, mib
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(1, str(ROOT))  # the test cohort is built by tests/helpers/cohorts.py
+from tests.helpers.cohorts import copy_cohort, names  # noqa: E402
+
 COHORT = ROOT / "tests" / "cohort"
 REFERENCE = ROOT / "reference"
 ASSIGNMENT = "autodiff"
 
 
-def cohort_sources(cohort: Path = COHORT) -> list[Path]:
-    """The test cohort's student folders that hold a package (or notebooks).
+def cohort_sources(cohort: Path, scratch: Path) -> list[Path]:
+    """The student folders of the cohort that hold a package (or notebooks).
 
-    `--cohort reference` uses the reference alone: every student a correct solution written
-    in the skeleton's design, the best case for a course.
+    The test cohort's submissions are built under `scratch` first (its bugs are diffs of its
+    correct solutions: tests/helpers/cohorts.py). `--cohort reference` uses the reference
+    alone: every student a correct solution written in the skeleton's design, the best case
+    for a course.
     """
     if cohort == REFERENCE:
         return [REFERENCE]
+    built = copy_cohort(names(cohort), cohort, scratch / "sources")
     found = []
-    for folder in sorted(p for p in cohort.iterdir() if p.is_dir()):
-        if folder.name.startswith((".", "_")):
-            continue
+    for folder in sorted(p for p in built.iterdir() if p.is_dir()):
         if (folder / "simpleautodiff").is_dir() or (folder / "simpleautodiff.py").is_file() \
                 or any(folder.glob("*.ipynb")):
             found.append(folder)
@@ -61,18 +65,19 @@ def cohort_sources(cohort: Path = COHORT) -> list[Path]:
 
 def make_cohort(target: Path, students: int, cohort: Path) -> list[str]:
     """`students` folders under `target`, copies of the cohort's solutions round-robin."""
-    sources = cohort_sources(cohort)
     ids = []
-    for i in range(students):
-        source = sources[i % len(sources)]
-        student = f"s{i + 1:04d}_{source.name}"
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        if source == REFERENCE:  # the package only, not the reference's own tests
-            shutil.copytree(source / "simpleautodiff", target / student / "simpleautodiff",
-                            ignore=ignore)
-        else:
-            shutil.copytree(source, target / student, ignore=ignore)
-        ids.append(student)
+    with tempfile.TemporaryDirectory(prefix="adkit-bench-sources-") as scratch:
+        sources = cohort_sources(cohort, Path(scratch))
+        for i in range(students):
+            source = sources[i % len(sources)]
+            student = f"s{i + 1:04d}_{source.name}"
+            ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+            if source == REFERENCE:  # the package only, not the reference's own tests
+                shutil.copytree(source / "simpleautodiff",
+                                target / student / "simpleautodiff", ignore=ignore)
+            else:
+                shutil.copytree(source, target / student, ignore=ignore)
+            ids.append(student)
     return ids
 
 
@@ -102,7 +107,7 @@ def grade_cohort(work: Path, students: int, jobs: int, cohort: Path) -> dict[str
                 not_run += 1
     (grader_1, worker_1), (grader_2, worker_2) = sampler.halves()
     return {"seconds": seconds, "students": students, "tests": tests, "not_run": not_run,
-            "kinds": len(cohort_sources(cohort)), "grader_peak": sampler.grader_peak,
+            "kinds": len({i.split("_", 1)[1] for i in ids}), "grader_peak": sampler.grader_peak,
             "worker_peak": sampler.worker_peak, "grader_halves": (grader_1, grader_2),
             "worker_halves": (worker_1, worker_2)}
 
@@ -114,19 +119,21 @@ def own_code_floor(students: int, jobs: int, cohort: Path) -> dict[str, float]:
     times as the round-robin cohort holds it. Divided by the cores, it is a lower bound on
     the time any grader running these tests needs.
     """
-    sources = cohort_sources(cohort)
     total, counted = 0.0, 0
-    for i, source in enumerate(sources):
-        copies = len(range(i, students, len(sources)))
-        if copies == 0:
-            continue
-        run = subprocess.run([sys.executable, str(ROOT / "bench" / "own_code.py"), str(source)],
-                             capture_output=True, text=True, timeout=300)
-        if run.returncode != 0:
-            raise SystemExit(f"bench/own_code.py failed on {source.name}:\n{run.stderr[-2000:]}")
-        seconds = json.loads(run.stdout.splitlines()[-1])
-        total += copies * sum(v for v in seconds.values() if isinstance(v, float))
-        counted += copies
+    with tempfile.TemporaryDirectory(prefix="adkit-bench-sources-") as scratch:
+        sources = cohort_sources(cohort, Path(scratch))
+        for i, source in enumerate(sources):
+            copies = len(range(i, students, len(sources)))
+            if copies == 0:
+                continue
+            run = subprocess.run([sys.executable, str(ROOT / "bench" / "own_code.py"),
+                                  str(source)], capture_output=True, text=True, timeout=300)
+            if run.returncode != 0:
+                raise SystemExit(f"bench/own_code.py failed on {source.name}:\n"
+                                 f"{run.stderr[-2000:]}")
+            seconds = json.loads(run.stdout.splitlines()[-1])
+            total += copies * sum(v for v in seconds.values() if isinstance(v, float))
+            counted += copies
     return {"seconds": total, "students": counted, "floor": total / min(jobs, os.cpu_count() or 1)}
 
 
@@ -201,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebook-students", type=int, default=20,
                         help="submissions nbgrader grades (its time is scaled to --students)")
     parser.add_argument("--cohort", choices=("test", "reference"), default="test",
-                        help="copy the test cohort's 38 solutions (default), or the reference "
+                        help="copy the test cohort's solutions (default), or the reference "
                              "alone (every student correct, in the skeleton's design)")
     args = parser.parse_args(argv)
     cohort = COHORT if args.cohort == "test" else REFERENCE

@@ -45,8 +45,12 @@ def test_own_code_times_every_call_of_a_correct_solution():
     assert all(isinstance(v, float) and v > 0 for v in seconds.values())
 
 
-def test_own_code_reports_a_failing_call_and_still_times_the_rest():
-    broken = ROOT / "tests" / "cohort" / "bug_topological_order_recursive_dfs"
+def test_own_code_reports_a_failing_call_and_still_times_the_rest(tmp_path):
+    from tests.helpers import COHORT
+    from tests.helpers.cohorts import copy_cohort
+
+    bug = "bug_topological_order_recursive_dfs"
+    broken = copy_cohort([bug], COHORT, tmp_path) / bug
     run = subprocess.run([sys.executable, str(ROOT / "bench" / "own_code.py"), str(broken)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr

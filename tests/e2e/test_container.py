@@ -25,6 +25,7 @@ import pytest
 from adkit.model.rubric import load_rubric
 from adkit.platforms import gradescope
 from tests.helpers import COHORT, FIXTURES, HOSTILE, ROOT, container_sim
+from tests.helpers.cohorts import copy_cohort
 from tests.helpers.container_sim import INSIDE, in_container
 
 BUG = "bug_forward_mode_keeps_state"  # tests/cohort: loses forward_mode only
@@ -193,7 +194,7 @@ def test_bundle_grades_in_the_default_container(bundle, tmp_path):
     bundle's source left readable by all (setup.sh not run) beside the whole checkout."""
     rubric = load_rubric().tasks
     students = {"correct": ROOT / "reference",
-                "buggy": COHORT / BUG,
+                "buggy": copy_cohort([BUG], COHORT, tmp_path / "built") / BUG,
                 "steals": HOSTILE / "hostile_steals_reference",
                 "searches": SEARCHES}
     got = {}

@@ -18,7 +18,7 @@ import pytest
 
 from adkit.intake.notebooks import package_source
 from tests.helpers import COHORT, ROOT
-from tests.helpers.cohorts import cohort_expectations, grade, graded_once
+from tests.helpers.cohorts import cohort_expectations, copy_cohort, grade, graded_once
 
 EXPECTED = cohort_expectations()
 NOTEBOOKS = ROOT / "demo_cohort" / "s2409"  # a notebook student
@@ -165,10 +165,10 @@ def graded_under_other_ids(tmp_path_factory):
     def make(base: Path) -> dict:
         submissions = base / "submissions"
         submissions.mkdir()
+        built = copy_cohort(BUGS, COHORT, base / "built")
         for bug in BUGS:
             for other in _other_ids(bug):
-                shutil.copytree(COHORT / bug, submissions / other,
-                                ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+                shutil.copytree(built / bug, submissions / other)
         run = grade(submissions, base / "grades", "--jobs", "2")
         return {"out": str(base / "grades"), "code": run.returncode, "stderr": run.stderr}
 

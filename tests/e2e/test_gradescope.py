@@ -14,24 +14,18 @@ from pathlib import Path
 import pytest
 
 from adkit.platforms import gradescope
-from tests.helpers import ROOT
+from tests.helpers import COHORT, ROOT
+from tests.helpers.cohorts import copy_cohort
 
-COHORT = ROOT / "tests" / "cohort"
+BUG = "bug_forward_mode_keeps_state"  # tests/cohort: loses forward_mode only
 
 
 def _buggy(dest: Path) -> Path:
-    """A buggy student from the test cohort; the paper's forward-mode slip if it has none."""
-    bugs = sorted(p for p in COHORT.iterdir() if p.is_dir()
-                  and not p.name.startswith(("correct", "reference", "skeleton", "_", "."))
-                  and ((p / "simpleautodiff").is_dir() or (p / "simpleautodiff.py").is_file()))
-    if bugs:
-        shutil.copytree(bugs[0], dest)
-        return dest
-    from adkit.proofs.mutation import make_mutants, write_mutant
-
-    (slip,) = [m for m in make_mutants() if m.file == "forward_mode.py"
-               and m.operator == "delete statement" and "partial_derivative = 0.0" in m.before]
-    return write_mutant(slip, dest)
+    """A buggy student of the test cohort: the paper's forward-mode slip."""
+    built = copy_cohort([BUG], COHORT, dest.parent / ".built")
+    (built / BUG).rename(dest)
+    built.rmdir()
+    return dest
 
 
 def _autograde(bundle: Path, student: Path, who: str, root: Path) -> dict:

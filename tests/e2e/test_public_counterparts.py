@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from adkit.model.rubric import load_rubric
-from tests.helpers import ROOT
+from tests.helpers import COHORT, ROOT
+from tests.helpers.cohorts import copy_cohort
 
 PUBLIC = ROOT / "reference" / "tests" / "test_public.py"
 
@@ -128,9 +129,6 @@ def test_the_sizes_students_read_are_the_graders_sizes():
 # --- no hidden requirements, checked on bugs: every bug of the test cohort fails a public
 # test of its own task (issue 21) ----------------------------------------------------------
 
-COHORT = ROOT / "tests" / "cohort"
-
-
 def _task_of(bug: str) -> str:
     from adkit.model.rubric import TASKS
 
@@ -139,8 +137,7 @@ def _task_of(bug: str) -> str:
 
 def _public_run(bug: str, base: Path, task: str | None = None) -> subprocess.CompletedProcess:
     """The public tests of `task` (the bug's), run on the folder as a student runs them."""
-    folder = base / bug
-    shutil.copytree(COHORT / bug, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    folder = copy_cohort([bug], COHORT, base) / bug
     shutil.copytree(ROOT / "reference" / "tests", folder / "tests",
                     ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("conftest.py", "pytest.ini"):

@@ -10,29 +10,36 @@ import shutil
 import subprocess
 import sys
 
-from tests.helpers import COHORT, ROOT
+import pytest
+
+from tests.helpers import COHORT, ROOT, cohorts
 from tests.helpers.bug_checks import BUG_CHECKS, CORRECT, run_checks
 
 PUBLIC_TESTS = ROOT / "reference" / "tests" / "test_public.py"
 
 
-def test_bugs_show_on_their_checks():
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    return cohorts.built(tmp_path_factory, COHORT)
+
+
+def test_bugs_show_on_their_checks(cohort):
     """Every bug fails its own check (the correct solutions pass all of them, below)."""
     import concurrent.futures
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        found = pool.map(lambda bug: run_checks(COHORT / bug, [bug])[bug], BUG_CHECKS)
+        found = pool.map(lambda bug: run_checks(cohort / bug, [bug])[bug], BUG_CHECKS)
         verdicts = dict(zip(BUG_CHECKS, found))
     assert {b: v for b, v in verdicts.items() if v == "right"} == {}
 
 
-def test_correct_solutions_and_reference_pass_every_check():
-    for folder in [COHORT / c for c in CORRECT] + [ROOT / "reference"]:
+def test_correct_solutions_and_reference_pass_every_check(cohort):
+    for folder in [cohort / c for c in CORRECT] + [ROOT / "reference"]:
         verdicts = run_checks(folder, list(BUG_CHECKS))
         assert {k: v for k, v in verdicts.items() if v != "right"} == {}, folder.name
 
 
-def test_correct_solutions_pass_the_public_tests(tmp_path):
+def test_correct_solutions_pass_the_public_tests(tmp_path, cohort):
     # Beside a copy of the public tests: reference/conftest.py would put the reference first.
     shutil.copy(PUBLIC_TESTS, tmp_path / "test_public.py")
     shutil.copy(ROOT / "reference" / "pytest.ini", tmp_path / "pytest.ini")
@@ -41,7 +48,7 @@ def test_correct_solutions_pass_the_public_tests(tmp_path):
         "here = pathlib.Path(simpleautodiff.__file__).resolve()\n"
         "assert pathlib.Path(os.environ['SUBMISSION']) in here.parents, here\n")
     for name in CORRECT:
-        folder = COHORT / name
+        folder = cohort / name
         env = dict(os.environ, PYTHONPATH=str(folder), SUBMISSION=str(folder),
                    PYTHONDONTWRITEBYTECODE="1")
         run = subprocess.run(

@@ -2,30 +2,35 @@
 
 - tests/cohort/, tests/hostile/ and demo_cohort/ each match their expectations.toml, whose
   entries are well formed (the format tests/e2e/test_grade_cohort.py relies on);
-- every bug folder is named `bug_<task>_<what>`, loses points in its own task, and differs
-  from the correct solution it was copied from in one file; every task has 3 bugs or more;
-- the correct solutions pass the public tests;
-- every bug is real: a small check (BUG_CHECKS below) fails on the bug and passes on the correct
-  solution it came from, on the other correct solutions and on the reference.
+- every derived submission (`base = ...`) builds: its diff applies strictly to its base and
+  changes it; no whole folder is left that could be a diff of a base;
+- every bug is named `bug_<task>_<what>`, loses points in its own task, and differs from the
+  correct solution it was derived from in one file; every task has 3 bugs or more;
+- demo_cohort/ is what `make demo` builds from the cohorts (not stale).
 
-The checks run in a subprocess per submission (tests/helpers/bug_checks.py), so that each
-imports as `simpleautodiff`: those tests are in tests/sandbox/test_cohort_checks.py. The
-hostile submissions are never run: they loop, fork and exhaust memory, and only the sandbox
-may run them.
+That the bugs are real (their checks fail on them and pass on the correct solutions) needs a
+process per submission: tests/sandbox/test_cohort_checks.py. The hostile submissions are
+never run: they loop, fork and exhaust memory, and only the sandbox may run them.
 """
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 
-from tests.helpers import COHORT, HOSTILE, ROOT
+import pytest
+
+from tests.helpers import COHORT, HOSTILE, ROOT, cohorts, demo
 from tests.helpers.bug_checks import BUG_CHECKS, CORRECT
 
 DEMO = ROOT / "demo_cohort"
-KEYS = {"why", "full", "zero", "loses", "feedback_contains", "forbid_in_outputs",
-        "forbid_paths", "max_output_bytes", "max_reply_bytes", "forbid_controls", "graded_only"}
+KEYS = {"why", "base", "full", "zero", "loses", "feedback_contains", "forbid_in_outputs",
+        "forbid_paths", "max_output_bytes", "max_reply_bytes", "forbid_controls", "graded_only",
+        "copy_of", "filled_from", "change"}
 KIT_OWN = {"reference", "skeleton"}  # taken by the harness from reference/ and skeleton/
+# A whole folder that keeps this share of a base's lines is a copy of it: it must be a diff.
+COPY_SHARE = 0.6
 
 
 # --- expectations files -------------------------------------------------------------------
@@ -42,7 +47,13 @@ def _load(folder: Path) -> dict:
 
 def _folders(folder: Path) -> set[str]:
     return {p.name for p in folder.iterdir()
-            if p.is_dir() and not p.name.startswith((".", "_"))}
+            if p.is_dir() and p.name != cohorts.DIFFS and not p.name.startswith((".", "_"))}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, Path]:
+    """Both cohorts built once: {cohort folder name: the built folder}."""
+    return {f.name: cohorts.built(tmp_path_factory, f) for f in (COHORT, HOSTILE)}
 
 
 def _bug_task(name: str) -> str | None:
@@ -74,13 +85,19 @@ def _entry_problems(name: str, entry: dict) -> list[str]:
     return found
 
 
-def test_cohort_folders_match_expectations():
-    assert _folders(COHORT) == set(_load(COHORT)) - KIT_OWN
+@pytest.mark.parametrize("folder", [COHORT, HOSTILE], ids=["cohort", "hostile"])
+def test_folders_and_diffs_match_expectations(folder):
+    """A table with `base` has a diff and no folder; every other table has a folder."""
+    tables = _load(folder)
+    derived = {name for name, entry in tables.items() if "base" in entry}
+    assert _folders(folder) == set(tables) - derived - KIT_OWN
+    diffs = {p.name for p in (folder / cohorts.DIFFS).iterdir()}
+    assert diffs == {f"{name}.diff" for name in derived}, "a diff without a table, or back"
+    assert all(isinstance(tables[n]["base"], str) for n in derived)
+
+
+def test_kit_own_entries_are_there():
     assert KIT_OWN <= set(_load(COHORT))
-
-
-def test_hostile_folders_match_expectations():
-    assert _folders(HOSTILE) == set(_load(HOSTILE))
 
 
 def test_demo_expectations_name_existing_students():
@@ -113,11 +130,54 @@ def _files(folder: Path) -> dict[str, bytes]:
             if p.is_file() and "__pycache__" not in p.parts}
 
 
-def test_each_bug_is_one_file_away_from_its_correct_solution():
-    assert set(BUG_CHECKS) == {n for n in _folders(COHORT) if n.startswith("bug_")}
-    problems = []
+def test_every_derived_submission_builds_and_differs_from_its_base(built, tmp_path):
+    """Each diff applies strictly to its base (copy_cohort raised otherwise) and changes it."""
+    same = []
+    for folder in (COHORT, HOSTILE):
+        for name, base in cohorts.bases(folder).items():
+            cohorts.copy_base(base, tmp_path / folder.name / name)
+            if _files(built[folder.name] / name) == _files(tmp_path / folder.name / name):
+                same.append(f"{folder.name}/{name}")
+    assert same == [], "these diffs change nothing"
+    assert set(cohorts.names(COHORT)) == set(_load(COHORT)) - KIT_OWN
+
+
+def _kept(base: dict[str, bytes], other: dict[str, bytes]) -> float:
+    """The share of `base`'s lines that `other` keeps, file by file."""
+    total = kept = 0
+    for name, data in base.items():
+        lines = data.splitlines()
+        total += len(lines)
+        if name in other:
+            matcher = difflib.SequenceMatcher(None, lines, other[name].splitlines(),
+                                              autojunk=False)
+            kept += sum(block.size for block in matcher.get_matching_blocks())
+    return kept / max(total, 1)
+
+
+def test_no_whole_folder_could_be_a_diff():
+    """A whole folder that is mostly a copy of a base would silently miss what the base gains
+    (a new primitive): it must be a base plus its diff. The correct bases are whole."""
+    bases = {name: _files(COHORT / name) for name in _folders(COHORT)}
+    bases["reference"] = _files(ROOT / "reference" / "simpleautodiff")
+    bases["reference"] = {f"simpleautodiff/{k}": v for k, v in bases["reference"].items()}
+    copies = []
+    for folder in (COHORT, HOSTILE):
+        for name in _folders(folder):
+            mine = _files(folder / name)
+            copies += [f"{folder.name}/{name} keeps {_kept(files, mine):.0%} of {base}"
+                       for base, files in bases.items()
+                       if (folder, name) != (COHORT, base) and _kept(files, mine) >= COPY_SHARE]
+    assert copies == [], "write these as a base and a diff (docs/cohort.md)"
+
+
+def test_each_bug_is_one_file_away_from_its_correct_solution(built):
+    derived = cohorts.bases(COHORT)
+    assert set(BUG_CHECKS) == {n for n in derived if n.startswith("bug_")}
+    problems = [f"{bug}: BUG_CHECKS says {base}, expectations.toml {derived[bug]}"
+                for bug, (base, _) in BUG_CHECKS.items() if derived[bug] != base]
     for bug, (base, _) in BUG_CHECKS.items():
-        mine, theirs = _files(COHORT / bug), _files(COHORT / base)
+        mine, theirs = _files(built["cohort"] / bug), _files(COHORT / base)
         changed = [f for f in mine if f in theirs and mine[f] != theirs[f]]
         if mine.keys() != theirs.keys() or len(changed) != 1:
             problems.append(f"{bug}: files {sorted(mine.keys() ^ theirs.keys())} added or "
@@ -125,29 +185,7 @@ def test_each_bug_is_one_file_away_from_its_correct_solution():
     assert problems == []
 
 
-# demo student -> the test-cohort folder it is a copy of, and how many files differ
-DEMO_SOURCES = {
-    "s2401": (COHORT / "correct_pull_modules", 0),
-    "s2402": (COHORT / "correct_tape_first", 0),
-    "s2403": (COHORT / "bug_forward_mode_keeps_state", 0),
-    "s2404": (COHORT / "bug_topological_order_recursive_dfs", 0),
-    "s2405": (COHORT / "bug_tape_keeps_recording", 0),
-    "s2406": (COHORT / "bug_reverse_mode_no_reset", 0),
-    "s2407": (COHORT / "correct_tape_first", 1),  # a colon removed
-    "s2408": (HOSTILE / "hostile_backward_infinite_loop", 0),
-}
-
-
-def test_demo_students_are_copies_of_the_cohort():
-    """So that a fix to a cohort submission is not forgotten in its demo copy."""
-    problems = []
-    for student, (source, differing) in DEMO_SOURCES.items():
-        mine, theirs = _files(DEMO / student), _files(source)
-        changed = [f for f in mine if f in theirs and mine[f] != theirs[f]]
-        if mine.keys() != theirs.keys() or len(changed) != differing:
-            problems.append(f"{student}: differs from {source.name} in "
-                            f"{sorted(mine.keys() ^ theirs.keys()) + changed}")
-    assert problems == []
-
-
-# --- running the submissions (a subprocess each) -----------------------------------------
+def test_demo_cohort_is_not_stale(tmp_path):
+    """demo_cohort/ is what `make demo` builds from the cohorts it names (`copy_of`)."""
+    stale = demo.stale(tmp_path)
+    assert stale == [], f"demo_cohort/ is stale: run `make demo` ({stale})"
