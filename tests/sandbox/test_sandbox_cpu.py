@@ -157,24 +157,26 @@ def test_the_cpu_clock_counts_the_time_a_crowded_cpu_made_processes_wait():
     finally:
         for spinner in spinners:
             spinner.wait()
-    assert 0.6 < used < 1.3, used
-    assert 1.2 < waited < 2.4, waited
-    assert 2.2 < used + waited < 3.3  # three processes, each running or ready for a second
+    # Each of the three is running or ready to run all along: a second each, shared out
+    # between the CPU and the queue (two at least wait at any time; more when the machine
+    # running the test is busy too).
+    assert 2.4 < used + waited < 3.4, (used, waited)
+    assert used > 0.05 and waited > 1.0, (used, waited)
 
 
 class _Crowded:
-    """A CPU clock for a machine that gives the worker `share` of the CPU it wants: of
-    each wall second, `share` is CPU time and the rest waits in the run queue."""
+    """The CPU clock of a machine that gives the worker `share` of the CPU it wants: of
+    each wall second, `share` is CPU time and the rest waits in the run queue. Simulated
+    from the wall clock alone (the kernel's own figures are the test above), so the test
+    holds however loaded the machine that runs it."""
 
     share = 0.1
 
-    def __init__(self, find):
-        from adkit.sandbox.processes import CpuClock
-
-        self.clock, self.started = CpuClock(find), time.monotonic()
+    def __init__(self, find) -> None:
+        self.started = time.monotonic()
 
     def seconds(self) -> float:
-        return self.clock.seconds() * self.share
+        return (time.monotonic() - self.started) * self.share
 
     def queued(self) -> float:
         return (time.monotonic() - self.started) * (1 - self.share)
