@@ -612,7 +612,8 @@ def _lengths(scenario: dict[str, Any], answer: dict[str, Any], intro: str) -> st
     size = graph_size(scenario)
     if kind == "order":
         order = answer["order"]
-        if type(order) is list and any(not -1 <= i < size for i in order):
+        # Its items are ints (checked above): the bounds at C speed, on 100,000 of them.
+        if type(order) is list and order and (min(order) < -1 or max(order) >= size):
             return f"{intro} names a node that is not in the graph"
         return None
     calls = {"forward": "roots", "backward": "outputs", "tape": "calls"}[kind]
