@@ -19,6 +19,8 @@ def close(expected: float, got: object, rel: float = REL_TOL) -> bool:
     nan and inf equal only themselves (same sign); anything that is not a real number is
     never close.
     """
+    if type(got) is float and type(expected) is float and got == expected:
+        return True  # the common case, at once (nan and inf go the long way)
     if type(got) not in (int, float) or type(expected) not in (int, float):
         return False  # bool, str, subclasses with their own __eq__, ...
     try:

@@ -63,7 +63,8 @@ def check_programs(
 
 
 def _order_problem(program: Program, scenario: dict[str, Any], got: dict[str, Any]) -> str | None:
-    return order_verdict(scenario, got, builders.wiring_of(program), builders.names_of(program))
+    return order_verdict(scenario, got, builders.wiring_of(program), builders.names_of(program),
+                         builders.children_of_program(program))
 
 
 def check_orders(session: Session, judge: Judge, programs_: list[Program],
@@ -113,9 +114,8 @@ def check_derivatives(session: Session, judge: Judge, programs_: list[Program],
                       shrinkable: bool = True) -> None:
     """forward/backward/tape numbers: one case per program."""
     def verdict(p: Program, want: dict[str, Any], got: dict[str, Any]) -> str | None:
-        wired = builders.wiring_of(p)
-        return derivative_verdict(make(p), want, got, wired, builders.names_of(p),
-                                  builders.reach(wired))
+        return derivative_verdict(make(p), want, got, builders.wiring_of(p),
+                                  builders.names_of(p), builders.reach_of(p))
 
     check_programs(session, judge, programs_, make, verdict, what, shrinkable)
 

@@ -612,7 +612,8 @@ def _described_lengths(scenario: dict[str, Any], answer: dict[str, Any], intro: 
 
 def _order_lengths(scenario: dict[str, Any], answer: dict[str, Any], intro: str) -> str | None:
     order, size = answer["order"], graph_size(scenario)
-    if type(order) is list and any(not -1 <= i < size for i in order):
+    # Its items are ints (checked before): the bounds at C speed, on 100,000 of them.
+    if type(order) is list and order and (min(order) < -1 or max(order) >= size):
         return f"{intro} names a node that is not in the graph"
     return None
 

@@ -89,19 +89,30 @@ def descendants(root: int) -> list[int]:
         found.append(pid)
         try:
             for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children") as handle:
-                    todo += [int(child) for child in handle.read().split()]
-        except OSError:
+                todo += map(int, _read(f"/proc/{pid}/task/{task}/children").split())
+        except (OSError, ValueError):
             continue  # gone
     return found
+
+
+def _read(path: str) -> bytes:
+    """A /proc file's bytes, read whole (os.open: a third cheaper than open(), and a call's
+    CPU clock reads some 20 such files a call)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = [os.read(fd, 4096)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, 65536))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _queued_ns(pid: int) -> int:
     """Nanoseconds the main thread of `pid` spent runnable but waiting for a CPU (0 when the
     kernel does not say: /proc/PID/schedstat is missing without CONFIG_SCHED_INFO)."""
     try:
-        with open(f"/proc/{pid}/schedstat", "rb") as handle:
-            return int(handle.read().split()[1])
+        return int(_read(f"/proc/{pid}/schedstat").split()[1])
     except (OSError, IndexError, ValueError):
         return 0
 
@@ -113,8 +124,7 @@ def cpu_ticks(pids: Sequence[int]) -> dict[tuple[int, int], tuple[int, int]]:
     found = {}
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
+            fields = _read(f"/proc/{pid}/stat").rsplit(b")", 1)[1].split()
             found[(pid, int(fields[19]))] = (int(fields[11]) + int(fields[12]), _queued_ns(pid))
         except (OSError, IndexError, ValueError):
             continue  # gone

@@ -285,6 +285,7 @@ class Sandbox:
         call that waits instead is stopped after `wall_backstop(timeout)` seconds, plus the
         time its processes waited for a CPU. SandboxError when a machine too busy to give
         the call its CPU time kept it past `wall_most(timeout)`: not the student's doing.
+        `request` may carry its JSON already (`channel.encoded`).
         """
         if not self._close.alive:
             raise ValueError("this Sandbox is closed: make a new one to run more calls")
