@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
 
 from adkit.grade.builders import FIXED
 from adkit.grade.verdicts import Judge
 from adkit.model import programs
 from adkit.model.messages import cause_of
-
-Program = dict[str, Any]
+from adkit.model.scenarios import Program
 
 # The hand-picked graphs of builders.FIXED, by the kind each shows: x*x and x-x; a
 # diamond and fan-out.

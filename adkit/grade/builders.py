@@ -19,9 +19,7 @@ from adkit.grade import checks
 from adkit.grade.explain import wired_names
 from adkit.grade.reference import cached
 from adkit.model import primitives, programs
-
-Program = dict[str, Any]
-Wiring = dict[str, Any]
+from adkit.model.scenarios import Program, Wiring
 
 # Hand-picked graphs, the same for every student: x*x (a node listed twice among the
 # children), x-x, a diamond, fan-out.

@@ -8,8 +8,7 @@ from typing import Any
 
 from adkit.model import programs
 from adkit.model.primitives import Primitive
-
-Program = dict[str, Any]
+from adkit.model.scenarios import Program
 
 # How tightly Python's operators bind (higher binds tighter); 9 is a name or a call.
 _BINDING = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}

@@ -14,8 +14,7 @@ from adkit.grade import builders, reference
 from adkit.grade.explain import shrink, to_text
 from adkit.grade.session import Session
 from adkit.grade.verdicts import Judge, derivative_verdict, order_verdict
-
-Program = dict[str, Any]
+from adkit.model.scenarios import Program
 
 
 def check_programs(

@@ -22,8 +22,8 @@ from array import array
 from typing import Any
 
 from adkit.grade import builders
+from adkit.model.scenarios import Wiring
 
-Wiring = dict[str, Any]
 Scenario = dict[str, Any]
 
 TRIAL = ("chain", 2_000, 0)  # the small chain the worker times a student's Tape on

@@ -28,8 +28,7 @@ import random
 from typing import Any
 
 from adkit.model import primitives as table
-
-Program = dict[str, Any]
+from adkit.model.scenarios import Program, Wiring
 
 # The table's names, as tuples (in the table's order, which is the random draw order).
 PRIMITIVES = tuple(table.PRIMITIVES)
@@ -113,7 +112,7 @@ def evaluate(program: Program) -> list[float]:
     return values
 
 
-def wiring(program: Program) -> dict[str, Any]:
+def wiring(program: Program) -> Wiring:
     """The program's graph as plain data, for wiring it by hand from `Node` alone.
 
     One entry per node, constants as nodes of their own, in creation order (inputs, then
