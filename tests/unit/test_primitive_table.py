@@ -310,3 +310,11 @@ def test_the_quick_answer_check_agrees_with_the_one_that_explains():
             if quick != slow:
                 disagreements.append((kind, value))
     assert not disagreements, disagreements[:3]
+
+
+def test_every_declared_kind_is_run_by_the_worker_and_no_other():
+    """A scenario kind is a row of KINDS (the grader's side) and a function of the handler's
+    SCENARIOS (the worker's): the two tables name the same kinds."""
+    from adkit.inside import handler
+
+    assert set(handler.SCENARIOS) == set(scenarios.KINDS)
