@@ -20,7 +20,7 @@ def _make(*args: str) -> subprocess.CompletedProcess:
     ("submissions=elsewhere", "unknown variable submissions: did you mean SUBMISSIONS?"),
     ("JOB=1", "unknown variable JOB: did you mean JOBS?"),
     ("FORCED=1", "unknown variable FORCED: did you mean FORCE?"),
-    ("COLOUR=blue", "unknown variable COLOUR (known: "),
+    ("VERBOSE=1", "unknown variable VERBOSE (known: "),  # none is close
 ])
 def test_an_unknown_variable_stops_make_and_names_the_close_one(given, said):
     run = _make("grade", given)
