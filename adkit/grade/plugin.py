@@ -54,10 +54,11 @@ class GradePlugin:
         """The tasks in the rubric's run_order (graders/rubric.toml says why), each task's
         tests together and in file order."""
         order = self.rubric.run_order
-        for task in {test_key(i)[0] for i in items} - set(order):
-            raise pytest.UsageError(f"graders/test_{task}.py: {task!r} is not a rubric task "
-                                    f"({', '.join(order)}): name a graders file after a "
-                                    "[tasks.<name>] table of graders/rubric.toml")
+        unknown = sorted({test_key(i)[0] for i in items} - set(order))
+        if unknown:
+            raise pytest.UsageError(f"graders/test_{unknown[0]}.py: {unknown[0]!r} is not a "
+                                    f"rubric task ({', '.join(order)}): name a graders file "
+                                    "after a [tasks.<name>] table of graders/rubric.toml")
         items.sort(key=lambda i: order.index(test_key(i)[0]))  # stable
         self.final = test_key(items[-1])[0] if items else ""
 

@@ -32,6 +32,7 @@ TASKS = _task_tables(DEFAULT_RUBRIC)
 SECRET_VARIABLE = "ADKIT_COURSE_SECRET"
 SECRET_FILE_VARIABLE = "ADKIT_COURSE_SECRET_FILE"
 SECRET_FILE_BYTES = 4096
+TASK_KEYS = ("points", "tests", "shared_graphs")  # what a [tasks.<name>] table may hold
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
@@ -119,11 +120,10 @@ def load_rubric(path: Path = DEFAULT_RUBRIC, graders: Path = GRADERS) -> Rubric:
     tests: dict[tuple[str, str], TestRule] = {}
     for task in TASKS:
         table = tasks_table[task]
-        if not isinstance(table, dict) or set(table) - {"points", "tests", "shared_graphs"}:
-            extra = sorted(set(table) - {"points", "tests", "shared_graphs"}) \
-                if isinstance(table, dict) else table
+        extra = sorted(set(table) - set(TASK_KEYS)) if isinstance(table, dict) else table
+        if not isinstance(table, dict) or extra:
             raise RubricError(f"rubric {where}: [tasks.{task}] has unknown key(s) {extra}; "
-                              "allowed: points, tests, shared_graphs")
+                              f"allowed: {', '.join(TASK_KEYS)}")
         if not isinstance(table.get("shared_graphs", False), bool):
             raise RubricError(f"rubric {where}: [tasks.{task}] shared_graphs must be true or "
                               "false")

@@ -217,6 +217,7 @@ class Kind:
     starts: Callable[[dict[str, Any]], list[int]] | None = None
     # what an answer of the right types must also hold (its lengths), said with its intro
     lengths: Callable[[dict[str, Any], dict[str, Any], str], str | None] | None = None
+    describes: bool = False  # its answers describe nodes (operator names: text, not numbers)
 
 
 def _described_items(scenario: dict[str, Any]) -> int:
@@ -234,8 +235,6 @@ def _numbers_items(calls: str) -> Callable[[dict[str, Any]], int]:
             else 0
         return len(scenario[calls]) * (per_call + 2) + recorded
     return items
-
-
 
 
 # --- checking a value against a declaration -----------------------------------------------
@@ -538,9 +537,9 @@ def answer_items(scenario: dict[str, Any]) -> int:
 
 def answer_bytes(scenario: dict[str, Any]) -> int:
     """The most bytes the JSON of an answer to `scenario` may take."""
-    extra = TEXT_BYTES * answer_items(scenario) // 8 if scenario["kind"] in (
-        "build", "wrapper", "neighbours") else 0
-    return NUMBER_BYTES * answer_items(scenario) + extra + ERROR_BYTES
+    items = answer_items(scenario)
+    extra = TEXT_BYTES * items // 8 if KINDS[scenario["kind"]].describes else 0
+    return NUMBER_BYTES * items + extra + ERROR_BYTES
 
 
 def reply_bytes(scenarios: list[dict[str, Any]]) -> int:
@@ -640,7 +639,8 @@ def _numbers_lengths(calls: str) -> Callable[[dict[str, Any], dict[str, Any], st
 
 # Every kind of scenario; a new one is a row here and a function in handler.py's SCENARIOS.
 KINDS: dict[str, Kind] = {
-    "build": Kind(BuildRequest, BuildAnswer, _described_items, lengths=_described_lengths),
+    "build": Kind(BuildRequest, BuildAnswer, _described_items, lengths=_described_lengths,
+                  describes=True),
     "order": Kind(OrderRequest, OrderAnswer, lambda s: MANY * graph_size(s),
                   lambda s: [s["start"]], _order_lengths),
     "forward": Kind(ForwardRequest, NumbersAnswer, _numbers_items("roots"),
@@ -649,13 +649,14 @@ KINDS: dict[str, Kind] = {
                      lambda s: s["outputs"], _numbers_lengths("outputs")),
     "tape": Kind(TapeRequest, TapeAnswer, _numbers_items("calls"),
                  lambda s: [c[1] for c in s["calls"]], _numbers_lengths("calls")),
-    "wrapper": Kind(WrapperRequest, BuildAnswer, _described_items, lengths=_described_lengths),
+    "wrapper": Kind(WrapperRequest, BuildAnswer, _described_items, lengths=_described_lengths,
+                    describes=True),
     # a wrong count is the student's grad's bug: compare_grad explains it
     "grad": Kind(GradRequest, GradAnswer, lambda s: MANY * len(s["program"]["inputs"])),
     # a ring of a graph built with operators: at most all its nodes (checked against what
     # it was asked by adkit/grade/rings.py)
     "neighbours": Kind(NeighboursRequest, NeighboursAnswer,
-                       lambda s: DESCRIBED_MOST * (4 + 2 * MANY * 2)),
+                       lambda s: DESCRIBED_MOST * (4 + 2 * MANY * 2), describes=True),
 }
 REQUESTS = {name: kind.request for name, kind in KINDS.items()}
 ANSWERS = {name: kind.answer for name, kind in KINDS.items()}

@@ -29,21 +29,13 @@ from typing import Any
 
 from adkit.inside import handler, problems, state
 from adkit.sandbox.common import Limits, Reply, wall_backstop, wall_most
+from adkit.sandbox.processes import queued_ns
 
 
 class CallTimeout(BaseException):
     """Raised inside the graded code when a call outlives its time limit."""
 
     stopped = "cpu"  # as Reply.stopped: "cpu", or "waited" past the wall-clock backstop
-
-
-def _queued() -> float:
-    """Seconds this thread spent ready to run but waiting for a CPU (0 when not known)."""
-    try:
-        with open("/proc/thread-self/schedstat", "rb") as handle:
-            return int(handle.read().split()[1]) / 1e9
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def load_package(folder: Path) -> Any:
@@ -80,14 +72,15 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         yield
         return
 
-    started, queued = time.monotonic(), _queued()
+    started, queued = time.monotonic(), queued_ns("thread-self")
 
     def expire(number: int, _: object) -> None:
         if number == signal.SIGALRM:
             # As the sandbox: time spent waiting for a CPU on a busy machine is not
             # waiting, so it moves the backstop (up to wall_most).
             now = time.monotonic()
-            moved = min(started + wall_backstop(seconds) + _queued() - queued,
+            moved = min(started + wall_backstop(seconds)
+                        + (queued_ns("thread-self") - queued) / 1e9,
                         started + wall_most(seconds))
             if now < moved:
                 signal.setitimer(signal.ITIMER_REAL, moved - now, 0.05)

@@ -108,9 +108,9 @@ def _read(path: str) -> bytes:
         os.close(fd)
 
 
-def _queued_ns(pid: int) -> int:
-    """Nanoseconds the main thread of `pid` spent runnable but waiting for a CPU (0 when the
-    kernel does not say: /proc/PID/schedstat is missing without CONFIG_SCHED_INFO)."""
+def queued_ns(pid: int | str) -> int:
+    """Nanoseconds the main thread of `pid` (or "thread-self") spent runnable but waiting for
+    a CPU (0 when the kernel does not say: schedstat is missing without CONFIG_SCHED_INFO)."""
     try:
         return int(_read(f"/proc/{pid}/schedstat").split()[1])
     except (OSError, IndexError, ValueError):
@@ -125,7 +125,7 @@ def cpu_ticks(pids: Sequence[int]) -> dict[tuple[int, int], tuple[int, int]]:
     for pid in pids:
         try:
             fields = _read(f"/proc/{pid}/stat").rsplit(b")", 1)[1].split()
-            found[(pid, int(fields[19]))] = (int(fields[11]) + int(fields[12]), _queued_ns(pid))
+            found[(pid, int(fields[19]))] = (int(fields[11]) + int(fields[12]), queued_ns(pid))
         except (OSError, IndexError, ValueError):
             continue  # gone
     return found
