@@ -26,9 +26,10 @@ from pathlib import Path
 
 from adkit.cohort import expectations
 from tests.helpers import COHORT, ROOT, patches
+from tests.helpers.project import BUILT
 
 DIFFS = "diffs"  # <cohort>/diffs/<name>.diff: the change a derived submission makes to its base
-SKIP = shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc")
+SKIP = shutil.ignore_patterns(*BUILT)
 
 
 def source_of(name: str, folder: Path) -> Path:
